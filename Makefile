@@ -1,0 +1,44 @@
+# The README's two commands: `make run` and `make test`. Everything else is optional.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+CONFIG ?= config/hub.toml
+
+.PHONY: run test install init-demo lint typecheck bench bench-quick clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip setuptools wheel
+
+$(STAMP): $(BIN)/python setup.cfg pyproject.toml
+	$(BIN)/pip install --quiet -e '.[test,mongo,dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+# Set up from scratch (idempotent), initialise the embedded SQLite hub with demo data, serve it.
+run: install
+	$(BIN)/taxii-hub --config $(CONFIG) init --demo
+	$(BIN)/taxii-hub --config $(CONFIG) serve
+
+# Set up from scratch, then the whole suite: layer contracts, then every test.
+test: install
+	$(BIN)/lint-imports
+	$(BIN)/python -m pytest
+
+lint: install
+	$(BIN)/ruff check taxii_server converters tests bench
+	$(BIN)/lint-imports
+
+typecheck: install
+	$(BIN)/mypy
+
+bench: install
+	$(BIN)/python -m bench.run
+
+bench-quick: install
+	$(BIN)/python -m bench.run --quick
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .hypothesis

@@ -1,0 +1,117 @@
+"""Organisations and their credentials: creating them, issuing and revoking API keys, and authenticating.
+
+Authentication answers only "which organisation is this"; what it may do is decided in `access.py`.
+Administrative operations take the acting principal first, like every service method; the local operator
+of the command line acts as `Principal.operator()`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from datetime import UTC, datetime
+
+from . import credentials
+from .errors import BadRequest, Conflict, Forbidden, NotAuthenticated, NotFound
+from .model import ROLES, Credential, NewKey, Organisation, Principal
+from .storage.base import AccountStore
+
+ORG_ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
+OPERATOR = Principal(org_id="hub-operator", group="hub", roles=frozenset({"admin", "analyst"}))
+
+
+def _now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+class Accounts:
+    def __init__(self, store: AccountStore) -> None:
+        self.store = store
+
+    # -- administration ------------------------------------------------------------------------------------
+
+    def add_organisation(
+        self, actor: Principal, org_id: str, name: str, group: str, roles: tuple[str, ...] = ("member",)
+    ) -> Organisation:
+        self._require_admin(actor)
+        if not ORG_ID.match(org_id):
+            raise BadRequest(f"organisation id {org_id!r} must be 2–63 lower-case letters, digits or '-'")
+        if not name.strip():
+            raise BadRequest("organisation name must not be empty")
+        if not re.fullmatch(r"[a-z0-9][a-z0-9-]*", group):
+            raise BadRequest(f"group {group!r} must be lower-case letters, digits or '-'")
+        unknown = [r for r in roles if r not in ROLES]
+        if unknown:
+            raise BadRequest(f"unknown role {unknown[0]!r} (one of {', '.join(ROLES)})")
+        org = Organisation(org_id, name.strip(), group, tuple(dict.fromkeys(roles or ("member",))), _now())
+        self.store.add_organisation(org)
+        return org
+
+    def organisation(self, actor: Principal, org_id: str) -> Organisation:
+        if actor.org_id != org_id:
+            self._require_admin(actor)
+        org = self.store.get_organisation(org_id)
+        if org is None:
+            raise NotFound(f"no organisation {org_id!r}")
+        return org
+
+    def organisations(self, actor: Principal) -> list[Organisation]:
+        self._require_admin(actor)
+        return self.store.list_organisations()
+
+    def set_password(self, actor: Principal, org_id: str, password: str) -> None:
+        self.organisation(actor, org_id)
+        if len(password) < 12:
+            raise BadRequest("a password needs at least 12 characters")
+        self.store.set_password(org_id, credentials.hash_password(password))
+
+    def create_key(self, actor: Principal, org_id: str, label: str = "") -> NewKey:
+        self.organisation(actor, org_id)
+        secret = credentials.new_api_key()
+        cred = Credential(credentials.new_credential_id(), org_id, label, _now())
+        self.store.add_credential(cred, credentials.key_digest(secret))
+        return NewKey(cred, secret)
+
+    def keys(self, actor: Principal, org_id: str | None = None) -> list[Credential]:
+        if org_id is None:
+            self._require_admin(actor)
+        else:
+            self.organisation(actor, org_id)
+        return self.store.list_credentials(org_id)
+
+    def revoke_key(self, actor: Principal, credential_id: str) -> Credential:
+        found = [c for c in self.store.list_credentials() if c.id == credential_id]
+        if not found or (found[0].org_id != actor.org_id and not actor.is_admin):
+            raise NotFound(f"no API key {credential_id!r}")
+        if found[0].revoked:
+            raise Conflict(f"API key {credential_id!r} was already revoked on {found[0].revoked}")
+        when = _now()
+        self.store.revoke_credential(credential_id, when)
+        return replace(found[0], revoked=when)
+
+    @staticmethod
+    def _require_admin(actor: Principal) -> None:
+        if not actor.is_admin:
+            raise Forbidden(f"organisation {actor.org_id!r} is not an administrator")
+
+    # -- authentication ------------------------------------------------------------------------------------
+
+    def authenticate_key(self, secret: str) -> Principal:
+        found = self.store.find_credential(credentials.key_digest(secret)) if secret else None
+        if found is None:
+            raise NotAuthenticated("unknown or revoked API key")
+        cred, org = found
+        return Principal(org.id, org.group, frozenset(org.roles), cred.id)
+
+    def authenticate_basic(self, username: str, secret: str) -> Principal:
+        """HTTP Basic: the password is an API key of that organisation, or the organisation's password."""
+        if credentials.looks_like_api_key(secret):
+            principal = self.authenticate_key(secret)
+            if principal.org_id != username:
+                raise NotAuthenticated("the API key does not belong to that user name")
+            return principal
+        org = self.store.get_organisation(username)
+        stored = self.store.get_password(username) if org else None
+        if not credentials.verify_password(secret, stored) or org is None:
+            raise NotAuthenticated("wrong user name or password")
+        return Principal(org.id, org.group, frozenset(org.roles), None)

@@ -1,0 +1,219 @@
+"""Administrative commands: `init`, `org …`, `key …`, `collection list`.
+
+They act as the local operator (administrator) through the same services HTTP uses.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+from dataclasses import asdict
+from typing import Any
+
+import click
+
+from ..accounts import OPERATOR, Accounts
+from ..catalog import Catalog
+from ..demo import DEMO_ORGS
+from ..errors import Conflict
+from ..model import ROLES, Credential, Organisation
+from ..settings import Settings
+from ..storage import Store, open_store
+from ..tls import ensure_development_tls
+from . import CliContext, one_line_errors
+
+
+def _store(settings: Settings) -> Store:
+    store = open_store(settings.storage.url)
+    store.initialise()
+    return store
+
+
+def _emit(data: Any, as_json: bool, human: str) -> None:
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2) if as_json else human)
+
+
+def _org_dict(org: Organisation) -> dict[str, Any]:
+    return {"id": org.id, "name": org.name, "group": org.group, "roles": list(org.roles), "created": org.created}
+
+
+def _key_dict(cred: Credential) -> dict[str, Any]:
+    return asdict(cred)
+
+
+@click.command()
+@click.option("--demo", is_flag=True, help="Add the demo organisations, their API keys and show how to poll.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@click.pass_obj
+@one_line_errors
+def init(obj: CliContext, demo: bool, as_json: bool) -> None:
+    """Create the data directory, the database, the paging key and a development TLS certificate."""
+    settings = obj.settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    store = _store(settings)
+    tls = ensure_development_tls(settings.tls_cert.parent)
+    result: dict[str, Any] = {"data_dir": str(settings.data_dir), "storage": settings.storage.url,
+                              "ca_cert": str(tls.ca_cert)}
+    if demo:
+        result["organisations"] = _demo(settings, Accounts(store))
+    store.close()
+    if as_json:
+        _emit(result, True, "")
+        return
+    click.echo(f"hub initialised: data in {settings.data_dir}, storage {settings.storage.url}")
+    click.echo(f"development CA (trust it in clients): {tls.ca_cert}")
+    for org in result.get("organisations", []):
+        click.echo(f"  {org['id']:<15} {org['group']:<15} {','.join(org['roles']):<15} key {org['key']}")
+
+
+def _demo(settings: Settings, accounts: Accounts) -> list[dict[str, Any]]:
+    """Create the demo organisations and a key each; the keys are kept in <data_dir>/demo-keys.json (0600)
+    so that `make run` can show them again — a convenience for the demo only."""
+    keys_file = settings.data_dir / "demo-keys.json"
+    known: dict[str, str] = json.loads(keys_file.read_text()) if keys_file.exists() else {}
+    out = []
+    for d in DEMO_ORGS:
+        try:
+            accounts.add_organisation(OPERATOR, d.id, d.name, d.group, d.roles)
+        except Conflict:
+            pass
+        if d.id not in known:
+            known[d.id] = accounts.create_key(OPERATOR, d.id, "demo").secret
+        out.append({"id": d.id, "name": d.name, "group": d.group, "roles": list(d.roles), "key": known[d.id]})
+    fd = os.open(keys_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, stat.S_IRUSR | stat.S_IWUSR)
+    with os.fdopen(fd, "w") as fh:
+        json.dump(known, fh, indent=2)
+    return out
+
+
+@click.group()
+def org() -> None:
+    """Manage member organisations."""
+
+
+@org.command("add")
+@click.argument("org_id")
+@click.option("--name", required=True, help="Display name (never published).")
+@click.option("--group", required=True, help="Sector group, e.g. heavy-industry, electric-power, gas.")
+@click.option("--role", "roles", multiple=True, type=click.Choice(ROLES), help="Repeatable; default member.")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+@one_line_errors
+def org_add(obj: CliContext, org_id: str, name: str, group: str, roles: tuple[str, ...], as_json: bool) -> None:
+    """Add an organisation."""
+    created = Accounts(_store(obj.settings())).add_organisation(OPERATOR, org_id, name, group, roles or ("member",))
+    _emit(_org_dict(created), as_json, f"added organisation {created.id} ({created.group}, {','.join(created.roles)})")
+
+
+@org.command("list")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+@one_line_errors
+def org_list(obj: CliContext, as_json: bool) -> None:
+    """List organisations."""
+    orgs = Accounts(_store(obj.settings())).organisations(OPERATOR)
+    lines = [f"{o.id:<20} {o.group:<16} {','.join(o.roles):<16} {o.name}" for o in orgs]
+    _emit([_org_dict(o) for o in orgs], as_json, "\n".join(lines) or "no organisations")
+
+
+@org.command("show")
+@click.argument("org_id")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+@one_line_errors
+def org_show(obj: CliContext, org_id: str, as_json: bool) -> None:
+    """Show one organisation and its API keys (never the secrets)."""
+    accounts = Accounts(_store(obj.settings()))
+    found = accounts.organisation(OPERATOR, org_id)
+    keys = accounts.keys(OPERATOR, org_id)
+    data = {**_org_dict(found), "keys": [_key_dict(k) for k in keys]}
+    human = [f"{found.id}: {found.name}", f"  group {found.group}, roles {', '.join(found.roles)}"]
+    human += [f"  key {k.id} {k.label!r} created {k.created}" + (f" REVOKED {k.revoked}" if k.revoked else "")
+              for k in keys]
+    _emit(data, as_json, "\n".join(human))
+
+
+@org.command("set-password")
+@click.argument("org_id")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@click.pass_obj
+@one_line_errors
+def org_set_password(obj: CliContext, org_id: str, password_stdin: bool) -> None:
+    """Set the organisation's password (HTTP Basic for clients that cannot use an API key)."""
+    if password_stdin:
+        password = click.get_text_stream("stdin").readline().rstrip("\n")
+    else:
+        password = click.prompt("password", hide_input=True, confirmation_prompt=True)
+    Accounts(_store(obj.settings())).set_password(OPERATOR, org_id, password)
+    click.echo(f"password set for {org_id}")
+
+
+@click.group()
+def key() -> None:
+    """Manage API keys."""
+
+
+@key.command("create")
+@click.argument("org_id")
+@click.option("--label", default="", help="What the key is for, e.g. 'SIEM poller'.")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+@one_line_errors
+def key_create(obj: CliContext, org_id: str, label: str, as_json: bool) -> None:
+    """Create an API key; it is shown once and stored only as a hash."""
+    new = Accounts(_store(obj.settings())).create_key(OPERATOR, org_id, label)
+    data = {**_key_dict(new.credential), "key": new.secret}
+    _emit(data, as_json, f"{new.secret}\n(key id {new.credential.id}; shown once, store it now)")
+
+
+@key.command("list")
+@click.argument("org_id", required=False)
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+@one_line_errors
+def key_list(obj: CliContext, org_id: str | None, as_json: bool) -> None:
+    """List API keys (ids and labels, never secrets)."""
+    keys = Accounts(_store(obj.settings())).keys(OPERATOR, org_id)
+    lines = [f"{k.id:<22} {k.org_id:<16} {k.created} {'REVOKED ' + k.revoked if k.revoked else 'active':<10} "
+             f"{k.label}" for k in keys]
+    _emit([_key_dict(k) for k in keys], as_json, "\n".join(lines) or "no keys")
+
+
+@key.command("revoke")
+@click.argument("key_id")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+@one_line_errors
+def key_revoke(obj: CliContext, key_id: str, as_json: bool) -> None:
+    """Revoke an API key; requests with it are refused from now on."""
+    revoked = Accounts(_store(obj.settings())).revoke_key(OPERATOR, key_id)
+    _emit(_key_dict(revoked), as_json, f"revoked {revoked.id} of {revoked.org_id}")
+
+
+@click.group()
+def collection() -> None:
+    """Inspect the collections declared in collections/*.toml."""
+
+
+@collection.command("list")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+@one_line_errors
+def collection_list(obj: CliContext, as_json: bool) -> None:
+    """List every declared collection with its access rules."""
+    settings = obj.settings()
+    catalog = Catalog.load(settings.collections_dir, settings.api_roots)
+    rows = [asdict(c) for c in catalog.all()]
+    lines = [f"/{c.api_root}/collections/{c.id}/  {c.alias or '-':<20} read={','.join(c.read) or '-'} "
+             f"write={','.join(c.write) or '-'} visibility={c.visibility} max_tlp={c.max_tlp or '-'}  {c.title}"
+             for c in catalog.all()]
+    _emit(rows, as_json, "\n".join(lines) or f"no collections in {settings.collections_dir}")
+
+
+def register(group: click.Group) -> None:
+    for command in (init, org, key, collection):
+        group.add_command(command)
+
+
+__all__ = ["register"]

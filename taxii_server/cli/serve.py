@@ -1,0 +1,117 @@
+"""`taxii-hub serve`: the hub under gunicorn (never the Flask development server).
+
+TLS by default with the certificate `init` made (TAXII §8.2.2 requires HTTPS); plain HTTP only when asked
+with --insecure-http, and then only on a loopback address. Each worker builds its own application and
+opens its own database connection after the fork.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import ssl
+from typing import Any
+
+import click
+from gunicorn.app.base import BaseApplication
+
+from ..errors import ConfigError
+from ..settings import Settings
+from . import CliContext, one_line_errors
+
+
+class HubServer(BaseApplication):  # type: ignore[misc]
+    def __init__(self, settings: Settings, options: dict[str, Any]) -> None:
+        self.settings = settings
+        self.options = options
+        super().__init__()
+
+    def load_config(self) -> None:
+        for key, value in self.options.items():
+            self.cfg.set(key, value)
+
+    def load(self) -> Any:
+        from ..app import create_app
+
+        return create_app(self.settings)
+
+
+def _tls_context(config: Any, default_ssl_context_factory: Any) -> ssl.SSLContext:
+    """TLS 1.2 or newer with forward-secret AEAD suites only (TAXII §8.2.2, checklist A2–A4)."""
+    context: ssl.SSLContext = default_ssl_context_factory()
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    context.set_ciphers("ECDHE+AESGCM:ECDHE+CHACHA20")
+    context.options |= ssl.OP_NO_COMPRESSION
+    return context
+
+
+def _is_loopback(host: str) -> bool:
+    host = host.strip("[]")
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _split_bind(bind: str) -> tuple[str, int]:
+    host, sep, port = bind.rpartition(":")
+    if not sep or not port.isdigit():
+        raise ConfigError(f"--bind {bind!r} must be HOST:PORT")
+    return host, int(port)
+
+
+@click.command()
+@click.option("--bind", default=None, help="HOST:PORT (default from the configuration, 127.0.0.1:8443).")
+@click.option("--workers", type=click.IntRange(1, 64), default=None, help="gunicorn worker processes.")
+@click.option("--threads", type=click.IntRange(1, 64), default=4, show_default=True, help="Threads per worker.")
+@click.option("--tls-cert", type=click.Path(dir_okay=False), default=None, help="Server certificate (PEM).")
+@click.option("--tls-key", type=click.Path(dir_okay=False), default=None, help="Server private key (PEM).")
+@click.option("--insecure-http", is_flag=True, help="Serve plain HTTP (loopback addresses only).")
+@click.pass_obj
+@one_line_errors
+def serve(obj: CliContext, bind: str | None, workers: int | None, threads: int, tls_cert: str | None,
+          tls_key: str | None, insecure_http: bool) -> None:
+    """Serve the hub over HTTPS (TAXII 2.1 at /taxii2/)."""
+    settings = obj.settings()
+    bind = bind or settings.server.bind
+    host, port = _split_bind(bind)
+    options: dict[str, Any] = {
+        "bind": bind,
+        "workers": workers or settings.server.workers,
+        "threads": threads,
+        "worker_class": "gthread",
+        "timeout": settings.server.timeout,
+        "graceful_timeout": 10,
+        "accesslog": "-",
+        "errorlog": "-",
+        "proc_name": "taxii-hub",
+        "forwarded_allow_ips": "",
+        "control_socket_disable": True,
+    }
+    if insecure_http:
+        if tls_cert or tls_key:
+            raise ConfigError("--insecure-http cannot be combined with --tls-cert/--tls-key")
+        if not _is_loopback(host):
+            raise ConfigError(f"--insecure-http is allowed only on a loopback address, not {host!r}")
+        scheme = "http"
+    else:
+        cert = tls_cert or str(settings.tls_cert)
+        key = tls_key or str(settings.tls_key)
+        for path, what in ((cert, "certificate"), (key, "key")):
+            try:
+                with open(path, "rb"):
+                    pass
+            except OSError as exc:
+                raise ConfigError(f"TLS {what} {path}: {exc.strerror}; run `taxii-hub init` first") from exc
+        options.update(certfile=cert, keyfile=key, ssl_context=_tls_context)
+        scheme = "https"
+    shown = "localhost" if host in ("127.0.0.1", "::1", "localhost") else host
+    click.echo(f"taxii-hub serving {scheme}://{shown}:{port}/taxii2/", err=True)
+    if scheme == "https" and not tls_cert:
+        click.echo(f"clients trust the development CA: {settings.ca_cert}", err=True)
+    HubServer(settings, options).run()
+
+
+def register(group: click.Group) -> None:
+    group.add_command(serve)

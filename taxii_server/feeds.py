@@ -1,0 +1,230 @@
+"""The TAXII 2.1 use cases: discovery, API roots, collections, objects, manifests, versions, status.
+
+Every operation takes the calling principal first. `Feeds._authorise` is the single place where the access
+rules of `access.py` are enforced for a collection: a collection the caller can neither read nor write is
+reported exactly like one that does not exist; a visible collection used for a forbidden action is
+Forbidden. Object-level rules (inbox partitions) travel into the storage query as an ObjectScope, so limits
+and `next` tokens stay correct. Nothing here knows HTTP.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import Any, Literal
+
+from . import access, strict_json, validation
+from .catalog import Catalog
+from .errors import Forbidden, NotFound, Unprocessable
+from .filters import QueryRequest
+from .model import (
+    ApiRootDef,
+    CollectionDef,
+    CollectionView,
+    NewVersion,
+    ObjectFilter,
+    Principal,
+    Status,
+    StatusDetail,
+    StoredVersion,
+)
+from .paging import TokenSigner
+from .settings import DiscoverySettings
+from .storage.base import Store
+from .timestamps import now_us
+
+Action = Literal["see", "read", "write", "delete"]
+PageKind = Literal["objects", "manifest", "object", "versions"]
+
+
+@dataclass(frozen=True)
+class PageResult:
+    items: tuple[StoredVersion, ...]
+    more: bool
+    next: str | None
+
+
+@dataclass(frozen=True)
+class Discovery:
+    title: str
+    description: str
+    contact: str
+    default: str | None
+    api_roots: tuple[str, ...]
+
+
+class Feeds:
+    def __init__(
+        self,
+        catalog: Catalog,
+        store: Store,
+        signer: TokenSigner,
+        discovery: DiscoverySettings,
+        *,
+        max_page_size: int = 1000,
+        status_retention_s: int = 7 * 24 * 3600,
+        clock: Callable[[], int] = now_us,
+    ) -> None:
+        self.catalog = catalog
+        self.store = store
+        self.signer = signer
+        self._discovery = discovery
+        self.max_page_size = max_page_size
+        self.status_retention_us = status_retention_s * 1_000_000
+        self.clock = clock
+
+    # -- the one enforcement point -------------------------------------------------------------------------
+
+    def _authorise(self, principal: Principal, api_root: str, collection_id: str, action: Action) -> CollectionDef:
+        collection = self.catalog.find(api_root, collection_id)
+        if collection is None or not access.is_visible(principal, collection):
+            raise NotFound(f"no collection {collection_id!r} in API root {api_root!r}")
+        readable = access.can_read(principal, collection)
+        writable = access.can_write(principal, collection)
+        if action == "read" and not readable:
+            raise Forbidden(f"organisation {principal.org_id!r} may not read collection {collection.id}")
+        if action == "write" and not writable:
+            raise Forbidden(f"organisation {principal.org_id!r} may not write to collection {collection.id}")
+        if action == "delete" and not (readable and writable):
+            raise Forbidden(f"organisation {principal.org_id!r} may not delete from collection {collection.id}")
+        return collection
+
+    def _visible_root(self, principal: Principal, api_root: str) -> ApiRootDef:
+        root = self.catalog.api_roots.get(api_root)
+        if root is None or not any(access.is_visible(principal, c) for c in self.catalog.collections(api_root)):
+            raise NotFound(f"no API root {api_root!r}")
+        return root
+
+    # -- server and API root information -------------------------------------------------------------------
+
+    def discovery(self, principal: Principal) -> Discovery:
+        roots = tuple(
+            name for name in self.catalog.api_roots
+            if any(access.is_visible(principal, c) for c in self.catalog.collections(name))
+        )
+        default = self._discovery.default if self._discovery.default in roots else None
+        return Discovery(self._discovery.title, self._discovery.description, self._discovery.contact, default,
+                         roots)
+
+    def api_root(self, principal: Principal, api_root: str) -> ApiRootDef:
+        return self._visible_root(principal, api_root)
+
+    def collections(self, principal: Principal, api_root: str) -> list[CollectionView]:
+        self._visible_root(principal, api_root)
+        return [
+            CollectionView(c, access.can_read(principal, c), access.can_write(principal, c))
+            for c in self.catalog.collections(api_root)
+            if access.is_visible(principal, c)
+        ]
+
+    def collection(self, principal: Principal, api_root: str, collection_id: str) -> CollectionView:
+        c = self._authorise(principal, api_root, collection_id, "see")
+        return CollectionView(c, access.can_read(principal, c), access.can_write(principal, c))
+
+    # -- reading -------------------------------------------------------------------------------------------
+
+    def get_objects(self, principal: Principal, api_root: str, collection_id: str, req: QueryRequest) -> PageResult:
+        c = self._authorise(principal, api_root, collection_id, "read")
+        return self._page(principal, c, req.filter, req, "objects")
+
+    def get_manifest(self, principal: Principal, api_root: str, collection_id: str, req: QueryRequest) -> PageResult:
+        c = self._authorise(principal, api_root, collection_id, "read")
+        return self._page(principal, c, req.filter, req, "manifest")
+
+    def get_object(
+        self, principal: Principal, api_root: str, collection_id: str, object_id: str, req: QueryRequest
+    ) -> PageResult:
+        c = self._authorise(principal, api_root, collection_id, "read")
+        self._require_object(principal, c, object_id)
+        return self._page(principal, c, _for_object(req.filter, object_id), req, "object", object_id)
+
+    def get_versions(
+        self, principal: Principal, api_root: str, collection_id: str, object_id: str, req: QueryRequest
+    ) -> PageResult:
+        c = self._authorise(principal, api_root, collection_id, "read")
+        self._require_object(principal, c, object_id)
+        return self._page(principal, c, _for_object(req.filter, object_id), req, "versions", object_id)
+
+    def _require_object(self, principal: Principal, c: CollectionDef, object_id: str) -> None:
+        if not self.store.object_exists(access.object_scope(principal, c), object_id):
+            raise NotFound(f"no object {object_id!r} in collection {c.id}")
+
+    def _page(
+        self, principal: Principal, c: CollectionDef, flt: ObjectFilter, req: QueryRequest, kind: PageKind,
+        object_id: str = "",
+    ) -> PageResult:
+        limit = min(req.limit or self.max_page_size, self.max_page_size)
+        binding = self.signer.binding(principal.org_id, c.id, kind, flt, object_id)
+        after = self.signer.decode(req.next, binding) if req.next else None
+        page = self.store.query(access.object_scope(principal, c), flt, after, limit)
+        token = self.signer.encode(page.items[-1].date_added_us, binding) if page.more and page.items else None
+        return PageResult(page.items, page.more and token is not None, token)
+
+    # -- writing -------------------------------------------------------------------------------------------
+
+    def add_objects(
+        self, principal: Principal, api_root: str, collection_id: str, read_body: Callable[[], bytes]
+    ) -> Status:
+        """§5.5. `read_body` is called only once the caller may write, so refusals come in TAXII's order."""
+        c = self._authorise(principal, api_root, collection_id, "write")
+        objects = _envelope_objects(strict_json.loads(read_body()))
+        checked = [validation.check(obj, c) for obj in objects]
+        accepted = [v for v in checked if isinstance(v, NewVersion)]
+        now = self.clock()
+        results = iter(
+            self.store.add_versions(
+                access.object_scope(principal, c), principal.org_id, access.may_supersede_others(principal),
+                accepted, now,
+            )
+        )
+        successes: list[StatusDetail] = []
+        failures: list[StatusDetail] = []
+        for item in checked:
+            if isinstance(item, validation.Rejected):
+                failures.append(StatusDetail(item.id, item.version, item.message))
+                continue
+            result = next(results)
+            if result.outcome == "added":
+                successes.append(StatusDetail(result.id, result.version))
+            elif result.outcome == "duplicate":
+                successes.append(StatusDetail(result.id, result.version, "already present"))
+            elif result.outcome == "conflict":
+                failures.append(StatusDetail(result.id, result.version,
+                                             "a different object with this id and version is already stored"))
+            else:
+                failures.append(StatusDetail(result.id, result.version,
+                                             "this object was first added by another organisation; only it or "
+                                             "a hub analyst may add new versions"))
+        status = Status(str(uuid.uuid4()), api_root, c.id, principal.org_id, now, tuple(successes), tuple(failures))
+        self.store.save_status(status)
+        if status.id.startswith("0"):  # now and then, drop statuses past retention (TAXII §4.3: ≥ 24 h)
+            self.store.purge_statuses(now - self.status_retention_us)
+        return status
+
+    def delete_object(
+        self, principal: Principal, api_root: str, collection_id: str, object_id: str, req: QueryRequest
+    ) -> None:
+        c = self._authorise(principal, api_root, collection_id, "delete")
+        if not self.store.delete(access.object_scope(principal, c), object_id, req.filter):
+            raise NotFound(f"no object {object_id!r} (or no matching version) in collection {c.id}")
+
+    def get_status(self, principal: Principal, api_root: str, status_id: str) -> Status:
+        status = self.store.get_status(status_id)
+        if status is None or status.api_root != api_root or not access.may_read_status(principal, status.org_id):
+            raise NotFound(f"no status {status_id!r}")
+        return status
+
+
+def _for_object(flt: ObjectFilter, object_id: str) -> ObjectFilter:
+    return replace(flt, ids=(object_id,), types=())
+
+
+def _envelope_objects(doc: Any) -> list[Any]:
+    """The objects of a TAXII envelope or a STIX bundle (stix2's TAXIICollectionSink posts bundles)."""
+    if not isinstance(doc, dict):
+        raise Unprocessable("the body must be a TAXII envelope: a JSON object with an 'objects' list")
+    objects = doc.get("objects")
+    if not isinstance(objects, list) or not objects:
+        raise Unprocessable("the envelope must have a non-empty 'objects' list")
+    return objects

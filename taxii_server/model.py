@@ -1,0 +1,207 @@
+"""Frozen values passed between the layers: who is calling, what is declared, what is asked, what is returned.
+
+No behaviour beyond small derived properties lives here, and nothing here knows HTTP or a database.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+ROLES = ("member", "analyst", "admin")
+Visibility = Literal["all", "own"]
+VersionKeyword = Literal["first", "last", "all"]
+
+
+@dataclass(frozen=True)
+class Principal:
+    """An authenticated caller: always an organisation, reached through one credential."""
+
+    org_id: str
+    group: str
+    roles: frozenset[str]
+    credential_id: str | None = None
+
+    @property
+    def is_analyst(self) -> bool:
+        return bool(self.roles & {"analyst", "admin"})
+
+    @property
+    def is_admin(self) -> bool:
+        return "admin" in self.roles
+
+
+@dataclass(frozen=True)
+class Organisation:
+    id: str
+    name: str
+    group: str
+    roles: tuple[str, ...]
+    created: str
+
+
+@dataclass(frozen=True)
+class Credential:
+    """An API key as stored: never the key itself, only its SHA-256."""
+
+    id: str
+    org_id: str
+    label: str
+    created: str
+    revoked: str | None = None
+
+
+@dataclass(frozen=True)
+class ApiRootDef:
+    name: str
+    title: str
+    description: str = ""
+    max_content_length: int = 10 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class CollectionDef:
+    """One TAXII collection as declared in collections/*.toml."""
+
+    id: str
+    api_root: str
+    title: str
+    description: str = ""
+    alias: str | None = None
+    read: tuple[str, ...] = ()
+    write: tuple[str, ...] = ()
+    visibility: Visibility = "all"
+    max_tlp: str | None = None
+    media_types: tuple[str, ...] = ("application/stix+json;version=2.1",)
+
+    def accepts_spec_version(self, spec_version: str) -> bool:
+        return f"application/stix+json;version={spec_version}" in self.media_types
+
+
+@dataclass(frozen=True)
+class ObjectFilter:
+    """The TAXII filters of one request (§3.4), already parsed and validated.
+
+    `versions` holds the keywords and the specific version instants (microseconds) that are ORed together;
+    `spec_versions` empty means the default (latest spec version per object).
+    """
+
+    added_after_us: int | None = None
+    ids: tuple[str, ...] = ()
+    types: tuple[str, ...] = ()
+    version_keywords: frozenset[str] = frozenset({"last"})
+    version_instants: tuple[int, ...] = ()
+    spec_versions: tuple[str, ...] = ()
+
+    @property
+    def all_versions(self) -> bool:
+        return "all" in self.version_keywords
+
+
+@dataclass(frozen=True)
+class ObjectScope:
+    """What part of a collection a caller touches: the access rules turned into a storage filter.
+
+    `partitioned` collections (inboxes) keep one namespace per organisation; `owner` restricts reads and
+    deletes to one organisation's partition (a member in an inbox). Analysts read across partitions.
+    """
+
+    collection_id: str
+    partitioned: bool = False
+    owner: str | None = None
+
+    def partition_for(self, writer: str) -> str:
+        return writer if self.partitioned else ""
+
+
+@dataclass(frozen=True)
+class StoredVersion:
+    """One stored object version as a query returns it."""
+
+    id: str
+    type: str
+    version: str
+    date_added_us: int
+    spec_version: str
+    media_type: str
+    raw: bytes
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of a keyset-paged query: the rows, whether more follow, and the cursor after the last row."""
+
+    items: tuple[StoredVersion, ...]
+    more: bool
+
+    @property
+    def last_cursor(self) -> int | None:
+        return self.items[-1].date_added_us if self.items else None
+
+
+@dataclass(frozen=True)
+class NewVersion:
+    """An object version about to be stored, already validated."""
+
+    id: str
+    type: str
+    version: str | None  # None: an object without created/modified; the store gives it date_added
+    version_us: int | None
+    spec_version: str
+    raw: bytes
+
+
+Outcome = Literal["added", "duplicate", "conflict", "not_owner"]
+
+
+@dataclass(frozen=True)
+class AddResult:
+    id: str
+    version: str
+    outcome: Outcome
+
+
+@dataclass(frozen=True)
+class StatusDetail:
+    id: str
+    version: str
+    message: str | None = None
+
+
+@dataclass(frozen=True)
+class Status:
+    """A TAXII status resource (§4.3.1) and who may read it."""
+
+    id: str
+    api_root: str
+    collection_id: str
+    org_id: str
+    request_timestamp_us: int
+    successes: tuple[StatusDetail, ...] = ()
+    failures: tuple[StatusDetail, ...] = ()
+    pendings: tuple[StatusDetail, ...] = ()
+
+    @property
+    def total_count(self) -> int:
+        return len(self.successes) + len(self.failures) + len(self.pendings)
+
+    @property
+    def state(self) -> str:
+        return "pending" if self.pendings else "complete"
+
+
+@dataclass(frozen=True)
+class CollectionView:
+    """A collection as one caller sees it (§5.2.1): can_read/can_write computed for that caller."""
+
+    definition: CollectionDef
+    can_read: bool
+    can_write: bool
+
+
+@dataclass(frozen=True)
+class NewKey:
+    """A freshly created API key: the only moment the secret exists outside the caller's hands."""
+
+    credential: Credential
+    secret: str = field(repr=False)

@@ -1,0 +1,218 @@
+"""The hub's settings, read once: defaults < TOML file < TAXII_HUB_* environment variables.
+
+This is the only module that reads the environment. Unknown keys, in the file or in the environment, are
+errors, so a misspelt setting never silently falls back to a default. Relative paths are taken relative to
+the working directory the hub is started from.
+
+Environment names: `TAXII_HUB_<KEY>` for a top-level key and `TAXII_HUB_<TABLE>__<KEY>` for a key inside a
+table (`TAXII_HUB_STORAGE__URL`). `TAXII_HUB_CONFIG` names the file; `TAXII_HUB_TEST_*` belong to the tests.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import ConfigError
+from .model import ApiRootDef
+
+ENV_PREFIX = "TAXII_HUB_"
+_ENV_NOT_SETTINGS = ("TAXII_HUB_CONFIG", "TAXII_HUB_TEST_")
+
+
+@dataclass(frozen=True)
+class StorageSettings:
+    url: str
+
+
+@dataclass(frozen=True)
+class ServerSettings:
+    bind: str = "127.0.0.1:8443"
+    workers: int = 2
+    timeout: int = 30
+    tls_cert: str = ""  # default: <data_dir>/tls/server.crt, made by `taxii-hub init`
+    tls_key: str = ""
+
+
+@dataclass(frozen=True)
+class DiscoverySettings:
+    title: str = "taxii-hub"
+    description: str = "STIX 2.1 / TAXII 2.1 threat-feed hub"
+    contact: str = ""
+    default: str = ""
+
+
+@dataclass(frozen=True)
+class ConversionSettings:
+    """What the converters need from the hub: the key behind keyed SDO/SRO ids and the hub's name."""
+
+    id_key: str = "taxii-hub-development-id-key"
+    hub_identity_name: str = "taxii-hub"
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path
+    collections_dir: Path
+    storage: StorageSettings
+    api_roots: Mapping[str, ApiRootDef]
+    discovery: DiscoverySettings = DiscoverySettings()
+    server: ServerSettings = ServerSettings()
+    conversion: ConversionSettings = ConversionSettings()
+    max_page_size: int = 1000
+    status_retention_seconds: int = 7 * 24 * 3600
+    source: str = field(default="defaults", compare=False)
+
+    @property
+    def tls_cert(self) -> Path:
+        return Path(self.server.tls_cert) if self.server.tls_cert else self.data_dir / "tls" / "server.crt"
+
+    @property
+    def tls_key(self) -> Path:
+        return Path(self.server.tls_key) if self.server.tls_key else self.data_dir / "tls" / "server.key"
+
+    @property
+    def ca_cert(self) -> Path:
+        return self.data_dir / "tls" / "ca.crt"
+
+
+_TOP_LEVEL: dict[str, type] = {
+    "data_dir": str,
+    "collections_dir": str,
+    "max_page_size": int,
+    "status_retention_seconds": int,
+}
+_TABLES: dict[str, type] = {
+    "storage": StorageSettings,
+    "server": ServerSettings,
+    "discovery": DiscoverySettings,
+    "conversion": ConversionSettings,
+}
+_API_ROOT_KEYS: dict[str, type] = {"title": str, "description": str, "max_content_length": int}
+_DEFAULT_API_ROOTS = {
+    "hub": {"title": "taxii-hub sharing hub", "description": "Vetted intelligence from the hub's members"}
+}
+
+
+def load_settings(path: str | os.PathLike[str] | None = None, env: Mapping[str, str] | None = None) -> Settings:
+    """Read the settings. `path` defaults to $TAXII_HUB_CONFIG; without either, defaults and environment only."""
+    env = os.environ if env is None else env
+    path = path or env.get("TAXII_HUB_CONFIG") or None
+    raw: dict[str, Any] = {}
+    source = "defaults"
+    if path is not None:
+        raw = _read_toml(Path(path))
+        source = str(path)
+    _merge_environment(raw, env)
+    return _build(raw, source)
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except FileNotFoundError as exc:
+        raise ConfigError(f"{path}: configuration file not found") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc.strerror}") from exc
+
+
+def _merge_environment(raw: dict[str, Any], env: Mapping[str, str]) -> None:
+    for name, value in env.items():
+        if not name.startswith(ENV_PREFIX) or name.startswith(_ENV_NOT_SETTINGS):
+            continue
+        key = name[len(ENV_PREFIX):].lower()
+        if "__" in key:
+            table, _, sub = key.partition("__")
+            target = raw.setdefault(table, {})
+            if not isinstance(target, dict):
+                raise ConfigError(f"environment {name}: {table} is not a table")
+            target[sub] = value
+        else:
+            raw[key] = value
+
+
+def _coerce(where: str, value: Any, wanted: type) -> Any:
+    if wanted is int:
+        if isinstance(value, bool):
+            raise ConfigError(f"{where}: expected an integer, got {value!r}")
+        if isinstance(value, int):
+            return value
+        if isinstance(value, str):
+            try:
+                return int(value)
+            except ValueError:
+                pass
+        raise ConfigError(f"{where}: expected an integer, got {value!r}")
+    if not isinstance(value, str):
+        raise ConfigError(f"{where}: expected a string, got {value!r}")
+    return value
+
+
+def _table(name: str, value: Any, cls: type) -> Any:
+    if not isinstance(value, dict):
+        raise ConfigError(f"[{name}] must be a table")
+    fields = cls.__dataclass_fields__
+    unknown = sorted(set(value) - set(fields))
+    if unknown:
+        raise ConfigError(f"[{name}]: unknown key {unknown[0]!r} (known: {', '.join(sorted(fields))})")
+    kwargs = {k: _coerce(f"{name}.{k}", v, int if fields[k].type == "int" else str) for k, v in value.items()}
+    return cls(**kwargs)
+
+
+def _api_roots(value: Any) -> dict[str, ApiRootDef]:
+    if not isinstance(value, dict) or not value:
+        raise ConfigError("[api_roots] must hold at least one table [api_roots.<name>]")
+    roots: dict[str, ApiRootDef] = {}
+    for name, table in value.items():
+        if not name.replace("-", "").replace("_", "").isalnum() or name == "taxii2":
+            raise ConfigError(f"[api_roots.{name}]: the name must be a plain URL path segment other than taxii2")
+        if not isinstance(table, dict):
+            raise ConfigError(f"[api_roots.{name}] must be a table")
+        unknown = sorted(set(table) - set(_API_ROOT_KEYS))
+        if unknown:
+            raise ConfigError(f"[api_roots.{name}]: unknown key {unknown[0]!r}")
+        if "title" not in table:
+            raise ConfigError(f"[api_roots.{name}]: title is required")
+        kwargs = {k: _coerce(f"api_roots.{name}.{k}", v, _API_ROOT_KEYS[k]) for k, v in table.items()}
+        root = ApiRootDef(name=name, **kwargs)
+        if root.max_content_length <= 0:
+            raise ConfigError(f"[api_roots.{name}]: max_content_length must be positive")
+        roots[name] = root
+    return roots
+
+
+def _build(raw: dict[str, Any], source: str) -> Settings:
+    known = set(_TOP_LEVEL) | set(_TABLES) | {"api_roots"}
+    unknown = sorted(set(raw) - known)
+    if unknown:
+        raise ConfigError(f"{source}: unknown setting {unknown[0]!r} (known: {', '.join(sorted(known))})")
+    top = {k: _coerce(k, raw[k], t) for k, t in _TOP_LEVEL.items() if k in raw}
+    data_dir = Path(top.pop("data_dir", "var"))
+    collections_dir = Path(top.pop("collections_dir", "collections"))
+    storage_raw = dict(raw.get("storage", {}))
+    storage_raw.setdefault("url", f"sqlite:///{data_dir / 'hub.sqlite3'}")
+    tables = {name: _table(name, raw[name], cls) for name, cls in _TABLES.items() if name in raw and name != "storage"}
+    settings = Settings(
+        data_dir=data_dir,
+        collections_dir=collections_dir,
+        storage=_table("storage", storage_raw, StorageSettings),
+        api_roots=_api_roots(raw.get("api_roots", _DEFAULT_API_ROOTS)),
+        source=source,
+        **tables,
+        **top,
+    )
+    if settings.max_page_size <= 0:
+        raise ConfigError(f"{source}: max_page_size must be positive")
+    if settings.status_retention_seconds < 24 * 3600:
+        raise ConfigError(f"{source}: status_retention_seconds must be at least 86400 (TAXII 2.1 §4.3)")
+    default = settings.discovery.default
+    if default and default not in settings.api_roots:
+        raise ConfigError(f"[discovery] default {default!r} is not one of the api_roots")
+    return settings

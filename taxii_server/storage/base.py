@@ -1,0 +1,158 @@
+"""The storage contract every backend implements, and the semantics they share.
+
+Written once as `typing.Protocol`s and tested once (tests/storage/test_contract.py) against every backend.
+
+Semantics every backend guarantees:
+- Each object version in a collection gets a `date_added` (integer microseconds) that is unique and strictly
+  greater than every earlier one in that collection, assigned at commit under the write lock. A reader that
+  pages with `date_added > cursor` therefore never misses or repeats a version.
+- A collection is either shared (one namespace per id) or partitioned per organisation (an inbox with
+  `visibility = "own"`): there each organisation writes into its own namespace, so what one member sent can
+  neither collide with nor be revealed by what another sent.
+- (collection, partition, id, version) is unique: a concurrent duplicate is stored once.
+- In a shared collection the first organisation to add an id owns it; only it (or a caller allowed to
+  supersede others) may add further versions.
+- Queries apply every filter, the caller's scope included, inside the query, then the version keywords per
+  object among the remaining versions (TAXII §3.4.1, checklist J13); pages are keyset pages on `date_added`.
+- Each version keeps its raw JSON bytes; serving a page is concatenation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Protocol
+
+from ..model import (
+    AddResult,
+    Credential,
+    NewVersion,
+    ObjectFilter,
+    ObjectScope,
+    Organisation,
+    Page,
+    Status,
+    StatusDetail,
+)
+
+SCHEMA_VERSION = 1
+
+
+class ObjectStore(Protocol):
+    def add_versions(
+        self,
+        scope: ObjectScope,
+        writer: str,
+        may_supersede: bool,
+        versions: Sequence[NewVersion],
+        now_us: int,
+    ) -> list[AddResult]:
+        """Store the versions in one transaction; one AddResult per input, in input order."""
+        ...
+
+    def query(self, scope: ObjectScope, flt: ObjectFilter, after_us: int | None, limit: int) -> Page:
+        """One keyset page: versions matching `flt` in `scope` with date_added > after_us, ascending."""
+        ...
+
+    def object_exists(self, scope: ObjectScope, object_id: str) -> bool:
+        ...
+
+    def delete(self, scope: ObjectScope, object_id: str, flt: ObjectFilter) -> int:
+        """Delete the versions of one object that match `flt` (all of them when flt.all_versions)."""
+        ...
+
+    def count_versions(self, collection_id: str) -> int:
+        ...
+
+
+class StatusStore(Protocol):
+    def save_status(self, status: Status) -> None:
+        ...
+
+    def get_status(self, status_id: str) -> Status | None:
+        ...
+
+    def purge_statuses(self, older_than_us: int) -> int:
+        ...
+
+
+class AccountStore(Protocol):
+    def add_organisation(self, org: Organisation) -> None:
+        """Raises Conflict when the id exists."""
+        ...
+
+    def get_organisation(self, org_id: str) -> Organisation | None:
+        ...
+
+    def list_organisations(self) -> list[Organisation]:
+        ...
+
+    def set_password(self, org_id: str, password_hash: str | None) -> None:
+        ...
+
+    def get_password(self, org_id: str) -> str | None:
+        ...
+
+    def add_credential(self, credential: Credential, secret_sha256: str) -> None:
+        ...
+
+    def find_credential(self, secret_sha256: str) -> tuple[Credential, Organisation] | None:
+        """The live (unrevoked) credential with that hash, and its organisation."""
+        ...
+
+    def list_credentials(self, org_id: str | None = None) -> list[Credential]:
+        ...
+
+    def revoke_credential(self, credential_id: str, when: str) -> bool:
+        ...
+
+
+class MetaStore(Protocol):
+    def get_or_create_meta(self, key: str, value: str) -> str:
+        """The stored value for key; stores `value` first when there is none (atomic across processes)."""
+        ...
+
+
+class Store(ObjectStore, StatusStore, AccountStore, MetaStore, Protocol):
+    """Everything the hub keeps. One instance per process; safe to use after fork."""
+
+    def initialise(self) -> None:
+        """Create or upgrade the schema (idempotent)."""
+        ...
+
+    def close(self) -> None:
+        ...
+
+
+# Status resources are stored as one document in every backend; this is its shape.
+
+
+def status_to_doc(status: Status) -> dict[str, Any]:
+    def details(items: tuple[StatusDetail, ...]) -> list[list[str | None]]:
+        return [[d.id, d.version, d.message] for d in items]
+
+    return {
+        "id": status.id,
+        "api_root": status.api_root,
+        "collection_id": status.collection_id,
+        "org_id": status.org_id,
+        "ts": status.request_timestamp_us,
+        "s": details(status.successes),
+        "f": details(status.failures),
+        "p": details(status.pendings),
+    }
+
+
+def status_from_doc(doc: dict[str, Any]) -> Status:
+    def details(items: list[list[str | None]]) -> tuple[StatusDetail, ...]:
+        return tuple(StatusDetail(str(i), str(v), m) for i, v, m in items)
+
+    return Status(
+        id=doc["id"],
+        api_root=doc["api_root"],
+        collection_id=doc["collection_id"],
+        org_id=doc["org_id"],
+        request_timestamp_us=doc["ts"],
+        successes=details(doc["s"]),
+        failures=details(doc["f"]),
+        pendings=details(doc["p"]),
+    )

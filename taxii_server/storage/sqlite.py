@@ -1,0 +1,439 @@
+"""The embedded SQLite backend: the default for a hub on one machine.
+
+WAL journal, `busy_timeout`, `BEGIN IMMEDIATE` for every write transaction (so `date_added` is assigned under
+the database's write lock, across processes), one connection per process and thread, opened lazily so that a
+gunicorn worker opens its own after fork. Every sqlite3 error is translated to `StorageUnavailable` here.
+
+Indexes and why:
+- `object_versions` primary key (collection_id, date_added): keyset pages walk it in order, O(limit) per page
+  at any depth.
+- unique (collection_id, part, id, version_us): duplicates are stored once; the per-object version keywords
+  (first/last, latest spec version) are NOT EXISTS probes on it.
+- (collection_id, type, date_added): `match[type]` pages.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from ..errors import Conflict, StorageUnavailable
+from ..model import (
+    AddResult,
+    Credential,
+    NewVersion,
+    ObjectFilter,
+    ObjectScope,
+    Organisation,
+    Page,
+    Status,
+    StoredVersion,
+)
+from ..timestamps import format_us
+from .base import SCHEMA_VERSION, status_from_doc, status_to_doc
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS collection_clock (collection_id TEXT PRIMARY KEY, last_us INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS object_versions (
+    collection_id TEXT NOT NULL,
+    date_added INTEGER NOT NULL,
+    part TEXT NOT NULL,
+    id TEXT NOT NULL,
+    type TEXT NOT NULL,
+    version TEXT NOT NULL,
+    version_us INTEGER NOT NULL,
+    spec_version TEXT NOT NULL,
+    added_by TEXT NOT NULL,
+    raw BLOB NOT NULL,
+    PRIMARY KEY (collection_id, date_added),
+    UNIQUE (collection_id, part, id, version_us)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS object_versions_type ON object_versions (collection_id, type, date_added);
+CREATE TABLE IF NOT EXISTS object_owner (
+    collection_id TEXT NOT NULL, part TEXT NOT NULL, id TEXT NOT NULL, org_id TEXT NOT NULL,
+    PRIMARY KEY (collection_id, part, id)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS statuses (
+    id TEXT PRIMARY KEY, created_us INTEGER NOT NULL, body BLOB NOT NULL
+);
+CREATE INDEX IF NOT EXISTS statuses_created ON statuses (created_us);
+CREATE TABLE IF NOT EXISTS organisations (
+    id TEXT PRIMARY KEY, name TEXT NOT NULL, grp TEXT NOT NULL, roles TEXT NOT NULL, created TEXT NOT NULL,
+    password_hash TEXT
+);
+CREATE TABLE IF NOT EXISTS credentials (
+    id TEXT PRIMARY KEY,
+    org_id TEXT NOT NULL REFERENCES organisations(id),
+    label TEXT NOT NULL,
+    secret_sha256 TEXT NOT NULL UNIQUE,
+    created TEXT NOT NULL,
+    revoked TEXT
+);
+CREATE INDEX IF NOT EXISTS credentials_org ON credentials (org_id);
+"""
+
+_MEDIA = {"2.1": "application/stix+json;version=2.1", "2.0": "application/stix+json;version=2.0"}
+
+
+class SQLiteStore:
+    def __init__(self, path: Path, *, busy_timeout_ms: int = 5000) -> None:
+        self.path = path
+        self.busy_timeout_ms = busy_timeout_ms
+        self._local = threading.local()
+
+    @classmethod
+    def from_url(cls, url: str) -> SQLiteStore:
+        return cls(Path(url.removeprefix("sqlite://").removeprefix("/")) if url.startswith("sqlite:///") else Path(url))
+
+    # -- connections ---------------------------------------------------------------------------------------
+
+    def _conn(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is not None and getattr(self._local, "pid", None) == os.getpid():
+            return conn
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(self.path, isolation_level=None, timeout=self.busy_timeout_ms / 1000)
+            conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout_ms)}")
+            conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("PRAGMA synchronous = FULL")
+            conn.execute("PRAGMA foreign_keys = ON")
+        except (sqlite3.Error, OSError) as exc:
+            raise StorageUnavailable(f"cannot open the database: {exc}") from exc
+        self._local.conn = conn
+        self._local.pid = os.getpid()
+        return conn
+
+    @contextmanager
+    def _read(self) -> Iterator[sqlite3.Connection]:
+        try:
+            yield self._conn()
+        except sqlite3.Error as exc:
+            raise StorageUnavailable(f"database error: {exc}") from exc
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        conn = self._conn()
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as exc:
+            raise StorageUnavailable(f"database is busy: {exc}") from exc
+        try:
+            yield conn
+            conn.execute("COMMIT")
+        except BaseException as exc:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            if isinstance(exc, sqlite3.Error):
+                raise StorageUnavailable(f"database error: {exc}") from exc
+            raise
+
+    def initialise(self) -> None:
+        with self._write() as conn:
+            found = conn.execute(
+                "SELECT name FROM sqlite_master WHERE type='table' AND name='meta'"
+            ).fetchone()
+            if found:
+                row = conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+                if row and int(row[0]) > SCHEMA_VERSION:
+                    raise StorageUnavailable(
+                        f"{self.path}: database schema {row[0]} is newer than this hub understands "
+                        f"({SCHEMA_VERSION}); upgrade taxii-hub"
+                    )
+            for statement in _SCHEMA.split(";"):
+                if statement.strip():
+                    conn.execute(statement)
+            conn.execute(
+                "INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
+            )
+
+    def close(self) -> None:
+        conn = getattr(self._local, "conn", None)
+        if conn is not None and getattr(self._local, "pid", None) == os.getpid():
+            conn.close()
+        self._local.conn = None
+
+    # -- meta ----------------------------------------------------------------------------------------------
+
+    def get_or_create_meta(self, key: str, value: str) -> str:
+        with self._read() as conn:
+            row = conn.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
+        if row:
+            return str(row[0])
+        with self._write() as conn:
+            conn.execute("INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)", (key, value))
+            row = conn.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
+        return str(row[0])
+
+    # -- objects -------------------------------------------------------------------------------------------
+
+    def add_versions(
+        self,
+        scope: ObjectScope,
+        writer: str,
+        may_supersede: bool,
+        versions: Sequence[NewVersion],
+        now_us: int,
+    ) -> list[AddResult]:
+        cid = scope.collection_id
+        part = scope.partition_for(writer)
+        results: list[AddResult] = []
+        with self._write() as conn:
+            row = conn.execute("SELECT last_us FROM collection_clock WHERE collection_id=?", (cid,)).fetchone()
+            clock = max(now_us, (row[0] + 1) if row else 0)
+            start = clock
+            for v in versions:
+                owner = conn.execute(
+                    "SELECT org_id FROM object_owner WHERE collection_id=? AND part=? AND id=?", (cid, part, v.id)
+                ).fetchone()
+                if owner and owner[0] != writer and not may_supersede:
+                    results.append(AddResult(v.id, v.version or "", "not_owner"))
+                    continue
+                if v.version_us is None:
+                    existing = conn.execute(
+                        "SELECT raw, version FROM object_versions WHERE collection_id=? AND part=? AND id=? "
+                        "ORDER BY version_us LIMIT 1",
+                        (cid, part, v.id),
+                    ).fetchone()
+                    version, version_us = format_us(clock), clock
+                else:
+                    existing = conn.execute(
+                        "SELECT raw, version FROM object_versions "
+                        "WHERE collection_id=? AND part=? AND id=? AND version_us=?",
+                        (cid, part, v.id, v.version_us),
+                    ).fetchone()
+                    version, version_us = v.version or format_us(v.version_us), v.version_us
+                if existing:
+                    same = bytes(existing[0]) == v.raw
+                    results.append(AddResult(v.id, existing[1], "duplicate" if same else "conflict"))
+                    continue
+                conn.execute(
+                    "INSERT INTO object_versions (collection_id, date_added, part, id, type, version, version_us,"
+                    " spec_version, added_by, raw) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                    (cid, clock, part, v.id, v.type, version, version_us, v.spec_version, writer, v.raw),
+                )
+                if not owner:
+                    conn.execute(
+                        "INSERT INTO object_owner (collection_id, part, id, org_id) VALUES (?,?,?,?)",
+                        (cid, part, v.id, writer),
+                    )
+                results.append(AddResult(v.id, version, "added"))
+                clock += 1
+            if clock != start:
+                conn.execute(
+                    "INSERT INTO collection_clock (collection_id, last_us) VALUES (?, ?) "
+                    "ON CONFLICT (collection_id) DO UPDATE SET last_us = excluded.last_us",
+                    (cid, clock - 1),
+                )
+        return results
+
+    def query(self, scope: ObjectScope, flt: ObjectFilter, after_us: int | None, limit: int) -> Page:
+        where, params = _predicate("v", scope, flt)
+        lower = max(x for x in (after_us, flt.added_after_us, -1) if x is not None)
+        sql = (
+            "SELECT v.id, v.type, v.version, v.date_added, v.spec_version, v.raw FROM object_versions v "
+            f"WHERE v.collection_id=? AND v.date_added > ? AND {where} ORDER BY v.date_added LIMIT ?"
+        )
+        with self._read() as conn:
+            rows = conn.execute(sql, (scope.collection_id, lower, *params, limit + 1)).fetchall()
+        items = tuple(
+            StoredVersion(r[0], r[1], r[2], r[3], r[4], _MEDIA.get(r[4], _MEDIA["2.1"]), bytes(r[5]))
+            for r in rows[:limit]
+        )
+        return Page(items, more=len(rows) > limit)
+
+    def object_exists(self, scope: ObjectScope, object_id: str) -> bool:
+        sql = "SELECT 1 FROM object_versions WHERE collection_id=? AND id=?"
+        params: list[Any] = [scope.collection_id, object_id]
+        if scope.owner is not None:
+            sql += " AND part=?"
+            params.append(scope.owner)
+        with self._read() as conn:
+            return conn.execute(sql + " LIMIT 1", params).fetchone() is not None
+
+    def delete(self, scope: ObjectScope, object_id: str, flt: ObjectFilter) -> int:
+        flt = replace(flt, ids=(object_id,), types=())
+        where, params = _predicate("v", scope, flt)
+        with self._write() as conn:
+            doomed = conn.execute(
+                f"SELECT v.date_added, v.part FROM object_versions v WHERE v.collection_id=? AND {where}",
+                (scope.collection_id, *params),
+            ).fetchall()
+            conn.executemany(
+                "DELETE FROM object_versions WHERE collection_id=? AND date_added=?",
+                [(scope.collection_id, d) for d, _ in doomed],
+            )
+            for part in {p for _, p in doomed}:
+                left = conn.execute(
+                    "SELECT 1 FROM object_versions WHERE collection_id=? AND part=? AND id=? LIMIT 1",
+                    (scope.collection_id, part, object_id),
+                ).fetchone()
+                if not left:
+                    conn.execute(
+                        "DELETE FROM object_owner WHERE collection_id=? AND part=? AND id=?",
+                        (scope.collection_id, part, object_id),
+                    )
+        return len(doomed)
+
+    def count_versions(self, collection_id: str) -> int:
+        with self._read() as conn:
+            row = conn.execute("SELECT count(*) FROM object_versions WHERE collection_id=?", (collection_id,))
+            return int(row.fetchone()[0])
+
+    # -- statuses ------------------------------------------------------------------------------------------
+
+    def save_status(self, status: Status) -> None:
+        body = orjson.dumps(status_to_doc(status))
+        with self._write() as conn:
+            conn.execute(
+                "INSERT OR REPLACE INTO statuses (id, created_us, body) VALUES (?,?,?)",
+                (status.id, status.request_timestamp_us, body),
+            )
+
+    def get_status(self, status_id: str) -> Status | None:
+        with self._read() as conn:
+            row = conn.execute("SELECT body FROM statuses WHERE id=?", (status_id,)).fetchone()
+        return status_from_doc(orjson.loads(row[0])) if row else None
+
+    def purge_statuses(self, older_than_us: int) -> int:
+        with self._write() as conn:
+            return conn.execute("DELETE FROM statuses WHERE created_us < ?", (older_than_us,)).rowcount
+
+    # -- organisations and credentials ---------------------------------------------------------------------
+
+    def add_organisation(self, org: Organisation) -> None:
+        with self._write() as conn:
+            if conn.execute("SELECT 1 FROM organisations WHERE id=?", (org.id,)).fetchone():
+                raise Conflict(f"organisation {org.id!r} already exists")
+            conn.execute(
+                "INSERT INTO organisations (id, name, grp, roles, created) VALUES (?,?,?,?,?)",
+                (org.id, org.name, org.group, ",".join(org.roles), org.created),
+            )
+
+    def get_organisation(self, org_id: str) -> Organisation | None:
+        with self._read() as conn:
+            row = conn.execute(
+                "SELECT id, name, grp, roles, created FROM organisations WHERE id=?", (org_id,)
+            ).fetchone()
+        return _org(row) if row else None
+
+    def list_organisations(self) -> list[Organisation]:
+        with self._read() as conn:
+            rows = conn.execute("SELECT id, name, grp, roles, created FROM organisations ORDER BY id").fetchall()
+        return [_org(r) for r in rows]
+
+    def set_password(self, org_id: str, password_hash: str | None) -> None:
+        with self._write() as conn:
+            conn.execute("UPDATE organisations SET password_hash=? WHERE id=?", (password_hash, org_id))
+
+    def get_password(self, org_id: str) -> str | None:
+        with self._read() as conn:
+            row = conn.execute("SELECT password_hash FROM organisations WHERE id=?", (org_id,)).fetchone()
+        return row[0] if row else None
+
+    def add_credential(self, credential: Credential, secret_sha256: str) -> None:
+        with self._write() as conn:
+            conn.execute(
+                "INSERT INTO credentials (id, org_id, label, secret_sha256, created, revoked) VALUES (?,?,?,?,?,?)",
+                (credential.id, credential.org_id, credential.label, secret_sha256, credential.created,
+                 credential.revoked),
+            )
+
+    def find_credential(self, secret_sha256: str) -> tuple[Credential, Organisation] | None:
+        with self._read() as conn:
+            row = conn.execute(
+                "SELECT c.id, c.org_id, c.label, c.created, c.revoked, o.id, o.name, o.grp, o.roles, o.created "
+                "FROM credentials c JOIN organisations o ON o.id = c.org_id "
+                "WHERE c.secret_sha256=? AND c.revoked IS NULL",
+                (secret_sha256,),
+            ).fetchone()
+        if not row:
+            return None
+        return Credential(*row[:5]), _org(row[5:])
+
+    def list_credentials(self, org_id: str | None = None) -> list[Credential]:
+        sql = "SELECT id, org_id, label, created, revoked FROM credentials"
+        params: tuple[str, ...] = ()
+        if org_id is not None:
+            sql += " WHERE org_id=?"
+            params = (org_id,)
+        with self._read() as conn:
+            rows = conn.execute(sql + " ORDER BY created, id", params).fetchall()
+        return [Credential(*r) for r in rows]
+
+    def revoke_credential(self, credential_id: str, when: str) -> bool:
+        with self._write() as conn:
+            cur = conn.execute(
+                "UPDATE credentials SET revoked=? WHERE id=? AND revoked IS NULL", (when, credential_id)
+            )
+            return cur.rowcount == 1
+
+
+def _org(row: Sequence[Any]) -> Organisation:
+    return Organisation(row[0], row[1], row[2], tuple(r for r in row[3].split(",") if r), row[4])
+
+
+def _predicate(alias: str, scope: ObjectScope, flt: ObjectFilter) -> tuple[str, list[Any]]:
+    """The WHERE clause (without the collection and cursor) for the TAXII filters, version keywords included.
+
+    Plain filters are applied to the candidate row and to every sibling version it is compared with, so that
+    'first', 'last' and the default spec version are chosen among the versions that match the rest of the
+    request (checklist J13).
+    """
+    def plain(a: str) -> tuple[list[str], list[Any]]:
+        clauses: list[str] = []
+        params: list[Any] = []
+        if scope.owner is not None:
+            clauses.append(f"{a}.part = ?")
+            params.append(scope.owner)
+        if flt.added_after_us is not None:
+            clauses.append(f"{a}.date_added > ?")
+            params.append(flt.added_after_us)
+        if flt.ids:
+            clauses.append(f"{a}.id IN ({','.join('?' * len(flt.ids))})")
+            params.extend(flt.ids)
+        if flt.types:
+            clauses.append(f"{a}.type IN ({','.join('?' * len(flt.types))})")
+            params.extend(flt.types)
+        if flt.spec_versions:
+            clauses.append(f"{a}.spec_version IN ({','.join('?' * len(flt.spec_versions))})")
+            params.extend(flt.spec_versions)
+        return clauses, params
+
+    v = alias
+    clauses, params = plain(v)
+
+    def sibling(extra: str) -> tuple[str, list[Any]]:
+        o_clauses, o_params = plain("o")
+        cond = " AND ".join(
+            [f"o.collection_id = {v}.collection_id", f"o.part = {v}.part", f"o.id = {v}.id", *o_clauses, extra]
+        )
+        return f"NOT EXISTS (SELECT 1 FROM object_versions o WHERE {cond})", o_params
+
+    same_spec = ""
+    if not flt.spec_versions:
+        clause, p = sibling(f"o.spec_version > {v}.spec_version")
+        clauses.append(clause)
+        params.extend(p)
+        same_spec = f" AND o.spec_version = {v}.spec_version"
+    if not flt.all_versions:
+        wanted: list[str] = []
+        if flt.version_instants:
+            wanted.append(f"{v}.version_us IN ({','.join('?' * len(flt.version_instants))})")
+            params.extend(flt.version_instants)
+        for keyword, op in (("last", ">"), ("first", "<")):
+            if keyword in flt.version_keywords:
+                clause, p = sibling(f"o.version_us {op} {v}.version_us{same_spec}")
+                wanted.append(clause)
+                params.extend(p)
+        clauses.append("(" + " OR ".join(wanted) + ")" if wanted else "0")
+    return " AND ".join(clauses) or "1", params

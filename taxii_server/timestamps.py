@@ -1,0 +1,47 @@
+"""TAXII/STIX timestamps as integer microseconds since the epoch, and back.
+
+Input is read leniently (0–9 fractional digits; an RFC 3339 offset where the caller allows one), output is
+always the TAXII form with exactly six fractional digits and `Z` (TAXII 2.1 §2, checklist C10, J3).
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+import time
+from datetime import UTC, datetime
+
+_TS = re.compile(
+    r"^(\d{4})-(\d\d)-(\d\d)[Tt](\d\d):(\d\d):(\d\d)(?:\.(\d{1,9}))?([Zz]|[+-]\d\d:\d\d)$"
+)
+
+
+def parse_us(text: str, *, allow_offset: bool = False) -> int:
+    """Microseconds since the epoch; ValueError naming the problem. STIX timestamps require `Z`."""
+    m = _TS.match(text)
+    if not m:
+        raise ValueError(f"{text!r} is not an RFC 3339 timestamp like 2026-01-31T09:00:00.000000Z")
+    year, month, day, hour, minute, second, frac, zone = m.groups()
+    if zone not in ("Z", "z") and not allow_offset:
+        raise ValueError(f"{text!r} must be in UTC, ending in Z")
+    try:
+        dt = datetime(int(year), int(month), int(day), int(hour), int(minute), int(second), tzinfo=UTC)
+    except ValueError as exc:
+        raise ValueError(f"{text!r} is not a valid date and time: {exc}") from exc
+    micros = int((frac or "0").ljust(6, "0")[:6])
+    offset = 0
+    if zone not in ("Z", "z"):
+        sign = -1 if zone[0] == "-" else 1
+        offset = sign * (int(zone[1:3]) * 3600 + int(zone[4:6]) * 60)
+    seconds = calendar.timegm(dt.utctimetuple()) - offset
+    return seconds * 1_000_000 + micros
+
+
+def format_us(us: int) -> str:
+    """The TAXII form: YYYY-MM-DDTHH:MM:SS.ssssssZ."""
+    seconds, micros = divmod(us, 1_000_000)
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)) + f".{micros:06d}Z"
+
+
+def now_us() -> int:
+    return time.time_ns() // 1000

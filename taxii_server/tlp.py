@@ -1,0 +1,59 @@
+"""Traffic Light Protocol levels and the STIX marking-definition ids that carry them.
+
+Both TLP 2.0 (OASIS common objects) and the TLP 1.0 ids predefined in STIX 2.1 §7.2.1 are understood, plus
+OpenCTI's own AMBER+STRICT id, so that content from other platforms is ranked correctly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+LEVELS = ("clear", "green", "amber", "amber+strict", "red")
+RANK = {level: rank for rank, level in enumerate(LEVELS)}
+
+MARKING_LEVEL: dict[str, str] = {
+    # TLP 2.0
+    "marking-definition--94868c89-83c2-464b-929b-a1a8aa3c8487": "clear",
+    "marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb": "green",
+    "marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421": "amber",
+    "marking-definition--939a9414-2ddd-4d32-a0cd-375ea402b003": "amber+strict",
+    "marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1": "red",
+    # TLP 1.0 (STIX 2.1 §7.2.1)
+    "marking-definition--613f2e26-407d-48c7-9eca-b8e91df99dc9": "clear",
+    "marking-definition--34098fce-860f-48ae-8e50-ebd3cc5e41da": "green",
+    "marking-definition--f88d31f6-486f-44da-b317-01333bde0b82": "amber",
+    "marking-definition--5e57c739-391a-4eb3-b6be-7d15ca92d5ed": "red",
+    # OpenCTI's AMBER+STRICT
+    "marking-definition--826578e1-40ad-459f-bc73-ede076f81f37": "amber+strict",
+}
+
+
+def parse_level(text: str) -> str:
+    """Normalise 'TLP:AMBER+STRICT', 'amber+strict', 'white' … to a TLP 2.0 level; ValueError otherwise."""
+    level = text.strip().lower().removeprefix("tlp:")
+    level = "clear" if level == "white" else level
+    if level not in RANK:
+        raise ValueError(f"unknown TLP level {text!r} (one of {', '.join(LEVELS)})")
+    return level
+
+
+def highest_level(obj: dict[str, object]) -> str | None:
+    """The most restrictive TLP level among an object's object_marking_refs and granular_markings."""
+    refs: list[object] = []
+    omr = obj.get("object_marking_refs")
+    if isinstance(omr, list):
+        refs.extend(omr)
+    granular = obj.get("granular_markings")
+    if isinstance(granular, list):
+        refs.extend(g.get("marking_ref") for g in granular if isinstance(g, dict))
+    return _max_level(MARKING_LEVEL.get(r) for r in refs if isinstance(r, str))
+
+
+def _max_level(levels: Iterable[str | None]) -> str | None:
+    found = [level for level in levels if level is not None]
+    return max(found, key=RANK.__getitem__) if found else None
+
+
+def exceeds(level: str | None, ceiling: str | None) -> bool:
+    """True when an object at `level` may not enter a collection whose ceiling is `ceiling`."""
+    return ceiling is not None and level is not None and RANK[level] > RANK[ceiling]

@@ -1,0 +1,23 @@
+"""Where the web layer finds the services the composition root built for this application."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import current_app
+
+from ..accounts import Accounts
+from ..feeds import Feeds
+
+EXTENSION = "taxii_hub"
+
+
+@dataclass(frozen=True)
+class Services:
+    feeds: Feeds
+    accounts: Accounts
+
+
+def services() -> Services:
+    found: Services = current_app.extensions[EXTENSION]
+    return found
