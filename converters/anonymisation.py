@@ -1,0 +1,160 @@
+"""What in a record identifies the reporting member, and how to keep it out of STIX.
+
+Owns the rules of incident-record.md "What is sensitive" and stix-mapping §4.3: victim addresses and domains,
+victim Message-IDs (and `In-Reply-To`/`References` values quoting them), the member's own `Received` hops,
+recipient-side headers, quoted victim text in attacker bodies. `sensitive_values()` lists the literal values
+a leak check can search a bundle for.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from converters.record import Message, Record
+
+REDACTED = "[redacted]"
+
+# Recipient-side headers: they name the member's mailboxes or hosts.
+RECIPIENT_HEADERS = frozenset({
+    "to", "cc", "bcc", "delivered-to", "x-original-to", "envelope-to", "x-envelope-to", "x-forwarded-to",
+    "x-rcpt-to", "apparently-to", "resent-to", "resent-cc", "resent-bcc", "x-received", "received",
+    "authentication-results", "arc-authentication-results", "x-ms-exchange-organization-authas",
+    "return-receipt-to", "disposition-notification-to",
+})
+
+_BY_CLAUSE = re.compile(r"\bby\s+(\S+)", re.IGNORECASE)
+_BRACKETED_IP = re.compile(r"\[([0-9A-Fa-f:.]+)\]")
+_QUOTE_START = re.compile(
+    r"^\s*(-{2,}\s*(original message|forwarded message|元のメッセージ|転送メッセージ)"
+    r"|on .{1,200} wrote:\s*$|.{1,200}(さんは|様は)書きました[:：]?\s*$)",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class VictimFacts:
+    addresses: frozenset[str]
+    domains: frozenset[str]
+    message_ids: frozenset[str]
+
+
+def victim_facts(record: Record, freemail_domains: frozenset[str] = frozenset()) -> VictimFacts:
+    """Addresses, mail domains and Message-IDs of the targeted member found anywhere in the record."""
+    addresses: set[str] = set()
+    attacker_ids = {m.message_id for m in record.messages if m.attacker_authored and m.message_id}
+    message_ids: set[str] = set()
+    for message in record.messages:
+        if message.attacker_authored:
+            addresses.update(a.address for a in (*message.to, *message.cc))
+            for name in ("delivered-to", "x-original-to", "envelope-to", "x-envelope-to"):
+                addresses.update(_header_values(message, name))
+            quoted = [message.in_reply_to, *_header_values(message, "references"),
+                      *_header_values(message, "in-reply-to")]
+            message_ids.update(value for value in quoted if value and value not in attacker_ids)
+        else:
+            addresses.add(message.from_.address)
+            addresses.update(a.address for a in message.cc)
+            if message.message_id:
+                message_ids.add(message.message_id)
+    addresses = {a.strip() for a in addresses if a.strip()}
+    domains = {a.rsplit("@", 1)[1].lower() for a in addresses if "@" in a} - freemail_domains
+    return VictimFacts(frozenset(addresses), frozenset(domains), frozenset(message_ids))
+
+
+def _header_values(message: Message, name: str) -> list[str]:
+    out: list[str] = []
+    for key, value in message.headers.items():
+        if key.lower() == name:
+            values = [value] if isinstance(value, str) else list(value)
+            for item in values:
+                out.extend(item.split() if name == "references" else [item.strip()])
+    return out
+
+
+def split_received(received: Iterable[str], victim: VictimFacts) -> tuple[list[str], list[str]]:
+    """Split `Received` lines (newest first) into (member-side hops, sender-side hops).
+
+    Every hop from the oldest one that names a victim domain or a private address upwards happened inside the
+    member's network. Without any victim domain to recognise them by, all hops count as member-side.
+    """
+    hops = list(received)
+    if not victim.domains:
+        return hops, []
+    last_internal = -1
+    for index, hop in enumerate(hops):
+        if _is_internal(hop, victim.domains):
+            last_internal = index
+    return hops[: last_internal + 1], hops[last_internal + 1:]
+
+
+def _is_internal(hop: str, domains: frozenset[str]) -> bool:
+    lowered = hop.lower()
+    if any(domain in lowered for domain in domains):
+        return True
+    by = _BY_CLAUSE.search(hop)
+    if by and by.group(1).lower().startswith("localhost"):
+        return True
+    for candidate in _BRACKETED_IP.findall(by.group(0) if by else ""):
+        if _private(candidate):
+            return True
+    return False
+
+
+def _private(text: str) -> bool:
+    try:
+        return ipaddress.ip_address(text).is_private
+    except ValueError:
+        return False
+
+
+def originating_ip(received: Iterable[str]) -> str | None:
+    """The client address of the oldest hop (`from [192.0.2.77] …`): where the sender submitted the mail."""
+    hops = list(received)
+    if not hops:
+        return None
+    oldest = hops[-1]
+    by_at = oldest.lower().find(" by ")
+    from_part = oldest[:by_at] if by_at >= 0 else oldest
+    for candidate in _BRACKETED_IP.findall(from_part):
+        try:
+            address = ipaddress.ip_address(candidate)
+        except ValueError:
+            continue
+        if not address.is_private and not address.is_loopback:
+            return str(address)
+    return None
+
+
+def scrub_text(text: str, victim: VictimFacts) -> str:
+    """Attacker text without quoted victim text, and with victim addresses and domains replaced."""
+    kept: list[str] = []
+    for line in text.splitlines():
+        if _QUOTE_START.match(line):
+            break
+        if line.lstrip().startswith((">", "＞")):
+            continue
+        kept.append(line)
+    return redact("\n".join(kept).strip("\n"), victim)
+
+
+def redact(text: str, victim: VictimFacts) -> str:
+    for value in sorted((*victim.addresses, *victim.message_ids, *victim.domains), key=len, reverse=True):
+        if value and value.lower() in text.lower():
+            text = re.sub(re.escape(value), REDACTED, text, flags=re.IGNORECASE)
+    return text
+
+
+def sensitive_values(record: Record) -> set[str]:
+    """Literal values that must never appear in published STIX: the reporter id, victim addresses, victim
+    Message-IDs and the member's own Received hops (for a leak check over a serialized bundle)."""
+    victim = victim_facts(record)
+    values: set[str] = set(victim.addresses) | set(victim.message_ids)
+    if record.reporter:
+        values.add(record.reporter)
+    for message in record.messages:
+        internal, _ = split_received(message.received, victim)
+        values.update(hop for hop in internal if hop.strip())
+    return {value for value in values if value}
