@@ -79,7 +79,7 @@ class Feeds:
     def _authorise(self, principal: Principal, api_root: str, collection_id: str, action: Action) -> CollectionDef:
         collection = self.catalog.find(api_root, collection_id)
         if collection is None or not access.is_visible(principal, collection):
-            raise NotFound(f"no collection {collection_id!r} in API root {api_root!r}")
+            raise NotFound("no such collection in this API root")
         readable = access.can_read(principal, collection)
         writable = access.can_write(principal, collection)
         if action == "read" and not readable:
