@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import stat
 from dataclasses import asdict
 from typing import Any
@@ -142,7 +143,7 @@ def org_show(obj: CliContext, org_id: str, as_json: bool) -> None:
 def org_set_password(obj: CliContext, org_id: str, password_stdin: bool) -> None:
     """Set the organisation's password (HTTP Basic for clients that cannot use an API key)."""
     if password_stdin:
-        password = click.get_text_stream("stdin").readline().rstrip("\n")
+        password = sys.stdin.readline().rstrip("\n")
     else:
         password = click.prompt("password", hide_input=True, confirmation_prompt=True)
     Accounts(_store(obj.settings())).set_password(OPERATOR, org_id, password)
