@@ -18,12 +18,30 @@ from converters.record import Message, Record
 REDACTED = "[redacted]"
 
 # Recipient-side headers: they name the member's mailboxes or hosts.
-RECIPIENT_HEADERS = frozenset({
-    "to", "cc", "bcc", "delivered-to", "x-original-to", "envelope-to", "x-envelope-to", "x-forwarded-to",
-    "x-rcpt-to", "apparently-to", "resent-to", "resent-cc", "resent-bcc", "x-received", "received",
-    "authentication-results", "arc-authentication-results", "x-ms-exchange-organization-authas",
-    "return-receipt-to", "disposition-notification-to",
-})
+RECIPIENT_HEADERS = frozenset(
+    {
+        "to",
+        "cc",
+        "bcc",
+        "delivered-to",
+        "x-original-to",
+        "envelope-to",
+        "x-envelope-to",
+        "x-forwarded-to",
+        "x-rcpt-to",
+        "apparently-to",
+        "resent-to",
+        "resent-cc",
+        "resent-bcc",
+        "x-received",
+        "received",
+        "authentication-results",
+        "arc-authentication-results",
+        "x-ms-exchange-organization-authas",
+        "return-receipt-to",
+        "disposition-notification-to",
+    }
+)
 
 _BY_CLAUSE = re.compile(r"\bby\s+(\S+)", re.IGNORECASE)
 _BRACKETED_IP = re.compile(r"\[([0-9A-Fa-f:.]+)\]")
@@ -51,8 +69,11 @@ def victim_facts(record: Record, freemail_domains: frozenset[str] = frozenset())
             addresses.update(a.address for a in (*message.to, *message.cc))
             for name in ("delivered-to", "x-original-to", "envelope-to", "x-envelope-to"):
                 addresses.update(_header_values(message, name))
-            quoted = [message.in_reply_to, *_header_values(message, "references"),
-                      *_header_values(message, "in-reply-to")]
+            quoted = [
+                message.in_reply_to,
+                *_header_values(message, "references"),
+                *_header_values(message, "in-reply-to"),
+            ]
             message_ids.update(value for value in quoted if value and value not in attacker_ids)
         else:
             addresses.add(message.from_.address)
@@ -87,7 +108,7 @@ def split_received(received: Iterable[str], victim: VictimFacts) -> tuple[list[s
     for index, hop in enumerate(hops):
         if _is_internal(hop, victim.domains):
             last_internal = index
-    return hops[: last_internal + 1], hops[last_internal + 1:]
+    return hops[: last_internal + 1], hops[last_internal + 1 :]
 
 
 def _is_internal(hop: str, domains: frozenset[str]) -> bool:
@@ -103,11 +124,29 @@ def _is_internal(hop: str, domains: frozenset[str]) -> bool:
     return False
 
 
+_INTERNAL_NETWORKS = tuple(
+    ipaddress.ip_network(n)
+    for n in (
+        "10.0.0.0/8",
+        "172.16.0.0/12",
+        "192.168.0.0/16",
+        "127.0.0.0/8",
+        "169.254.0.0/16",
+        "100.64.0.0/10",
+        "::1/128",
+        "fc00::/7",
+        "fe80::/10",
+    )
+)
+
+
 def _private(text: str) -> bool:
+    """An address that only exists inside an organisation (RFC 1918, loopback, link-local, ULA, CGN)."""
     try:
-        return ipaddress.ip_address(text).is_private
+        address = ipaddress.ip_address(text)
     except ValueError:
         return False
+    return any(address in network for network in _INTERNAL_NETWORKS if network.version == address.version)
 
 
 def originating_ip(received: Iterable[str]) -> str | None:
@@ -119,12 +158,11 @@ def originating_ip(received: Iterable[str]) -> str | None:
     by_at = oldest.lower().find(" by ")
     from_part = oldest[:by_at] if by_at >= 0 else oldest
     for candidate in _BRACKETED_IP.findall(from_part):
-        try:
-            address = ipaddress.ip_address(candidate)
-        except ValueError:
-            continue
-        if not address.is_private and not address.is_loopback:
-            return str(address)
+        if not _private(candidate):
+            try:
+                return str(ipaddress.ip_address(candidate))
+            except ValueError:
+                continue
     return None
 
 

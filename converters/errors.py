@@ -1,7 +1,8 @@
 """The converter error tree.
 
-Every failure a caller can see derives from `ConversionError` and renders as one line that names the source
-file and the field at fault, so the CLI and the hub can show it as is. Nothing here knows about HTTP or exit codes.
+Every failure a caller can see derives from `ConversionError` and renders as one line that names the
+source file and the field at fault, so the CLI and the hub can show it as is. Nothing here knows about HTTP
+or exit codes.
 """
 
 from __future__ import annotations
@@ -10,8 +11,8 @@ from __future__ import annotations
 class ConversionError(Exception):
     """A record, mail or bundle could not be converted.
 
-    `source` is the file name the caller gave, `field` points at the offending part (a JSON path, a header name,
-    a limit name) and `message` says what is wrong. `str()` is a single line: ``source: field: message``.
+    `source` is the file name the caller gave, `field` points at the offending part (a JSON path, a header
+    name, a limit name) and `message` says what is wrong. `str()` is one line: ``source: field: message``.
     """
 
     def __init__(self, source: str, field: str, message: str) -> None:

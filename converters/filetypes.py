@@ -29,9 +29,19 @@ class FileType:
 
 
 _OLE2_KINDS = {
-    ".doc": "word", ".dot": "word", ".xls": "excel", ".xlt": "excel", ".ppt": "powerpoint",
-    ".pps": "powerpoint", ".jtd": "ichitaro", ".jtt": "ichitaro", ".jtdc": "ichitaro", ".jttc": "ichitaro",
-    ".jaw": "ichitaro", ".jbw": "ichitaro", ".juw": "ichitaro",
+    ".doc": "word",
+    ".dot": "word",
+    ".xls": "excel",
+    ".xlt": "excel",
+    ".ppt": "powerpoint",
+    ".pps": "powerpoint",
+    ".jtd": "ichitaro",
+    ".jtt": "ichitaro",
+    ".jtdc": "ichitaro",
+    ".jttc": "ichitaro",
+    ".jaw": "ichitaro",
+    ".jbw": "ichitaro",
+    ".juw": "ichitaro",
 }
 _KIND_MIME = {
     "word": "application/msword",
@@ -49,11 +59,20 @@ ARCHIVE_KINDS = frozenset({"rar", "zip", "7z", "lzh"})
 DOCUMENT_KINDS = frozenset({"word", "excel", "powerpoint", "pdf", "ichitaro"})
 # IANA-registered types we accept verbatim from a record.
 _IANA = frozenset(_KIND_MIME.values()) | {
-    OCTET_STREAM, "text/plain", "text/html", "application/rtf", "image/png", "image/jpeg", "image/gif",
+    OCTET_STREAM,
+    "text/plain",
+    "text/html",
+    "application/rtf",
+    "image/png",
+    "image/jpeg",
+    "image/gif",
     "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "application/vnd.openxmlformats-officedocument.presentationml.presentation",
-    "application/x-msdownload", "application/gzip", "application/java-archive", "application/hta",
+    "application/x-msdownload",
+    "application/gzip",
+    "application/java-archive",
+    "application/hta",
 }
 
 
@@ -90,7 +109,7 @@ def _ole2_kind(name: str) -> str:
 
 
 def published_mime_type(kind: str | None, declared: str | None) -> str:
-    """An IANA media type for STIX: the declared one when registered, else from the kind, else octet-stream."""
+    """An IANA media type for STIX: the declared one if registered, else from the kind, else octet-stream."""
     if declared:
         base = declared.split(";", 1)[0].strip().lower()
         if base in _IANA:

@@ -49,9 +49,17 @@ class Graph:
         obj["object_marking_refs"] = markings.refs(level)
         return self.add(obj)
 
-    def sdo(self, object_type: str, natural_key: dict[str, Any], level: str, *, created: str | None = None,
-            text: tuple[str | None, ...] = (), **properties: Any) -> str:
-        """Add an SDO with a keyed id, the hub as creator, record times, `lang` from its text, a TLP marking."""
+    def sdo(
+        self,
+        object_type: str,
+        natural_key: dict[str, Any],
+        level: str,
+        *,
+        created: str | None = None,
+        text: tuple[str | None, ...] = (),
+        **properties: Any,
+    ) -> str:
+        """Add an SDO: keyed id, the hub as creator, record times, `lang` from its text, a TLP marking."""
         obj: StixObject = {
             "type": object_type,
             "spec_version": "2.1",
@@ -69,8 +77,15 @@ class Graph:
     def relate(self, relationship_type: str, source: str, target: str, level: str, **properties: Any) -> str:
         key = {"relationship_type": relationship_type, "source_ref": source, "target_ref": target}
         key.update((k, v) for k, v in properties.items() if k in ("start_time", "stop_time") and v)
-        return self.sdo("relationship", key, level, relationship_type=relationship_type, source_ref=source,
-                        target_ref=target, **properties)
+        return self.sdo(
+            "relationship",
+            key,
+            level,
+            relationship_type=relationship_type,
+            source_ref=source,
+            target_ref=target,
+            **properties,
+        )
 
 
 def _level_of(marking_id: str) -> str:

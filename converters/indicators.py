@@ -35,11 +35,20 @@ def add(graph: Graph, spec: IndicatorSpec, level: str, seen: datetime) -> str:
     valid_from = format_time(seen)
     valid_until = format_time(seen + spec.valid_until) if spec.valid_until else None
     return graph.sdo(
-        "indicator", {"pattern_type": "stix", "pattern": spec.pattern.strip(), "generation": 0}, level,
+        "indicator",
+        {"pattern_type": "stix", "pattern": spec.pattern.strip(), "generation": 0},
+        level,
         text=(spec.name, spec.description),
-        name=spec.name, description=spec.description, indicator_types=list(spec.types),
-        pattern=spec.pattern, pattern_type="stix", pattern_version="2.1",
-        valid_from=valid_from, valid_until=valid_until, confidence=spec.confidence)
+        name=spec.name,
+        description=spec.description,
+        indicator_types=list(spec.types),
+        pattern=spec.pattern,
+        pattern_type="stix",
+        pattern_version="2.1",
+        valid_from=valid_from,
+        valid_until=valid_until,
+        confidence=spec.confidence,
+    )
 
 
 def sender(address: str, freemail: bool, roles: list[str]) -> IndicatorSpec:
@@ -47,8 +56,10 @@ def sender(address: str, freemail: bool, roles: list[str]) -> IndicatorSpec:
     return IndicatorSpec(
         pattern=patterns.sender(address),
         name=f"Targeted-email sender {address}",
-        description=(f"From address ({account}) of {len(roles)} attacker message(s) in a reported "
-                     f"targeted-email thread: {', '.join(roles)}."),
+        description=(
+            f"From address ({account}) of {len(roles)} attacker message(s) in a reported "
+            f"targeted-email thread: {', '.join(roles)}."
+        ),
         types=("malicious-activity",),
         confidence=85,
     )
@@ -71,30 +82,55 @@ def c2_specs(c2: C2, freemail_domains: frozenset[str]) -> list[tuple[str, Indica
     types = ("compromised",) if compromised else ("malicious-activity",)
     out: list[tuple[str, IndicatorSpec]] = []
     if c2.domain and c2.domain.lower() not in freemail_domains:
-        out.append(("domain", IndicatorSpec(
-            pattern=patterns.domain(c2.domain),
-            name=f"C2 domain {c2.domain}" + (" (compromised site)" if compromised else ""),
-            description=(f"Domain of a {where}, contacted by malware delivered in a targeted email."
-                         + (" Legitimate site: alert rather than block." if compromised else "")),
-            types=types, confidence=60 if compromised else 85,
-            valid_until=COMPROMISED_SITE_VALIDITY if compromised else None)))
+        out.append(
+            (
+                "domain",
+                IndicatorSpec(
+                    pattern=patterns.domain(c2.domain),
+                    name=f"C2 domain {c2.domain}" + (" (compromised site)" if compromised else ""),
+                    description=(
+                        f"Domain of a {where}, contacted by malware delivered in a targeted email."
+                        + (" Legitimate site: alert rather than block." if compromised else "")
+                    ),
+                    types=types,
+                    confidence=60 if compromised else 85,
+                    valid_until=COMPROMISED_SITE_VALIDITY if compromised else None,
+                ),
+            )
+        )
     for kind, value, build in (("ipv4", c2.ipv4, patterns.ipv4), ("ipv6", c2.ipv6, patterns.ipv6)):
         if value:
-            out.append((kind, IndicatorSpec(
-                pattern=build(value),
-                name=f"C2 IP address {value}" + (" (compromised site)" if compromised else ""),
-                description=(f"Address of a {where}" + (f" ({c2.domain})" if c2.domain else "")
-                             + ". May be shared hosting; IP indicators expire."),
-                types=types, confidence=40 if compromised else 75,
-                valid_until=COMPROMISED_IP_VALIDITY if compromised else IP_VALIDITY)))
+            out.append(
+                (
+                    kind,
+                    IndicatorSpec(
+                        pattern=build(value),
+                        name=f"C2 IP address {value}" + (" (compromised site)" if compromised else ""),
+                        description=(
+                            f"Address of a {where}"
+                            + (f" ({c2.domain})" if c2.domain else "")
+                            + ". May be shared hosting; IP indicators expire."
+                        ),
+                        types=types,
+                        confidence=40 if compromised else 75,
+                        valid_until=COMPROMISED_IP_VALIDITY if compromised else IP_VALIDITY,
+                    ),
+                )
+            )
     if c2.url:
-        out.append(("url", IndicatorSpec(
-            pattern=patterns.url(c2.url),
-            name=f"C2 URL {c2.url}",
-            description=f"Exact C2 URL on a {where}; preferred over blocking the whole host.",
-            types=("malicious-activity", "compromised") if compromised else ("malicious-activity",),
-            confidence=90,
-            valid_until=COMPROMISED_SITE_VALIDITY if compromised else None)))
+        out.append(
+            (
+                "url",
+                IndicatorSpec(
+                    pattern=patterns.url(c2.url),
+                    name=f"C2 URL {c2.url}",
+                    description=f"Exact C2 URL on a {where}; preferred over blocking the whole host.",
+                    types=("malicious-activity", "compromised") if compromised else ("malicious-activity",),
+                    confidence=90,
+                    valid_until=COMPROMISED_SITE_VALIDITY if compromised else None,
+                ),
+            )
+        )
     return out
 
 
@@ -112,9 +148,11 @@ def conversation_sequence(address: str, within_seconds: int) -> IndicatorSpec:
     return IndicatorSpec(
         pattern=patterns.conversation_sequence(address, within_seconds),
         name=f"Conversation-type sequence from {address}",
-        description=("Behaviour pattern: attachment-free mail followed by mail with an attachment from the same "
-                     "sender. Needs a pattern engine that supports FOLLOWEDBY/WITHIN; publish the sender "
-                     "indicator as well."),
+        description=(
+            "Behaviour pattern: attachment-free mail followed by mail with an attachment from the same "
+            "sender. Needs a pattern engine that supports FOLLOWEDBY/WITHIN; publish the sender "
+            "indicator as well."
+        ),
         types=("attribution",),
         confidence=50,
     )
@@ -124,7 +162,7 @@ def recon_burst(address: str, count: int, within_seconds: int) -> IndicatorSpec:
     return IndicatorSpec(
         pattern=patterns.recon_burst(address, count, within_seconds),
         name=f"Reconnaissance burst from {address}",
-        description=f"The same reconnaissance mail sent to {count} contact points within {within_seconds} seconds.",
+        description=f"The same reconnaissance mail sent {count} times within {within_seconds} seconds.",
         types=("attribution",),
         confidence=50,
     )

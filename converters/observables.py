@@ -16,7 +16,7 @@ from converters import anonymisation, filetypes
 from converters.anonymisation import VictimFacts
 from converters.graph import Graph
 from converters.ids import KeyedIds, email_message_id, sco_id
-from converters.record import Attachment, C2, Message, format_time
+from converters.record import C2, Attachment, Message, format_time
 from converters.thread import Step
 
 THREAD_EXTENSION_ID = "extension-definition--3b1e7c52-94d6-4f0a-8c6e-5a9d2e71b0f4"
@@ -45,8 +45,13 @@ def hashes_of(attachment: Attachment) -> dict[str, str]:
 
 
 def email_addr(graph: Graph, address: str, display_name: str | None, level: str) -> str:
-    return graph.sco("email-addr", sco_id("email-addr", {"value": address}), level, value=address,
-                     display_name=display_name)
+    return graph.sco(
+        "email-addr",
+        sco_id("email-addr", {"value": address}),
+        level,
+        value=address,
+        display_name=display_name,
+    )
 
 
 def file_node(graph: Graph, attachment: Attachment, level: str, sample_url_prefix: str) -> FileNode:
@@ -62,13 +67,27 @@ def file_node(graph: Graph, attachment: Attachment, level: str, sample_url_prefi
         # file's extensions (they contribute to the file id).
         sample_hash = attachment.sha256 or attachment.sha1 or attachment.md5 or ""
         artifact_id = graph.sco(
-            "artifact", sco_id("artifact", {"hashes": hashes}), level,
-            mime_type=mime_type, url=sample_url_prefix + sample_hash, hashes=hashes,
-            encryption_algorithm="mime-type-indicated", decryption_key=attachment.password)
-    graph.sco("file", file_id, level, hashes=hashes, size=attachment.size, name=attachment.name,
-              mime_type=mime_type, magic_number_hex=filetypes.magic_for(attachment.kind, attachment.name,
-                                                                         attachment.magic),
-              content_ref=artifact_id, extensions=extensions)
+            "artifact",
+            sco_id("artifact", {"hashes": hashes}),
+            level,
+            mime_type=mime_type,
+            url=sample_url_prefix + sample_hash,
+            hashes=hashes,
+            encryption_algorithm="mime-type-indicated",
+            decryption_key=attachment.password,
+        )
+    graph.sco(
+        "file",
+        file_id,
+        level,
+        hashes=hashes,
+        size=attachment.size,
+        name=attachment.name,
+        mime_type=mime_type,
+        magic_number_hex=filetypes.magic_for(attachment.kind, attachment.name, attachment.magic),
+        content_ref=artifact_id,
+        extensions=extensions,
+    )
     return FileNode(file_id, attachment, hashes, members, artifact_id)
 
 
@@ -80,8 +99,9 @@ def network(graph: Graph, c2: C2, level: str) -> dict[str, str]:
     """The SCOs of one C2 entry, by kind (`domain`, `ipv4`, `ipv6`, `url`)."""
     out: dict[str, str] = {}
     if c2.domain:
-        out["domain"] = graph.sco("domain-name", sco_id("domain-name", {"value": c2.domain}), level,
-                                  value=c2.domain)
+        out["domain"] = graph.sco(
+            "domain-name", sco_id("domain-name", {"value": c2.domain}), level, value=c2.domain
+        )
     if c2.ipv4:
         out["ipv4"] = graph.sco("ipv4-addr", sco_id("ipv4-addr", {"value": c2.ipv4}), level, value=c2.ipv4)
     if c2.ipv6:
@@ -106,8 +126,15 @@ def pseudonymous_message_id(ids: KeyedIds, message_id: str) -> str:
     return f"<redacted-{ids.pseudonym('message-id', message_id)}@member.invalid>"
 
 
-def email_message(graph: Graph, step: Step, context: MessageContext, level: str, *, from_ref: str | None,
-                  parts: list[tuple[Attachment, str]]) -> str:
+def email_message(
+    graph: Graph,
+    step: Step,
+    context: MessageContext,
+    level: str,
+    *,
+    from_ref: str | None,
+    parts: list[tuple[Attachment, str]],
+) -> str:
     message = step.message
     victim = context.victim
     date = format_time(message.sent_at)
@@ -127,15 +154,24 @@ def email_message(graph: Graph, step: Step, context: MessageContext, level: str,
         headers = _published_headers(message, context)
     else:
         # The victim's own headers (its mailer, its hosts) are not shared; the thread link is.
-        headers = {"In-Reply-To": _pseudonym_if_victim(message.in_reply_to, context)} if message.in_reply_to else {}
+        headers = (
+            {"In-Reply-To": _pseudonym_if_victim(message.in_reply_to, context)} if message.in_reply_to else {}
+        )
     subject = anonymisation.redact(message.subject, victim) if message.subject is not None else None
 
     if not message.attacker_authored:
         message_id = pseudonymous_message_id(context.ids, message.message_id) if message.message_id else None
         return graph.sco(
-            "email-message", email_message_id(message_id, date, None), level,
-            is_multipart=False, date=date, subject=subject, message_id=message_id,
-            additional_header_fields=headers or None, extensions={THREAD_EXTENSION_ID: extension})
+            "email-message",
+            email_message_id(message_id, date, None),
+            level,
+            is_multipart=False,
+            date=date,
+            subject=subject,
+            message_id=message_id,
+            additional_header_fields=headers or None,
+            extensions={THREAD_EXTENSION_ID: extension},
+        )
 
     body = anonymisation.scrub_text(message.body, victim) if message.body else None
     _, sender_hops = anonymisation.split_received(message.received, victim)
@@ -156,11 +192,13 @@ def email_message(graph: Graph, step: Step, context: MessageContext, level: str,
             multipart.append({"content_type": "text/plain; charset=utf-8", "body": body})
         for attachment, file_id in parts:
             mime_type = filetypes.published_mime_type(attachment.kind, attachment.mime_type)
-            multipart.append({
-                "content_type": mime_type,
-                "content_disposition": "attachment; filename=" + _quoted(attachment.name),
-                "body_raw_ref": file_id,
-            })
+            multipart.append(
+                {
+                    "content_type": mime_type,
+                    "content_disposition": "attachment; filename=" + _quoted(attachment.name),
+                    "body_raw_ref": file_id,
+                }
+            )
         properties["body_multipart"] = multipart
     else:
         properties["body"] = body
@@ -178,8 +216,13 @@ def _published_headers(message: Message, context: MessageContext) -> dict[str, s
     out: dict[str, str | list[str]] = {}
     for name, raw in message.headers.items():
         lowered = name.lower()
-        if lowered in anonymisation.RECIPIENT_HEADERS or lowered in ("in-reply-to", "message-id", "subject",
-                                                                     "from", "date"):
+        if lowered in anonymisation.RECIPIENT_HEADERS or lowered in (
+            "in-reply-to",
+            "message-id",
+            "subject",
+            "from",
+            "date",
+        ):
             continue
         values = [raw] if isinstance(raw, str) else list(raw)
         if lowered == "references":

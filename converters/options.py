@@ -13,13 +13,43 @@ from types import MappingProxyType
 # Free-mail providers: a sender address at one of these is an attacker-made account (ATT&CK T1585.002), and
 # its domain must never become a domain indicator. The two reserved `.example` names are the ones used by the
 # shared samples and demo data.
-DEFAULT_FREEMAIL_DOMAINS = frozenset({
-    "gmail.com", "googlemail.com", "yahoo.co.jp", "yahoo.com", "ymail.com", "outlook.com", "outlook.jp",
-    "hotmail.com", "hotmail.co.jp", "live.com", "live.jp", "msn.com", "aol.com", "icloud.com", "me.com",
-    "mail.com", "gmx.com", "gmx.net", "yandex.ru", "yandex.com", "mail.ru", "qq.com", "163.com", "126.com",
-    "sina.com", "naver.com", "hanmail.net", "protonmail.com", "proton.me", "excite.co.jp", "infoseek.jp",
-    "freemail.example", "webmail.example",
-})
+DEFAULT_FREEMAIL_DOMAINS = frozenset(
+    {
+        "gmail.com",
+        "googlemail.com",
+        "yahoo.co.jp",
+        "yahoo.com",
+        "ymail.com",
+        "outlook.com",
+        "outlook.jp",
+        "hotmail.com",
+        "hotmail.co.jp",
+        "live.com",
+        "live.jp",
+        "msn.com",
+        "aol.com",
+        "icloud.com",
+        "me.com",
+        "mail.com",
+        "gmx.com",
+        "gmx.net",
+        "yandex.ru",
+        "yandex.com",
+        "mail.ru",
+        "qq.com",
+        "163.com",
+        "126.com",
+        "sina.com",
+        "naver.com",
+        "hanmail.net",
+        "protonmail.com",
+        "proton.me",
+        "excite.co.jp",
+        "infoseek.jp",
+        "freemail.example",
+        "webmail.example",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -32,7 +62,8 @@ class ConversionOptions:
     sector_groups: member organisation id -> sector group (see `converters.sectors.SECTOR_GROUPS`); a reporter
         not listed becomes the generic "member organisation" class.
     freemail_domains: providers whose domains never become indicators.
-    sample_url_prefix: where the hub's access-controlled sample store serves a sample by SHA-256 (artifact.url).
+    sample_url_prefix: where the hub's access-controlled sample store serves a sample by hash
+        (`artifact.url`).
     hub_epoch: `created`/`modified` of the hub's own long-lived objects (identity, attack patterns...).
     """
 

@@ -96,10 +96,14 @@ def ipv6(value: str) -> str:
 
 def conversation_sequence(address: str, within_seconds: int) -> str:
     """Attachment-free mail followed by mail with an attachment from the same sender (stix-mapping §1.4.5)."""
-    first = observation(equals("email-message:from_ref.value", address), "email-message:is_multipart = false",
-                        joiner="AND")
-    second = observation(equals("email-message:from_ref.value", address),
-                         "email-message:body_multipart[*].content_disposition LIKE 'attachment%'", joiner="AND")
+    first = observation(
+        equals("email-message:from_ref.value", address), "email-message:is_multipart = false", joiner="AND"
+    )
+    second = observation(
+        equals("email-message:from_ref.value", address),
+        "email-message:body_multipart[*].content_disposition LIKE 'attachment%'",
+        joiner="AND",
+    )
     return _checked(f"{first} FOLLOWEDBY {second} WITHIN {int(within_seconds)} SECONDS")
 
 

@@ -1,9 +1,9 @@
 """The `incident-record/1` model: loading, schema validation, and the frozen dataclasses the converters use.
 
-Owns: turning JSON bytes (one record, a list, or JSON Lines) into `Record` objects, with errors that name the
-record id and the JSON path of the field. The schema is the copy shipped in `converters/schema/`, so the installed
-package never reads the shared reference tree. Must not: touch the file system beyond that packaged schema, or
-know anything about STIX.
+Owns: turning JSON bytes (one record, a list, or JSON Lines) into `Record` objects, with errors that name
+the record id and the JSON path of the field. The schema is the copy shipped in `converters/schema/`, so the
+installed package never reads the shared reference tree. Must not: touch the file system beyond that
+packaged schema, or know anything about STIX.
 """
 
 from __future__ import annotations
@@ -136,8 +136,9 @@ def _documents(data: bytes, source: str) -> list[tuple[str | None, Any]]:
     except json.JSONDecodeError as first_error:
         lines = [(number, line) for number, line in enumerate(text.splitlines(), 1) if line.strip()]
         if len(lines) < 2:
-            raise RecordError(source, "(file)", f"line {first_error.lineno}",
-                              f"invalid JSON: {first_error.msg}") from first_error
+            raise RecordError(
+                source, "(file)", f"line {first_error.lineno}", f"invalid JSON: {first_error.msg}"
+            ) from first_error
         documents: list[tuple[str | None, Any]] = []
         for number, line in lines:
             try:
@@ -225,11 +226,12 @@ def _describe(error: jsonschema.ValidationError) -> str:
     if error.validator == "anyOf" and isinstance(error.validator_value, list):
         needed = [key for option in error.validator_value for key in option.get("required", ())]
         return f"needs at least one of: {', '.join(needed)}"
+    message = str(error.message)
     if error.validator == "additionalProperties":
-        return error.message.replace("Additional properties are not allowed", "unknown field(s)")
+        return message.replace("Additional properties are not allowed", "unknown field(s)")
     if error.validator == "enum":
         return f"{value} is not one of {', '.join(map(str, error.validator_value))}"
-    return error.message if len(error.message) <= 300 else error.message[:297] + "..."
+    return message if len(message) <= 300 else message[:297] + "..."
 
 
 def _short(value: object) -> str:

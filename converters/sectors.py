@@ -7,6 +7,7 @@ The targeted party is never a member organisation but a `class` identity standin
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 
@@ -27,7 +28,9 @@ SECTOR_GROUPS = {
         SectorGroup("chemical", "chemical group", ("chemical",)),
         SectorGroup("petroleum", "petroleum and resources group", ("energy", "mining")),
         SectorGroup("automotive", "automotive group", ("automotive",)),
-        SectorGroup("transportation", "aviation, logistics and railway group", ("aerospace", "transportation")),
+        SectorGroup(
+            "transportation", "aviation, logistics and railway group", ("aerospace", "transportation")
+        ),
         SectorGroup("financial", "credit group", ("financial-services",)),
         SectorGroup("healthcare", "medical group", ("healthcare",)),
         UNSPECIFIED,
@@ -35,7 +38,7 @@ SECTOR_GROUPS = {
 }
 
 
-def group_for(reporter: str | None, registry: dict[str, str] | None) -> SectorGroup:
+def group_for(reporter: str | None, registry: Mapping[str, str] | None) -> SectorGroup:
     """The sector group of a reporting member; `UNSPECIFIED` when the registry does not know it."""
     if reporter is None or not registry:
         return UNSPECIFIED

@@ -1,9 +1,9 @@
 """Record -> one STIX 2.1 bundle (plain dicts), and its deterministic serialisation.
 
-Owns the assembly of stix-mapping §1: observables per message, observed-data per step, indicators, malware,
-C2 infrastructure and locations, ATT&CK attack patterns, the anonymised sector identity, a sighting per sender,
-the analyst note for a decompression-software follow-up, the grouping that holds the thread, and TLP 2.0
-markings on every object. The reporter never appears: the hub identity creates everything.
+Owns the assembly of stix-mapping §1: observables per message, observed-data per step, indicators,
+malware, C2 infrastructure and locations, ATT&CK attack patterns, the anonymised sector identity, a sighting
+per sender, the analyst note for a decompression-software follow-up, the grouping that holds the thread, and
+TLP 2.0 markings on every object. The reporter never appears: the hub identity creates everything.
 
 Pure and deterministic: ids from the record and the hub key, times from the record, insertion order fixed, so
 the same record gives byte-identical `bundle_bytes`. No I/O; the stix2 library is not used here (it is ~30x
@@ -32,7 +32,9 @@ from converters.record import C2, Record, format_time
 EXTENSION_SCHEMA_URL = "https://taxii-hub.invalid/stix/extensions/email-thread-step/v1/schema.json"
 _DECOMPRESSION_QUESTION = re.compile(
     r"解凍ソフト|解凍ツール|圧縮ソフト|展開ソフト|解凍.{0,12}(何|なん|教え)|decompression (software|tool)"
-    r"|which (archiver|unzip)", re.IGNORECASE)
+    r"|which (archiver|unzip)",
+    re.IGNORECASE,
+)
 _HTTP_PORTS = frozenset({80, 443, 8000, 8080, 8443})
 
 
@@ -96,27 +98,41 @@ class _Conversion:
         for step in steps:
             message = step.message
             if not message.attacker_authored:
-                email_id = observables.email_message(graph, step, context, self.strict, from_ref=None, parts=[])
+                email_id = observables.email_message(
+                    graph, step, context, self.strict, from_ref=None, parts=[]
+                )
                 message_ids.append(email_id)
                 observed_ids.append(self._observed_data(step, [email_id], self.strict))
                 continue
-            from_ref = observables.email_addr(graph, message.from_.address, message.from_.display_name,
-                                              self.level)
-            nodes = [file_node for file_node in (
-                observables.file_node(graph, a, self.level, self.options.sample_url_prefix)
-                for a in message.attachments)]
+            from_ref = observables.email_addr(
+                graph, message.from_.address, message.from_.display_name, self.level
+            )
+            nodes = [
+                file_node
+                for file_node in (
+                    observables.file_node(graph, a, self.level, self.options.sample_url_prefix)
+                    for a in message.attachments
+                )
+            ]
             url_values = [u for u in dict.fromkeys(message.urls) if not self._victim_url(u)]
             url_ids = [observables.url(graph, value, self.level) for value in url_values]
             email_id = observables.email_message(
-                graph, step, context, self.level, from_ref=from_ref,
-                parts=[(n.attachment, n.id) for n in nodes])
+                graph,
+                step,
+                context,
+                self.level,
+                from_ref=from_ref,
+                parts=[(n.attachment, n.id) for n in nodes],
+            )
             refs = [email_id, from_ref, *(i for n in nodes for i in _walk_ids(n)), *url_ids]
             observed_id = self._observed_data(step, refs, self.level)
             message_ids.append(email_id)
             observed_ids.append(observed_id)
 
-            sender = senders.setdefault(message.from_.address, _Sender(
-                message.from_.address, message.from_.display_name, message.sent_at, message.sent_at))
+            sender = senders.setdefault(
+                message.from_.address,
+                _Sender(message.from_.address, message.from_.display_name, message.sent_at, message.sent_at),
+            )
             sender.last_seen = max(sender.last_seen, message.sent_at)
             sender.observed.append(observed_id)
             sender.steps.append(f"#{step.label} ({message.role})")
@@ -152,44 +168,82 @@ class _Conversion:
     def _hub_objects(self) -> None:
         graph, epoch = self.graph, self.options.hub_epoch
         name = self.options.hub_identity_name
-        graph.add({
-            "type": "identity", "spec_version": "2.1", "id": graph.hub_id, "created": epoch, "modified": epoch,
-            "name": name, "identity_class": "organization",
-            "description": ("Information-sharing hub: receives targeted-email reports from member organisations, "
-                            "anonymises the reporters and publishes vetted STIX."),
-            "lang": text_lang(name),
-            "object_marking_refs": markings.refs("clear"),
-        })
-        graph.add({
-            "type": "extension-definition", "spec_version": "2.1", "id": THREAD_EXTENSION_ID,
-            "created_by_ref": graph.hub_id, "created": epoch, "modified": epoch,
-            "name": "Hub email-thread step",
-            "description": ("Property extension for email-message SCOs: position and role of a message in a "
-                            "reported thread, and the attacker's reply latency."),
-            "schema": EXTENSION_SCHEMA_URL, "version": "1.0.0", "extension_types": ["property-extension"],
-            "object_marking_refs": markings.refs("clear"),
-        })
+        graph.add(
+            {
+                "type": "identity",
+                "spec_version": "2.1",
+                "id": graph.hub_id,
+                "created": epoch,
+                "modified": epoch,
+                "name": name,
+                "identity_class": "organization",
+                "description": (
+                    "Information-sharing hub: receives targeted-email reports from member organisations, "
+                    "anonymises the reporters and publishes vetted STIX."
+                ),
+                "lang": text_lang(name),
+                "object_marking_refs": markings.refs("clear"),
+            }
+        )
+        graph.add(
+            {
+                "type": "extension-definition",
+                "spec_version": "2.1",
+                "id": THREAD_EXTENSION_ID,
+                "created_by_ref": graph.hub_id,
+                "created": epoch,
+                "modified": epoch,
+                "name": "Hub email-thread step",
+                "description": (
+                    "Property extension for email-message SCOs: position and role of a message in a "
+                    "reported thread, and the attacker's reply latency."
+                ),
+                "schema": EXTENSION_SCHEMA_URL,
+                "version": "1.0.0",
+                "extension_types": ["property-extension"],
+                "object_marking_refs": markings.refs("clear"),
+            }
+        )
         group = sectors.group_for(self.record.reporter, self.options.sector_groups)
         self.sector_id = graph.sdo(
-            "identity", {"sector-group": group.key}, "clear", created=epoch,
-            text=(group.label,), name=f"Anonymised {group.label}",
-            description=(f"Stands for one or more member organisations of the hub's {group.label}. The real "
-                         "reporter is known only to the hub."),
-            identity_class="class", sectors=list(group.sectors) or None)
+            "identity",
+            {"sector-group": group.key},
+            "clear",
+            created=epoch,
+            text=(group.label,),
+            name=f"Anonymised {group.label}",
+            description=(
+                f"Stands for one or more member organisations of the hub's {group.label}. The real "
+                "reporter is known only to the hub."
+            ),
+            identity_class="class",
+            sectors=list(group.sectors) or None,
+        )
 
     def technique(self, attack_id: str) -> str:
         technique = TECHNIQUES[attack_id]
         return self.graph.sdo(
-            "attack-pattern", {"mitre_attack_id": attack_id}, "clear", created=self.options.hub_epoch,
-            text=(technique.name,), name=technique.name,
+            "attack-pattern",
+            {"mitre_attack_id": attack_id},
+            "clear",
+            created=self.options.hub_epoch,
+            text=(technique.name,),
+            name=technique.name,
             external_references=[{"source_name": "mitre-attack", "external_id": attack_id}],
-            kill_chain_phases=[{"kill_chain_name": "mitre-attack", "phase_name": technique.tactic}])
+            kill_chain_phases=[{"kill_chain_name": "mitre-attack", "phase_name": technique.tactic}],
+        )
 
     def _observed_data(self, step: thread.Step, refs: list[str], level: str) -> str:
         when = format_time(step.message.sent_at)
         return self.graph.sdo(
-            "observed-data", {**self.record_key, "step": step.label}, level,
-            first_observed=when, last_observed=when, number_observed=1, object_refs=list(dict.fromkeys(refs)))
+            "observed-data",
+            {**self.record_key, "step": step.label},
+            level,
+            first_observed=when,
+            last_observed=when,
+            number_observed=1,
+            object_refs=list(dict.fromkeys(refs)),
+        )
 
     def _victim_url(self, value: str) -> bool:
         host = (urlsplit(value).hostname or "").lower()
@@ -210,23 +264,40 @@ class _Conversion:
                 graph.relate("indicates", indicator_id, self.technique("T1598"), level)
             if freemail:
                 infrastructure_id = graph.sdo(
-                    "infrastructure", {"infrastructure": f"phishing:{sender.address}"}, level,
-                    text=(sender.address,), name=f"Free-mail sender account {sender.address}",
+                    "infrastructure",
+                    {"infrastructure": f"phishing:{sender.address}"},
+                    level,
+                    text=(sender.address,),
+                    name=f"Free-mail sender account {sender.address}",
                     description="Free-mail account created by the attacker to send targeted email.",
-                    infrastructure_types=["phishing"], first_seen=format_time(sender.first_seen))
+                    infrastructure_types=["phishing"],
+                    first_seen=format_time(sender.first_seen),
+                )
                 addr_id = observables.email_addr(graph, sender.address, sender.display_name, level)
                 graph.relate("consists-of", infrastructure_id, addr_id, level)
                 graph.relate("indicates", indicator_id, infrastructure_id, level)
                 graph.relate("indicates", indicator_id, self.technique("T1585.002"), level)
             graph.sdo(
-                "sighting", {"sighting_of_ref": indicator_id, **self.record_key}, level,
+                "sighting",
+                {"sighting_of_ref": indicator_id, **self.record_key},
+                level,
                 text=("en",),
-                description=f"{len(sender.observed)} message(s) from this sender reported by one member organisation.",
-                first_seen=format_time(sender.first_seen), last_seen=format_time(sender.last_seen),
-                count=len(sender.observed), sighting_of_ref=indicator_id, observed_data_refs=sender.observed,
-                where_sighted_refs=[self.sector_id])
-            self._behaviour(sender, [s for s in steps if s.message.from_.address == sender.address
-                                     and s.message.attacker_authored])
+                description=f"{len(sender.observed)} message(s) from this sender, reported by one member.",
+                first_seen=format_time(sender.first_seen),
+                last_seen=format_time(sender.last_seen),
+                count=len(sender.observed),
+                sighting_of_ref=indicator_id,
+                observed_data_refs=sender.observed,
+                where_sighted_refs=[self.sector_id],
+            )
+            self._behaviour(
+                sender,
+                [
+                    s
+                    for s in steps
+                    if s.message.from_.address == sender.address and s.message.attacker_authored
+                ],
+            )
 
     def _behaviour(self, sender: _Sender, own: list[thread.Step]) -> None:
         graph, level = self.graph, self.level
@@ -293,19 +364,30 @@ class _Conversion:
         else:
             types = ["unknown"]
         name = f"{attachment.name} ({label})"
-        description = f"Malicious file delivered by targeted email ({'; '.join(dict.fromkeys(seen.contexts))})."
+        description = (
+            f"Malicious file delivered by targeted email ({'; '.join(dict.fromkeys(seen.contexts))})."
+        )
         malware_id = self.graph.sdo(
-            "malware", {"sample": sample}, self.level, text=(name,), name=name, description=description,
-            malware_types=types, is_family=False, sample_refs=[seen.node.id],
-            capabilities=["communicates-with-c2"] if attachment.c2 else None)
+            "malware",
+            {"sample": sample},
+            self.level,
+            text=(name,),
+            name=name,
+            description=description,
+            malware_types=types,
+            is_family=False,
+            sample_refs=[seen.node.id],
+            capabilities=["communicates-with-c2"] if attachment.c2 else None,
+        )
         self.graph.relate("targets", malware_id, self.sector_id, self.level)
         self.graph.relate("uses", malware_id, self.technique("T1204.002"), self.level)
         return malware_id
 
     # --------------------------------------------------------------------------------------------- C2
 
-    def _c2(self, c2s: dict[C2, tuple[datetime, list[str]]], files: dict[str, _FileSeen],
-            malware: dict[str, str]) -> None:
+    def _c2(
+        self, c2s: dict[C2, tuple[datetime, list[str]]], files: dict[str, _FileSeen], malware: dict[str, str]
+    ) -> None:
         graph, level = self.graph, self.level
         by_c2: dict[C2, list[str]] = {}
         for file_id, seen in files.items():
@@ -316,20 +398,37 @@ class _Conversion:
             scos = observables.network(graph, c2, level)
             host = c2.domain or urlsplit(c2.url or "").hostname or c2.ipv4 or c2.ipv6 or "unknown"
             kind = "c2-compromised" if c2.compromised_site else "c2"
-            name = (f"Compromised legitimate website used as C2 ({host})" if c2.compromised_site
-                    else f"C2 server {host}")
+            name = (
+                f"Compromised legitimate website used as C2 ({host})"
+                if c2.compromised_site
+                else f"C2 server {host}"
+            )
             infrastructure_id = graph.sdo(
-                "infrastructure", {"infrastructure": f"{kind}:{host}"}, level, text=(name,), name=name,
-                description=("Legitimate website taken over by the attacker and used as a C2 relay; notify the "
-                             "owner, block the URL rather than the site." if c2.compromised_site
-                             else "Command-and-control server contacted by malware delivered in a targeted email."),
-                infrastructure_types=["command-and-control"], first_seen=format_time(first_seen),
-                labels=["compromised-legitimate-site"] if c2.compromised_site else None)
+                "infrastructure",
+                {"infrastructure": f"{kind}:{host}"},
+                level,
+                text=(name,),
+                name=name,
+                description=(
+                    "Legitimate website taken over by the attacker and used as a C2 relay; notify the "
+                    "owner, block the URL rather than the site."
+                    if c2.compromised_site
+                    else "Command-and-control server contacted by malware delivered in a targeted email."
+                ),
+                infrastructure_types=["command-and-control"],
+                first_seen=format_time(first_seen),
+                labels=["compromised-legitimate-site"] if c2.compromised_site else None,
+            )
             for sco_id in scos.values():
                 graph.relate("consists-of", infrastructure_id, sco_id, level)
             if c2.country:
-                location_id = graph.sdo("location", {"country": c2.country}, "clear",
-                                        created=self.options.hub_epoch, country=c2.country)
+                location_id = graph.sdo(
+                    "location",
+                    {"country": c2.country},
+                    "clear",
+                    created=self.options.hub_epoch,
+                    country=c2.country,
+                )
                 graph.relate("located-at", infrastructure_id, location_id, level)
             for ip_kind in ("ipv4", "ipv6"):
                 if "domain" in scos and ip_kind in scos:
@@ -364,8 +463,11 @@ class _Conversion:
 
     def _follow_up(self, steps: list[thread.Step], message_ids: list[str]) -> None:
         """T1592.002 and, when an archive was re-made for the recipient's software, an AMBER+STRICT note."""
-        questions = [s for s in steps if s.message.role == "recon" and s.message.body
-                     and _DECOMPRESSION_QUESTION.search(s.message.body)]
+        questions = [
+            s
+            for s in steps
+            if s.message.role == "recon" and s.message.body and _DECOMPRESSION_QUESTION.search(s.message.body)
+        ]
         adapted = [(s, a) for s in steps for a in s.message.attachments if a.opens_with]
         if questions or adapted:
             self.technique("T1592.002")
@@ -376,8 +478,10 @@ class _Conversion:
         answer = step.in_reply_to if step.in_reply_to and step.in_reply_to.role == "victim-reply" else None
         text = ["The sender re-sent the archive"]
         if question is not None:
-            text = [f"The sender asked which decompression software the recipient uses (step #{question.label}),"
-                    " then re-sent the archive"]
+            text = [
+                f"The sender asked which decompression software the recipient uses (step #{question.label}),"
+                " then re-sent the archive"
+            ]
         text.append(f" prepared for {attachment.opens_with} (step #{step.label})")
         if answer is not None and step.reply_latency_seconds is not None:
             minutes = round(step.reply_latency_seconds / 60)
@@ -386,9 +490,14 @@ class _Conversion:
         refs = [message_ids[s.index] for s in (question, answer, step) if s is not None]
         content = "".join(text)
         self.graph.sdo(
-            "note", {"note": "decompression-follow-up", **self.record_key}, self.strict, text=(content,),
-            abstract="Archive re-made for the recipient's decompression software", content=content,
-            object_refs=refs)
+            "note",
+            {"note": "decompression-follow-up", **self.record_key},
+            self.strict,
+            text=(content,),
+            abstract="Archive re-made for the recipient's decompression software",
+            content=content,
+            object_refs=refs,
+        )
 
     def _techniques_target_sector(self) -> None:
         for object_id in [i for i in self.graph.objects if i.startswith("attack-pattern--")]:
@@ -398,8 +507,14 @@ class _Conversion:
         has_victim_text = any(not m.attacker_authored for m in self.record.messages)
         name = f"Reported email thread {self.thread_ref} ({len(message_ids)} messages, reporter anonymised)"
         self.graph.sdo(
-            "grouping", {"grouping": self.record_key}, self.strict if has_victim_text else self.level,
-            text=(name,), name=name, context="suspicious-activity", object_refs=[*message_ids, *observed_ids])
+            "grouping",
+            {"grouping": self.record_key},
+            self.strict if has_victim_text else self.level,
+            text=(name,),
+            name=name,
+            context="suspicious-activity",
+            object_refs=[*message_ids, *observed_ids],
+        )
 
 
 def _walk(node: FileNode, where: str, top: bool = True) -> Iterator[tuple[FileNode, str, bool]]:

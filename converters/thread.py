@@ -37,15 +37,17 @@ def steps(record: Record) -> list[Step]:
         if parent is not None and message.attacker_authored and parent.message.role == "reply":
             seconds = int((message.sent_at - parent.message.sent_at).total_seconds())
             latency = seconds if seconds >= 0 else None
-        out.append(Step(
-            index=index,
-            label=labels[index],
-            message=message,
-            role=EXTENSION_ROLES[message.role],
-            direction="inbound" if message.attacker_authored else "outbound",
-            in_reply_to=parent,
-            reply_latency_seconds=latency,
-        ))
+        out.append(
+            Step(
+                index=index,
+                label=labels[index],
+                message=message,
+                role=EXTENSION_ROLES[message.role],
+                direction="inbound" if message.attacker_authored else "outbound",
+                in_reply_to=parent,
+                reply_latency_seconds=latency,
+            )
+        )
     return out
 
 

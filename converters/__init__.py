@@ -1,0 +1,42 @@
+"""Incident records and suspicious emails -> validator-clean, deterministic STIX 2.1.
+
+A pure library: no Flask, no database, nothing from `taxii_server`, no I/O except what the caller passes in.
+
+    records = load_records(data, "reports.json")          # incident-record/1, validated
+    record = parse_eml(raw, "mail.eml")                   # RFC 5322 -> incident-record/1
+    bundle = record_to_bundle(record, ConversionOptions(id_key=...))
+    data = bundle_bytes(bundle, pretty=False)             # orjson, sorted keys, byte-identical on reruns
+"""
+
+from converters.anonymisation import sensitive_values
+from converters.audit import Finding, audit_bundle
+from converters.eml import parse_eml
+from converters.errors import ConversionError, EmlError, EmlLimitExceeded, PatternError, RecordError
+from converters.limits import DEFAULT_LIMITS, EmlLimits
+from converters.options import ConversionOptions
+from converters.record import C2, Address, Attachment, Message, Record, load_records, record_to_dict
+from converters.stix import bundle_bytes, record_to_bundle
+
+__all__ = [
+    "C2",
+    "DEFAULT_LIMITS",
+    "Address",
+    "Attachment",
+    "ConversionError",
+    "ConversionOptions",
+    "EmlError",
+    "EmlLimitExceeded",
+    "EmlLimits",
+    "Finding",
+    "Message",
+    "PatternError",
+    "Record",
+    "RecordError",
+    "audit_bundle",
+    "bundle_bytes",
+    "load_records",
+    "parse_eml",
+    "record_to_bundle",
+    "record_to_dict",
+    "sensitive_values",
+]
