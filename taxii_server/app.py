@@ -16,7 +16,8 @@ from .feeds import Feeds
 from .paging import TokenSigner
 from .settings import Settings, load_settings
 from .storage import Store, open_store
-from .web import Services, init_app
+from .web import init_app
+from .web.services import Services
 
 
 def build_services(settings: Settings, store: Store | None = None) -> Services:

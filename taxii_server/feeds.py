@@ -87,7 +87,7 @@ class Feeds:
         if action == "write" and not writable:
             raise Forbidden(f"organisation {principal.org_id!r} may not write to collection {collection.id}")
         if action == "delete" and not (readable and writable):
-            raise Forbidden(f"organisation {principal.org_id!r} may not delete from collection {collection.id}")
+            raise Forbidden(f"organisation {principal.org_id!r} may not delete objects of collection {collection.id}")
         return collection
 
     def _visible_root(self, principal: Principal, api_root: str) -> ApiRootDef:

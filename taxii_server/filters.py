@@ -17,7 +17,8 @@ from .timestamps import parse_us
 
 Endpoint = Literal["objects", "object", "manifest", "versions", "delete"]
 
-_STIX_ID = re.compile(r"^[a-z0-9][a-z0-9-]*[a-z0-9]--[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+_UUID = "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+_STIX_ID = re.compile(rf"^[a-z0-9][a-z0-9-]*[a-z0-9]--{_UUID}$")
 _STIX_TYPE = re.compile(r"^[a-z0-9][a-z0-9-]*[a-z0-9]$")
 _SPEC_VERSION = re.compile(r"^\d+\.\d+$")
 

@@ -10,6 +10,7 @@ table (`TAXII_HUB_STORAGE__URL`). `TAXII_HUB_CONFIG` names the file; `TAXII_HUB_
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import tomllib
 from collections.abc import Mapping
@@ -158,11 +159,11 @@ def _coerce(where: str, value: Any, wanted: type) -> Any:
 def _table(name: str, value: Any, cls: type) -> Any:
     if not isinstance(value, dict):
         raise ConfigError(f"[{name}] must be a table")
-    fields = cls.__dataclass_fields__
-    unknown = sorted(set(value) - set(fields))
+    types = {f.name: f.type for f in dataclasses.fields(cls)}
+    unknown = sorted(set(value) - set(types))
     if unknown:
-        raise ConfigError(f"[{name}]: unknown key {unknown[0]!r} (known: {', '.join(sorted(fields))})")
-    kwargs = {k: _coerce(f"{name}.{k}", v, int if fields[k].type == "int" else str) for k, v in value.items()}
+        raise ConfigError(f"[{name}]: unknown key {unknown[0]!r} (known: {', '.join(sorted(types))})")
+    kwargs = {k: _coerce(f"{name}.{k}", v, int if types[k] in ("int", int) else str) for k, v in value.items()}
     return cls(**kwargs)
 
 

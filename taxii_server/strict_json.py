@@ -5,6 +5,7 @@ integers within ±(2^53−1), bounded nesting. Every failure is a BadRequest tha
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from typing import Any
 
 from .errors import BadRequest
@@ -64,6 +65,7 @@ def depth_exceeds(value: Any, limit: int) -> bool:
     stack: list[tuple[Any, int]] = [(value, 1)]
     while stack:
         item, depth = stack.pop()
+        children: Iterable[Any]
         if isinstance(item, dict):
             children = item.values()
         elif isinstance(item, list):

@@ -86,7 +86,7 @@ class Rejected:
 def check(obj: Any, collection: CollectionDef) -> NewVersion | Rejected:
     if not isinstance(obj, dict):
         return Rejected("", "", "not a JSON object")
-    oid = obj.get("id") if isinstance(obj.get("id"), str) else ""
+    oid: str = obj["id"] if isinstance(obj.get("id"), str) else ""
     version = _version_text(obj)
     problem = _problem(obj, collection)
     if problem:

@@ -72,7 +72,8 @@ def test_collection_list_shows_the_declared_rules(config: Path) -> None:
 def test_org_set_password_reads_stdin(config: Path) -> None:
     run(config, "init")
     run(config, "org", "add", "sora-air", "--name", "Sora", "--group", "transport")
-    assert run(config, "org", "set-password", "sora-air", "--password-stdin", input="a long passphrase\n").exit_code == 0
+    accepted = run(config, "org", "set-password", "sora-air", "--password-stdin", input="a long passphrase\n")
+    assert accepted.exit_code == 0
     assert_one_line_error(run(config, "org", "set-password", "sora-air", "--password-stdin", input="short\n"),
                           "at least 12 characters")
 

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 import stat
+import sys
 from dataclasses import asdict
 from typing import Any
 

@@ -7,7 +7,7 @@ checks follows checklist H8: 401 → 406 → 404 → 403 → 415 → 413 → 400
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, g, request
+from flask import Blueprint, Response, g, request
 
 from .. import filters
 from ..errors import NotAcceptable, NotFound, PayloadTooLarge, UnsupportedMediaType
