@@ -15,7 +15,8 @@ from converters.errors import ConversionError, EmlError, EmlLimitExceeded, Patte
 from converters.limits import DEFAULT_LIMITS, EmlLimits
 from converters.options import ConversionOptions
 from converters.record import C2, Address, Attachment, Message, Record, load_records, record_to_dict
-from converters.stix import bundle_bytes, record_to_bundle
+from converters.stix import bundle_bytes, merge_bundles, record_to_bundle
+from converters.validation import stix_validator_messages
 
 __all__ = [
     "C2",
@@ -35,8 +36,10 @@ __all__ = [
     "audit_bundle",
     "bundle_bytes",
     "load_records",
+    "merge_bundles",
     "parse_eml",
     "record_to_bundle",
     "record_to_dict",
     "sensitive_values",
+    "stix_validator_messages",
 ]

@@ -74,9 +74,7 @@ def zip_members(
             "max_archive_bytes", f"{name}: {declared} bytes declared (limit {limits.max_archive_bytes})"
         )
     for info in infos:
-        if info.file_size > 1024 * 1024 and info.file_size > limits.max_archive_ratio * max(
-            info.compress_size, 1
-        ):
+        if info.file_size > 1024 * 1024 and info.file_size > limits.max_archive_ratio * max(info.compress_size, 1):
             raise ArchiveBudgetExceeded(
                 "max_archive_ratio",
                 f"{name}: entry {info.filename!r} expands {info.file_size // max(info.compress_size, 1)}:1 "

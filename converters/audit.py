@@ -48,9 +48,7 @@ def audit_bundle(bundle: Mapping[str, Any], sensitive: Iterable[str] = ()) -> li
         text = orjson.dumps(bundle).decode("utf-8").lower()
         for value in sorted(set(sensitive)):
             if value and value.lower() in text:
-                findings.append(
-                    Finding("bundle", "(any)", f"contains a sensitive value ({len(value)} chars)")
-                )
+                findings.append(Finding("bundle", "(any)", f"contains a sensitive value ({len(value)} chars)"))
     return findings
 
 

@@ -94,9 +94,7 @@ def parse_eml(
 
 def _precheck(raw: bytes, source: str, limits: EmlLimits) -> None:
     if len(raw) > limits.max_raw_bytes:
-        raise EmlLimitExceeded(
-            source, "max_raw_bytes", f"mail is {len(raw)} bytes (limit {limits.max_raw_bytes})"
-        )
+        raise EmlLimitExceeded(source, "max_raw_bytes", f"mail is {len(raw)} bytes (limit {limits.max_raw_bytes})")
     end = min((i for i in (raw.find(b"\r\n\r\n"), raw.find(b"\n\n")) if i >= 0), default=len(raw))
     if end > limits.max_header_block_bytes:
         raise EmlLimitExceeded(
@@ -115,9 +113,7 @@ def _precheck(raw: bytes, source: str, limits: EmlLimits) -> None:
         )
     boundaries = len(_BOUNDARY_LINE.findall(raw))
     if boundaries > 2 * limits.max_parts + 10:
-        raise EmlLimitExceeded(
-            source, "max_parts", f"about {boundaries // 2} MIME parts (limit {limits.max_parts})"
-        )
+        raise EmlLimitExceeded(source, "max_parts", f"about {boundaries // 2} MIME parts (limit {limits.max_parts})")
 
 
 class _Parser:

@@ -99,9 +99,7 @@ def network(graph: Graph, c2: C2, level: str) -> dict[str, str]:
     """The SCOs of one C2 entry, by kind (`domain`, `ipv4`, `ipv6`, `url`)."""
     out: dict[str, str] = {}
     if c2.domain:
-        out["domain"] = graph.sco(
-            "domain-name", sco_id("domain-name", {"value": c2.domain}), level, value=c2.domain
-        )
+        out["domain"] = graph.sco("domain-name", sco_id("domain-name", {"value": c2.domain}), level, value=c2.domain)
     if c2.ipv4:
         out["ipv4"] = graph.sco("ipv4-addr", sco_id("ipv4-addr", {"value": c2.ipv4}), level, value=c2.ipv4)
     if c2.ipv6:
@@ -154,9 +152,7 @@ def email_message(
         headers = _published_headers(message, context)
     else:
         # The victim's own headers (its mailer, its hosts) are not shared; the thread link is.
-        headers = (
-            {"In-Reply-To": _pseudonym_if_victim(message.in_reply_to, context)} if message.in_reply_to else {}
-        )
+        headers = {"In-Reply-To": _pseudonym_if_victim(message.in_reply_to, context)} if message.in_reply_to else {}
     subject = anonymisation.redact(message.subject, victim) if message.subject is not None else None
 
     if not message.attacker_authored:

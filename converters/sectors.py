@@ -28,9 +28,7 @@ SECTOR_GROUPS = {
         SectorGroup("chemical", "chemical group", ("chemical",)),
         SectorGroup("petroleum", "petroleum and resources group", ("energy", "mining")),
         SectorGroup("automotive", "automotive group", ("automotive",)),
-        SectorGroup(
-            "transportation", "aviation, logistics and railway group", ("aerospace", "transportation")
-        ),
+        SectorGroup("transportation", "aviation, logistics and railway group", ("aerospace", "transportation")),
         SectorGroup("financial", "credit group", ("financial-services",)),
         SectorGroup("healthcare", "medical group", ("healthcare",)),
         UNSPECIFIED,

@@ -13,7 +13,7 @@ slower, stix-mapping §3.3).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -64,6 +64,19 @@ class _FileSeen:
     top_level: bool = False
 
 
+def merge_bundles(bundles: Sequence[dict[str, Any]], options: ConversionOptions) -> dict[str, Any]:
+    """One bundle holding the objects of several (first copy of an id wins; markings first)."""
+    if len(bundles) == 1:
+        return bundles[0]
+    objects: dict[str, dict[str, Any]] = {}
+    for bundle in bundles:
+        for obj in bundle["objects"]:
+            objects.setdefault(obj["id"], obj)
+    ordered = sorted(objects.values(), key=lambda o: o["type"] != "marking-definition")
+    bundle_id = KeyedIds(options.id_key).sdo_id("bundle", {"bundles": sorted(b["id"] for b in bundles)})
+    return {"type": "bundle", "id": bundle_id, "objects": ordered}
+
+
 def record_to_bundle(record: Record, options: ConversionOptions) -> dict[str, Any]:
     """The STIX 2.1 bundle of one incident record."""
     return _Conversion(record, options).run()
@@ -98,15 +111,11 @@ class _Conversion:
         for step in steps:
             message = step.message
             if not message.attacker_authored:
-                email_id = observables.email_message(
-                    graph, step, context, self.strict, from_ref=None, parts=[]
-                )
+                email_id = observables.email_message(graph, step, context, self.strict, from_ref=None, parts=[])
                 message_ids.append(email_id)
                 observed_ids.append(self._observed_data(step, [email_id], self.strict))
                 continue
-            from_ref = observables.email_addr(
-                graph, message.from_.address, message.from_.display_name, self.level
-            )
+            from_ref = observables.email_addr(graph, message.from_.address, message.from_.display_name, self.level)
             nodes = [
                 file_node
                 for file_node in (
@@ -292,11 +301,7 @@ class _Conversion:
             )
             self._behaviour(
                 sender,
-                [
-                    s
-                    for s in steps
-                    if s.message.from_.address == sender.address and s.message.attacker_authored
-                ],
+                [s for s in steps if s.message.from_.address == sender.address and s.message.attacker_authored],
             )
 
     def _behaviour(self, sender: _Sender, own: list[thread.Step]) -> None:
@@ -364,9 +369,7 @@ class _Conversion:
         else:
             types = ["unknown"]
         name = f"{attachment.name} ({label})"
-        description = (
-            f"Malicious file delivered by targeted email ({'; '.join(dict.fromkeys(seen.contexts))})."
-        )
+        description = f"Malicious file delivered by targeted email ({'; '.join(dict.fromkeys(seen.contexts))})."
         malware_id = self.graph.sdo(
             "malware",
             {"sample": sample},
@@ -398,11 +401,7 @@ class _Conversion:
             scos = observables.network(graph, c2, level)
             host = c2.domain or urlsplit(c2.url or "").hostname or c2.ipv4 or c2.ipv6 or "unknown"
             kind = "c2-compromised" if c2.compromised_site else "c2"
-            name = (
-                f"Compromised legitimate website used as C2 ({host})"
-                if c2.compromised_site
-                else f"C2 server {host}"
-            )
+            name = f"Compromised legitimate website used as C2 ({host})" if c2.compromised_site else f"C2 server {host}"
             infrastructure_id = graph.sdo(
                 "infrastructure",
                 {"infrastructure": f"{kind}:{host}"},

@@ -1,0 +1,170 @@
+"""`taxii-hub convert` and `taxii-hub validate`: the converters on the command line.
+
+Neither needs a server or a database: `convert` reads incident records (JSON, JSON Lines) and `.eml` files
+and writes one STIX bundle; `validate` runs stix2-validator (strict) and the hub's own publication checks.
+Bad input is reported as one line per problem (`taxii-hub: <file>: <field>: <message>`) on stderr, the batch
+goes on, and the exit status is 1 if anything failed. Never a traceback.
+"""
+
+from __future__ import annotations
+
+import glob
+import json
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import click
+
+from converters import (
+    ConversionError,
+    ConversionOptions,
+    audit_bundle,
+    bundle_bytes,
+    load_records,
+    merge_bundles,
+    parse_eml,
+    record_to_bundle,
+    stix_validator_messages,
+)
+
+from . import one_line_errors
+
+_RECORD_SUFFIXES = (".json", ".jsonl", ".ndjson")
+_EML_SUFFIXES = (".eml",)
+_GLOB_CHARS = frozenset("*?[")
+
+
+def _report(*parts: object) -> None:
+    line = ": ".join(str(part) for part in parts)
+    click.echo("taxii-hub: " + " ".join(line.split()), err=True)
+
+
+def _expand(inputs: tuple[str, ...], suffixes: tuple[str, ...]) -> Iterator[tuple[str, Path | None]]:
+    """(name as given or found, path) per input file; path None when the name matched nothing."""
+    for given in inputs:
+        path = Path(given)
+        if path.is_dir():
+            found = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in suffixes)
+            if not found:
+                yield given, None
+            yield from ((str(p), p) for p in found)
+        elif path.exists():
+            yield given, path
+        elif _GLOB_CHARS & set(given):
+            matches = sorted(glob.glob(given, recursive=True))
+            if not matches:
+                yield given, None
+            for match in matches:
+                yield from _expand((match,), suffixes)
+        else:
+            yield given, None
+
+
+def _kind(path: Path, data: bytes, requested: str) -> str:
+    if requested != "auto":
+        return requested
+    suffix = path.suffix.lower()
+    if suffix in _RECORD_SUFFIXES:
+        return "record"
+    if suffix in _EML_SUFFIXES:
+        return "eml"
+    return "record" if data.lstrip()[:1] in (b"{", b"[") else "eml"
+
+
+def _convert_one(name: str, path: Path, requested: str, options: ConversionOptions) -> list[dict[str, Any]]:
+    data = path.read_bytes()
+    if _kind(path, data, requested) == "eml":
+        records = [parse_eml(data, name)]
+    else:
+        records = load_records(data, name)
+    return [record_to_bundle(record, options) for record in records]
+
+
+@click.command("convert")
+@click.argument("inputs", nargs=-1, required=True)
+@click.option("--format", "input_format", type=click.Choice(["auto", "record", "eml"]), default="auto",
+              show_default=True, help="Input format; auto decides by file suffix, then by content.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write the bundle here instead of stdout.")
+@click.option("--pretty", is_flag=True, help="Indent the JSON.")
+@click.pass_context
+@one_line_errors
+def convert(ctx: click.Context, inputs: tuple[str, ...], input_format: str, output: Path | None,
+            pretty: bool) -> None:
+    """Convert incident records and .eml files (files, directories, globs) into one STIX 2.1 bundle."""
+    conversion = ctx.obj.settings().conversion
+    options = ConversionOptions(id_key=conversion.id_key, hub_identity_name=conversion.hub_identity_name)
+    suffixes = {"auto": _RECORD_SUFFIXES + _EML_SUFFIXES, "record": _RECORD_SUFFIXES, "eml": _EML_SUFFIXES}
+    bundles: list[dict[str, Any]] = []
+    failed = 0
+    for name, path in _expand(inputs, suffixes[input_format]):
+        if path is None:
+            _report(name, "(file)", "no such file or directory")
+            failed += 1
+            continue
+        try:
+            bundles.extend(_convert_one(name, path, input_format, options))
+        except ConversionError as exc:
+            _report(exc)
+            failed += 1
+        except OSError as exc:
+            _report(name, "(file)", exc.strerror or exc)
+            failed += 1
+        except Exception as exc:  # noqa: BLE001 - a converter bug must not hide the rest of the batch
+            _report(name, "(internal)", f"{type(exc).__name__}: {exc}")
+            failed += 1
+    if bundles:
+        data = bundle_bytes(merge_bundles(bundles, options), pretty=pretty) + b"\n"
+        if output is None:
+            sys.stdout.buffer.write(data)
+            sys.stdout.flush()
+        else:
+            output.write_bytes(data)
+    if failed:
+        raise click.exceptions.Exit(1)
+
+
+@click.command("validate")
+@click.argument("bundles", nargs=-1, required=True)
+@one_line_errors
+def validate(bundles: tuple[str, ...]) -> None:
+    """Check bundles with stix2-validator (strict) and the hub's publication rules."""
+    failed = 0
+    for name, path in _expand(bundles, (".json",)):
+        if path is None:
+            _report(name, "(file)", "no such file or directory")
+            failed += 1
+            continue
+        problems = _problems(path)
+        for problem in problems:
+            _report(name, problem)
+        if problems:
+            failed += 1
+        else:
+            click.echo(f"{name}: valid")
+    if failed:
+        raise click.exceptions.Exit(1)
+
+
+def _problems(path: Path) -> list[str]:
+    try:
+        bundle = json.loads(path.read_bytes())
+    except OSError as exc:
+        return [f"(file): {exc.strerror or exc}"]
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        return [f"(json): invalid JSON: {exc}"]
+    if not isinstance(bundle, dict) or bundle.get("type") != "bundle":
+        return ["type: not a STIX bundle"]
+    problems = [f"stix2-validator: {message}" for message in stix_validator_messages(bundle)]
+    problems += [f"hub rules: {finding}" for finding in audit_bundle(bundle)]
+    return problems
+
+
+def register(group: click.Group) -> None:
+    group.add_command(convert)
+    group.add_command(validate)
+
+
+__all__ = ["register"]
