@@ -35,6 +35,8 @@ from .storage.base import Store
 from .timestamps import now_us
 
 Action = Literal["see", "read", "write", "delete"]
+# A parsed query, or its parser: called only once the caller is authorised, so 404/403 precede 400 (H8).
+Query = QueryRequest | Callable[[], QueryRequest]
 PageKind = Literal["objects", "manifest", "object", "versions"]
 
 
@@ -124,27 +126,31 @@ class Feeds:
 
     # -- reading -------------------------------------------------------------------------------------------
 
-    def get_objects(self, principal: Principal, api_root: str, collection_id: str, req: QueryRequest) -> PageResult:
+    def get_objects(self, principal: Principal, api_root: str, collection_id: str, req: Query) -> PageResult:
         c = self._authorise(principal, api_root, collection_id, "read")
-        return self._page(principal, c, req.filter, req, "objects")
+        q = _resolve(req)
+        return self._page(principal, c, q.filter, q, "objects")
 
-    def get_manifest(self, principal: Principal, api_root: str, collection_id: str, req: QueryRequest) -> PageResult:
+    def get_manifest(self, principal: Principal, api_root: str, collection_id: str, req: Query) -> PageResult:
         c = self._authorise(principal, api_root, collection_id, "read")
-        return self._page(principal, c, req.filter, req, "manifest")
+        q = _resolve(req)
+        return self._page(principal, c, q.filter, q, "manifest")
 
     def get_object(
-        self, principal: Principal, api_root: str, collection_id: str, object_id: str, req: QueryRequest
+        self, principal: Principal, api_root: str, collection_id: str, object_id: str, req: Query
     ) -> PageResult:
         c = self._authorise(principal, api_root, collection_id, "read")
+        q = _resolve(req)
         self._require_object(principal, c, object_id)
-        return self._page(principal, c, _for_object(req.filter, object_id), req, "object", object_id)
+        return self._page(principal, c, _for_object(q.filter, object_id), q, "object", object_id)
 
     def get_versions(
-        self, principal: Principal, api_root: str, collection_id: str, object_id: str, req: QueryRequest
+        self, principal: Principal, api_root: str, collection_id: str, object_id: str, req: Query
     ) -> PageResult:
         c = self._authorise(principal, api_root, collection_id, "read")
+        q = _resolve(req)
         self._require_object(principal, c, object_id)
-        return self._page(principal, c, _for_object(req.filter, object_id), req, "versions", object_id)
+        return self._page(principal, c, _for_object(q.filter, object_id), q, "versions", object_id)
 
     def _require_object(self, principal: Principal, c: CollectionDef, object_id: str) -> None:
         if not self.store.object_exists(access.object_scope(principal, c), object_id):
@@ -203,10 +209,10 @@ class Feeds:
         return status
 
     def delete_object(
-        self, principal: Principal, api_root: str, collection_id: str, object_id: str, req: QueryRequest
+        self, principal: Principal, api_root: str, collection_id: str, object_id: str, req: Query
     ) -> None:
         c = self._authorise(principal, api_root, collection_id, "delete")
-        if not self.store.delete(access.object_scope(principal, c), object_id, req.filter):
+        if not self.store.delete(access.object_scope(principal, c), object_id, _resolve(req).filter):
             raise NotFound(f"no object {object_id!r} (or no matching version) in collection {c.id}")
 
     def get_status(self, principal: Principal, api_root: str, status_id: str) -> Status:
@@ -214,6 +220,10 @@ class Feeds:
         if status is None or status.api_root != api_root or not access.may_read_status(principal, status.org_id):
             raise NotFound(f"no status {status_id!r}")
         return status
+
+
+def _resolve(req: Query) -> QueryRequest:
+    return req() if callable(req) else req
 
 
 def _for_object(flt: ObjectFilter, object_id: str) -> ObjectFilter:

@@ -104,6 +104,6 @@ def _versions(value: str) -> tuple[frozenset[str], tuple[int, ...]]:
 
 
 def _limit(value: str) -> int:
-    if not value.isdigit() or int(value) <= 0:
+    if not (value.isascii() and value.isdigit()) or int(value) <= 0:  # not '²' (isdigit, but int() fails)
         raise BadRequest(f"query parameter limit: {value!r} is not a positive integer")
     return int(value)

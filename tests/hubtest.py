@@ -157,3 +157,90 @@ def make_hub(tmp_path: Path) -> Hub:
         accounts.add_organisation(OPERATOR, org_id, name, group, roles)
         keys[org_id] = accounts.create_key(OPERATOR, org_id, "test").secret
     return Hub(settings, store, create_app(settings, store), keys, config)
+
+
+# -- the checklist's §0.2 seed and small request helpers for the HTTP conformance tests ------------------------
+
+X_VERSIONS = ("2021-01-01T00:00:00.000Z", "2021-01-02T00:00:00.000Z", "2021-01-03T00:00:00.000Z")
+M_CREATED = "2021-03-01T00:00:00.000Z"
+Z_MODIFIED_21 = "2021-04-01T00:00:00.000Z"
+Z_MODIFIED_20 = "2021-04-02T00:00:00.000Z"  # the 2.0 version is the newer one, so the spec_version default shows
+
+
+@dataclass(frozen=True)
+class Seed:
+    """The checklist §0.2 objects in one collection: X (v1 < v2 < v3, added d1 < d2 < d3), Y, M, S.
+
+    `s_version` is the version the server gave the SCO S (its date_added); `z` is set when seeded into C_V20.
+    """
+
+    collection: str
+    x: str
+    y: str
+    m: str
+    s: str
+    s_version: str
+    z: str | None = None
+
+
+def marking_definition(object_id: str | None = None) -> dict[str, Any]:
+    return {
+        "type": "marking-definition", "spec_version": "2.1", "id": object_id or new_id("marking-definition"),
+        "created": M_CREATED, "definition_type": "statement", "definition": {"statement": "test marking"},
+    }
+
+
+def ipv4(object_id: str | None = None, value: str = "198.51.100.7") -> dict[str, Any]:
+    return {"type": "ipv4-addr", "spec_version": "2.1", "id": object_id or new_id("ipv4-addr"), "value": value}
+
+
+def identity(object_id: str, spec_version: str) -> dict[str, Any]:
+    """Z: an identity as a STIX 2.0 version (no spec_version) or a 2.1 version."""
+    obj: dict[str, Any] = {
+        "type": "identity", "id": object_id, "created": "2021-04-01T00:00:00.000Z", "name": "Z",
+        "identity_class": "organization",
+    }
+    if spec_version == "2.1":
+        obj.update(spec_version="2.1", modified=Z_MODIFIED_21)
+    else:
+        obj["modified"] = Z_MODIFIED_20
+    return obj
+
+
+def seed(hub: Hub, collection: str = C_RW, org: str = "alice", with_z: bool = False) -> Seed:
+    """POST the §0.2 objects one request each, in the order X v1, v2, v3, Y, M, S (then Z 2.1, Z 2.0)."""
+    x, y, m, s = new_id("indicator"), new_id("malware"), new_id("marking-definition"), new_id("ipv4-addr")
+    objects = [indicator(x, modified=v) for v in X_VERSIONS] + [malware(y), marking_definition(m), ipv4(s)]
+    z = new_id("identity") if with_z else None
+    if z:
+        objects += [identity(z, "2.1"), identity(z, "2.0")]
+    s_version = ""
+    for obj in objects:
+        response = post_objects(hub, org, collection, [obj])
+        assert response.status_code == 202 and response.json["success_count"] == 1, response.data
+        if obj["id"] == s:
+            s_version = response.json["successes"][0]["version"]
+    return Seed(collection, x, y, m, s, s_version, z)
+
+
+def collection_path(collection: str, suffix: str = "", root: str = ROOT) -> str:
+    return f"/{root}/collections/{collection}/{suffix}"
+
+
+def get(hub: Hub, path: str, org: str | None = "alice", **headers: str) -> Any:
+    return hub.client().get(path, headers=hub.headers(org, **headers))
+
+
+def manifest_records(hub: Hub, collection: str, query: str = "", org: str = "alice") -> list[dict[str, Any]]:
+    response = get(hub, collection_path(collection, "manifest/") + query, org)
+    assert response.status_code == 200, response.data
+    records: list[dict[str, Any]] = response.json.get("objects", [])
+    return records
+
+
+def date_added(hub: Hub, collection: str, object_id: str, version: str) -> str:
+    """The date_added the manifest reports for one object version."""
+    records = manifest_records(hub, collection, f"?match[id]={object_id}&match[version]={version}")
+    assert len(records) == 1, records
+    found: str = records[0]["date_added"]
+    return found

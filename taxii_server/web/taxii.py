@@ -7,6 +7,9 @@ checks follows checklist H8: 401 → 406 → 404 → 403 → 415 → 413 → 400
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
+
 from flask import Blueprint, Response, g, request
 
 from .. import filters
@@ -30,6 +33,11 @@ def _feeds() -> Feeds:
 
 def taxii_response(body: bytes, status: int = 200, headers: dict[str, str] | None = None) -> Response:
     return Response(body, status=status, content_type=TAXII, headers=headers)
+
+
+def _query(endpoint: filters.Endpoint) -> Callable[[], filters.QueryRequest]:
+    """The query parameters, parsed only once the caller is authorised (checklist H8: 404/403 before 400)."""
+    return functools.partial(filters.parse, request.args.to_dict(flat=False), endpoint)
 
 
 def _paged(page: PageResult, body: bytes) -> Response:
@@ -84,7 +92,7 @@ def collection(api_root: str, collection_id: str) -> Response:
 @bp.get(_COLLECTION + "/manifest/", provide_automatic_options=False)
 def manifest(api_root: str, collection_id: str) -> Response:
     """§5.3 Get Object Manifests."""
-    req = filters.parse(request.args.to_dict(flat=False), "manifest")
+    req = _query("manifest")
     page = _feeds().get_manifest(g.principal, api_root, collection_id, req)
     return _paged(page, resources.manifest(page))
 
@@ -92,7 +100,7 @@ def manifest(api_root: str, collection_id: str) -> Response:
 @bp.get(_COLLECTION + "/objects/", provide_automatic_options=False)
 def get_objects(api_root: str, collection_id: str) -> Response:
     """§5.4 Get Objects."""
-    req = filters.parse(request.args.to_dict(flat=False), "objects")
+    req = _query("objects")
     page = _feeds().get_objects(g.principal, api_root, collection_id, req)
     return _paged(page, resources.envelope(page))
 
@@ -116,7 +124,7 @@ def add_objects(api_root: str, collection_id: str) -> Response:
 @bp.get(_OBJECT + "/", provide_automatic_options=False)
 def get_object(api_root: str, collection_id: str, object_id: str) -> Response:
     """§5.6 Get an Object: the latest version by default; 404 when the object is unknown."""
-    req = filters.parse(request.args.to_dict(flat=False), "object")
+    req = _query("object")
     page = _feeds().get_object(g.principal, api_root, collection_id, object_id, req)
     return _paged(page, resources.envelope(page))
 
@@ -124,7 +132,7 @@ def get_object(api_root: str, collection_id: str, object_id: str) -> Response:
 @bp.delete(_OBJECT + "/", provide_automatic_options=False)
 def delete_object(api_root: str, collection_id: str, object_id: str) -> Response:
     """§5.7 Delete an Object: every version unless match[version] names some (checklist P5)."""
-    req = filters.parse(request.args.to_dict(flat=False), "delete")
+    req = _query("delete")
     _feeds().delete_object(g.principal, api_root, collection_id, object_id, req)
     return taxii_response(b"")
 
@@ -132,7 +140,7 @@ def delete_object(api_root: str, collection_id: str, object_id: str) -> Response
 @bp.get(_OBJECT + "/versions/", provide_automatic_options=False)
 def versions(api_root: str, collection_id: str, object_id: str) -> Response:
     """§5.8 Get Object Versions, ascending by date_added."""
-    req = filters.parse(request.args.to_dict(flat=False), "versions")
+    req = _query("versions")
     page = _feeds().get_versions(g.principal, api_root, collection_id, object_id, req)
     return _paged(page, resources.versions(page))
 
