@@ -218,7 +218,7 @@ class Feeds:
     def get_status(self, principal: Principal, api_root: str, status_id: str) -> Status:
         status = self.store.get_status(status_id)
         if status is None or status.api_root != api_root or not access.may_read_status(principal, status.org_id):
-            raise NotFound(f"no status {status_id!r}")
+            raise NotFound("no such status resource")
         return status
 
 

@@ -86,3 +86,26 @@ def test_h_writer_only_cannot_overwrite_the_owners_object(hub: Hub) -> None:
     assert response.status_code == 202
     assert response.json["failure_count"] == 1
     assert "first added by another organisation" in response.json["failures"][0]["message"]
+
+
+@pytest.mark.parametrize(
+    ("caller", "expected"),
+    [("alice", 200), ("reader", 404), ("writer", 404), ("bob", 404), ("analyst", 404), (None, 401)],
+)
+def test_n6_a_status_is_visible_only_to_the_organisation_that_made_the_request(
+    hub: Hub, caller: str | None, expected: int
+) -> None:
+    status_id = post_objects(hub, "alice", C_RW, [indicator()]).json["id"]
+    response = hub.client().get(f"/{ROOT}/status/{status_id}/", headers=hub.headers(caller))
+    assert response.status_code == expected
+    if expected == 404:
+        unknown = hub.client().get(f"/{ROOT}/status/{C_MISSING}/", headers=hub.headers(caller))
+        assert response.data == unknown.data
+
+
+@pytest.mark.parametrize("path", ["/taxii2/", f"/{ROOT}/", f"/{ROOT}/collections/"])
+@pytest.mark.parametrize(("caller", "expected"), [("alice", 200), ("bob", 200), ("analyst", 200), (None, 401)])
+def test_e_g_server_information_needs_authentication(hub: Hub, path: str, caller: str | None, expected: int) -> None:
+    response = hub.client().get(path, headers=hub.headers(caller))
+    assert response.status_code == expected
+    assert response.headers["Content-Type"] == MT
