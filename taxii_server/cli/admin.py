@@ -66,6 +66,9 @@ def init(obj: CliContext, demo: bool, as_json: bool) -> None:
     click.echo(f"development CA (trust it in clients): {tls.ca_cert}")
     for org in result.get("organisations", []):
         click.echo(f"  {org['id']:<15} {org['group']:<15} {','.join(org['roles']):<15} key {org['key']}")
+    if demo:
+        click.echo("poll as a member (user name = organisation id, password = its key), for example:")
+        click.echo(f"  curl --cacert {tls.ca_cert} -u kita-heavy:KEY https://localhost:8443/taxii2/")
 
 
 def _demo(settings: Settings, accounts: Accounts) -> list[dict[str, Any]]:
