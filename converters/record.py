@@ -135,7 +135,7 @@ def _documents(data: bytes, source: str) -> list[tuple[str | None, Any]]:
         document = json.loads(text)
     except json.JSONDecodeError as first_error:
         lines = [(number, line) for number, line in enumerate(text.splitlines(), 1) if line.strip()]
-        if len(lines) < 2:
+        if len(lines) < 2 or not _parses(lines[0][1]):
             raise RecordError(
                 source, "(file)", f"line {first_error.lineno}", f"invalid JSON: {first_error.msg}"
             ) from first_error
@@ -151,6 +151,14 @@ def _documents(data: bytes, source: str) -> list[tuple[str | None, Any]]:
             raise RecordError(source, "(file)", "", "empty list: no records")
         return [(None, item) for item in document]
     return [(None, document)]
+
+
+def _parses(line: str) -> bool:
+    try:
+        json.loads(line)
+    except json.JSONDecodeError:
+        return False
+    return True
 
 
 # ------------------------------------------------------------------------------------------------ validation
