@@ -21,6 +21,7 @@ _UUID = "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]
 _STIX_ID = re.compile(rf"^[a-z0-9][a-z0-9-]*[a-z0-9]--{_UUID}$")
 _STIX_TYPE = re.compile(r"^[a-z0-9][a-z0-9-]*[a-z0-9]$")
 _SPEC_VERSION = re.compile(r"^\d+\.\d+$")
+STORED_SPEC_VERSIONS = ("2.0", "2.1")  # every STIX version the hub stores (validation refuses the rest)
 
 # Which parameters each endpoint honours; the rest of the match[...] family is ignored there (checklist §3 #11).
 _HONOURED: dict[str, frozenset[str]] = {
@@ -64,6 +65,7 @@ def parse(args: Mapping[str, Sequence[str]], endpoint: Endpoint) -> QueryRequest
         flt_kwargs["version_keywords"] = frozenset({"all"})
     elif endpoint == "delete" and "version" not in values:
         flt_kwargs["version_keywords"] = frozenset({"all"})  # DELETE without match[version]: every version
+        flt_kwargs.setdefault("spec_versions", STORED_SPEC_VERSIONS)  # ... of every spec version (P5)
     elif "version" in values:
         keywords, instants = _versions(values["version"])
         flt_kwargs["version_keywords"] = keywords

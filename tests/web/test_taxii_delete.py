@@ -2,7 +2,21 @@
 
 from __future__ import annotations
 
-from hubtest import C_RO, C_RW, C_WO, MT, X_VERSIONS, Hub, collection_path, get, manifest_records, new_id, seed
+from hubtest import (
+    C_RO,
+    C_RW,
+    C_V20,
+    C_WO,
+    MT,
+    X_VERSIONS,
+    Z_MODIFIED_20,
+    Hub,
+    collection_path,
+    get,
+    manifest_records,
+    new_id,
+    seed,
+)
 from werkzeug.test import TestResponse
 
 
@@ -77,3 +91,18 @@ def test_p6_deleting_an_unknown_object_is_a_taxii_404(hub: Hub) -> None:
     assert response.status_code == 404
     assert response.headers["Content-Type"] == MT
     assert response.json["http_status"] == "404"
+
+
+def test_p5_delete_without_match_version_removes_the_versions_of_every_spec_version(hub: Hub) -> None:
+    s = seed(hub, C_V20, with_z=True)
+    assert _delete(hub, C_V20, f"objects/{s.z}/").status_code == 200
+    assert get(hub, collection_path(C_V20, f"objects/{s.z}/")).status_code == 404
+    query = f"objects/?match[id]={s.z}&match[version]=all&match[spec_version]=2.0,2.1"
+    assert get(hub, collection_path(C_V20, query)).data == b"{}"
+
+
+def test_p5_delete_with_match_spec_version_removes_only_that_spec_version(hub: Hub) -> None:
+    s = seed(hub, C_V20, with_z=True)
+    assert _delete(hub, C_V20, f"objects/{s.z}/?match[spec_version]=2.1").status_code == 200
+    left = get(hub, collection_path(C_V20, f"objects/{s.z}/")).json["objects"]
+    assert [(o.get("spec_version"), o["modified"]) for o in left] == [(None, Z_MODIFIED_20)]
