@@ -190,3 +190,11 @@ def test_m13_a_normal_post_is_processed_synchronously(hub: Hub) -> None:
     body = _status(hub, [indicator()])
     assert body["status"] == "complete"
     assert body["pending_count"] == 0
+
+
+def test_m11_an_sco_without_spec_version_counts_as_stix_2_1(hub: Hub) -> None:
+    sco = ipv4()
+    del sco["spec_version"]
+    assert _status(hub, [sco])["success_count"] == 1
+    found = get(hub, collection_path(C_RW, f"objects/?match[spec_version]=2.1&match[id]={sco['id']}")).json
+    assert found["objects"] == [sco]
