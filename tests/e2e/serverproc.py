@@ -59,10 +59,10 @@ def clean_env() -> dict[str, str]:
     return env
 
 
-def run_cli(config: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def run_cli(config: Path, *args: str, timeout: float = CLI_TIMEOUT_S) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [str(CLI), "--config", str(config), *args],
-        capture_output=True, text=True, timeout=CLI_TIMEOUT_S, env=clean_env(), cwd=config.parent, check=False,
+        capture_output=True, text=True, timeout=timeout, env=clean_env(), cwd=config.parent, check=False,
     )
 
 
