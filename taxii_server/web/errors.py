@@ -67,7 +67,7 @@ def _hub_error(exc: errors.HubError) -> Response:
 def _http_error(exc: HTTPException) -> Response:
     status = exc.code or 500
     description = {
-        404: "no such resource (TAXII URLs end in a slash)",
+        404: "no such resource",
         405: "this method is not allowed on this resource",
         413: "the request body is larger than max_content_length",
     }.get(status, exc.description or TITLES.get(status, "error"))
