@@ -13,12 +13,12 @@ import pytest
 from serverproc import HubServer, build_hub, start_server
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module", autouse=True)
 def client_environment() -> Iterator[None]:
     """In-process clients trust only the hub's CA and never go through a proxy to 127.0.0.1.
 
     taxii2-client builds its own requests.Session, and requests lets REQUESTS_CA_BUNDLE/CURL_CA_BUNDLE
-    override a session's `verify`, so those variables are removed for the duration of the session.
+    override a session's `verify`, so those variables are removed while an end-to-end module runs.
     """
     with pytest.MonkeyPatch.context() as mp:
         for name in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"):
@@ -29,7 +29,7 @@ def client_environment() -> Iterator[None]:
 
 
 @pytest.fixture(scope="session")
-def server(tmp_path_factory: pytest.TempPathFactory, client_environment: None) -> Iterator[HubServer]:
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HubServer]:
     hub = build_hub(tmp_path_factory.mktemp("e2e-hub"))
     running = start_server(hub, workers=2)
     try:

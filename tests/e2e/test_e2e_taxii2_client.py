@@ -7,6 +7,7 @@ The round-trip data lives in the collection FEED, which only the organisation `f
 from __future__ import annotations
 
 import datetime
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -46,9 +47,8 @@ def new_indicator(n: int, **extra: Any) -> stix2.v21.Indicator:
     )
 
 
-def as_dict(obj: stix2.base._STIXBase) -> dict[str, Any]:
-    import json
-
+def as_dict(obj: Any) -> dict[str, Any]:
+    """A stix2 object as the JSON the server stores (timestamps in stix2's own precision)."""
     loaded: dict[str, Any] = json.loads(obj.serialize())
     return loaded
 
