@@ -205,3 +205,70 @@ class NewKey:
 
     credential: Credential
     secret: str = field(repr=False)
+
+
+# -- the sharing workflow ------------------------------------------------------------------------------------
+
+SUBMISSION_STATES = ("received", "converted", "rejected", "in-campaign", "published", "dismissed")
+
+
+@dataclass(frozen=True)
+class Submission:
+    """One report a member sent to the hub, and where it stands.
+
+    `features` are the (kind, value) facts correlation links reports by (sender addresses, hashes, C2…);
+    they are hub-internal, like everything here except what a publication makes public.
+    """
+
+    id: str
+    org_id: str
+    received_at_us: int
+    source: str  # "http", "taxii" or "cli"
+    media_type: str
+    state: str
+    tlp: str
+    errors: tuple[str, ...] = ()
+    record_ids: tuple[str, ...] = ()
+    first_seen_us: int | None = None
+    last_seen_us: int | None = None
+    features: tuple[tuple[str, str], ...] = ()
+    publications: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class SubmissionContent:
+    """What a submission carried, kept hub-internal: the upload as received, the incident records (JSON list)
+    and the draft STIX bundle converted from them."""
+
+    raw: bytes
+    records: bytes
+    draft: bytes
+
+
+@dataclass(frozen=True)
+class Publication:
+    """Vetted intelligence the hub published (or is about to, waiting for a second analyst)."""
+
+    id: str
+    name: str
+    description: str
+    tlp: str
+    collections: tuple[str, ...]
+    submissions: tuple[str, ...]
+    candidate_id: str | None
+    actor: str
+    approver: str | None
+    state: str  # "pending-approval" or "published"
+    created_us: int
+    published_us: int | None = None
+    object_ids: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    id: str
+    at_us: int
+    actor: str
+    action: str  # submit, reject, dismiss, publish, approve, revoke
+    target: str
+    details: str = ""

@@ -19,19 +19,24 @@ Semantics every backend guarantees:
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from typing import Any, Protocol
 
 from ..model import (
     AddResult,
+    AuditEntry,
     Credential,
     NewVersion,
     ObjectFilter,
     ObjectScope,
     Organisation,
     Page,
+    Publication,
     Status,
     StatusDetail,
+    Submission,
+    SubmissionContent,
 )
 
 SCHEMA_VERSION = 1
@@ -112,7 +117,49 @@ class MetaStore(Protocol):
         ...
 
 
-class Store(ObjectStore, StatusStore, AccountStore, MetaStore, Protocol):
+class HubStore(Protocol):
+    """The sharing workflow's records: submissions (with their hub-internal content), publications, audit.
+
+    Campaign candidates are not stored: they are computed from the submissions, deterministically.
+    """
+
+    def add_submission(self, submission: Submission, content: SubmissionContent) -> None:
+        ...
+
+    def update_submission(self, submission: Submission) -> None:
+        """Replace the submission's metadata (its state, errors, publications…); the content never changes."""
+        ...
+
+    def get_submission(self, submission_id: str) -> Submission | None:
+        ...
+
+    def get_submission_content(self, submission_id: str) -> SubmissionContent | None:
+        ...
+
+    def list_submissions(self, org_id: str | None = None) -> list[Submission]:
+        """Oldest first; all organisations' when org_id is None."""
+        ...
+
+    def save_publication(self, publication: Publication, bundle: bytes) -> None:
+        """Insert or replace a publication and the exact bundle it carries."""
+        ...
+
+    def get_publication(self, publication_id: str) -> tuple[Publication, bytes] | None:
+        ...
+
+    def list_publications(self) -> list[Publication]:
+        """Oldest first."""
+        ...
+
+    def add_audit(self, entry: AuditEntry) -> None:
+        ...
+
+    def list_audit(self, since_us: int | None = None, limit: int = 1000) -> list[AuditEntry]:
+        """Oldest first, at most `limit` entries at or after `since_us`."""
+        ...
+
+
+class Store(ObjectStore, StatusStore, AccountStore, MetaStore, HubStore, Protocol):
     """Everything the hub keeps. One instance per process; safe to use after fork."""
 
     def initialise(self) -> None:
@@ -156,3 +203,28 @@ def status_from_doc(doc: dict[str, Any]) -> Status:
         failures=details(doc["f"]),
         pendings=details(doc["p"]),
     )
+
+
+def submission_to_doc(submission: Submission) -> dict[str, Any]:
+    doc = dataclasses.asdict(submission)
+    doc["features"] = [list(f) for f in submission.features]
+    return doc
+
+
+def submission_from_doc(doc: dict[str, Any]) -> Submission:
+    values = dict(doc)
+    for key in ("errors", "record_ids", "publications"):
+        values[key] = tuple(values[key])
+    values["features"] = tuple((str(k), str(v)) for k, v in values["features"])
+    return Submission(**values)
+
+
+def publication_to_doc(publication: Publication) -> dict[str, Any]:
+    return dataclasses.asdict(publication)
+
+
+def publication_from_doc(doc: dict[str, Any]) -> Publication:
+    values = dict(doc)
+    for key in ("collections", "submissions", "object_ids"):
+        values[key] = tuple(values[key])
+    return Publication(**values)

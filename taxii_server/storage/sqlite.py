@@ -28,17 +28,29 @@ import orjson
 from ..errors import Conflict, StorageUnavailable
 from ..model import (
     AddResult,
+    AuditEntry,
     Credential,
     NewVersion,
     ObjectFilter,
     ObjectScope,
     Organisation,
     Page,
+    Publication,
     Status,
     StoredVersion,
+    Submission,
+    SubmissionContent,
 )
 from ..timestamps import format_us
-from .base import SCHEMA_VERSION, status_from_doc, status_to_doc
+from .base import (
+    SCHEMA_VERSION,
+    publication_from_doc,
+    publication_to_doc,
+    status_from_doc,
+    status_to_doc,
+    submission_from_doc,
+    submission_to_doc,
+)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -79,6 +91,20 @@ CREATE TABLE IF NOT EXISTS credentials (
     revoked TEXT
 );
 CREATE INDEX IF NOT EXISTS credentials_org ON credentials (org_id);
+CREATE TABLE IF NOT EXISTS submissions (
+    id TEXT PRIMARY KEY, org_id TEXT NOT NULL, received_at_us INTEGER NOT NULL, doc BLOB NOT NULL,
+    raw BLOB NOT NULL, records BLOB NOT NULL, draft BLOB NOT NULL
+);
+CREATE INDEX IF NOT EXISTS submissions_org ON submissions (org_id, received_at_us);
+CREATE INDEX IF NOT EXISTS submissions_received ON submissions (received_at_us);
+CREATE TABLE IF NOT EXISTS publications (
+    id TEXT PRIMARY KEY, created_us INTEGER NOT NULL, doc BLOB NOT NULL, bundle BLOB NOT NULL
+);
+CREATE TABLE IF NOT EXISTS audit (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, at_us INTEGER NOT NULL, actor TEXT NOT NULL,
+    action TEXT NOT NULL, target TEXT NOT NULL, details TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS audit_at ON audit (at_us);
 """
 
 _MEDIA = {"2.1": "application/stix+json;version=2.1", "2.0": "application/stix+json;version=2.0"}
@@ -376,6 +402,73 @@ class SQLiteStore:
                 "UPDATE credentials SET revoked=? WHERE id=? AND revoked IS NULL", (when, credential_id)
             )
             return cur.rowcount == 1
+
+    # -- the sharing workflow ------------------------------------------------------------------------------
+
+    def add_submission(self, submission: Submission, content: SubmissionContent) -> None:
+        with self._write() as conn:
+            conn.execute(
+                "INSERT INTO submissions (id, org_id, received_at_us, doc, raw, records, draft) VALUES (?,?,?,?,?,?,?)",
+                (submission.id, submission.org_id, submission.received_at_us,
+                 orjson.dumps(submission_to_doc(submission)), content.raw, content.records, content.draft),
+            )
+
+    def update_submission(self, submission: Submission) -> None:
+        with self._write() as conn:
+            conn.execute("UPDATE submissions SET doc=? WHERE id=?",
+                         (orjson.dumps(submission_to_doc(submission)), submission.id))
+
+    def get_submission(self, submission_id: str) -> Submission | None:
+        with self._read() as conn:
+            row = conn.execute("SELECT doc FROM submissions WHERE id=?", (submission_id,)).fetchone()
+        return submission_from_doc(orjson.loads(row[0])) if row else None
+
+    def get_submission_content(self, submission_id: str) -> SubmissionContent | None:
+        with self._read() as conn:
+            row = conn.execute("SELECT raw, records, draft FROM submissions WHERE id=?", (submission_id,)).fetchone()
+        return SubmissionContent(bytes(row[0]), bytes(row[1]), bytes(row[2])) if row else None
+
+    def list_submissions(self, org_id: str | None = None) -> list[Submission]:
+        sql = "SELECT doc FROM submissions"
+        params: tuple[str, ...] = ()
+        if org_id is not None:
+            sql += " WHERE org_id=?"
+            params = (org_id,)
+        with self._read() as conn:
+            rows = conn.execute(sql + " ORDER BY received_at_us, id", params).fetchall()
+        return [submission_from_doc(orjson.loads(r[0])) for r in rows]
+
+    def save_publication(self, publication: Publication, bundle: bytes) -> None:
+        with self._write() as conn:
+            conn.execute(
+                "INSERT OR REPLACE INTO publications (id, created_us, doc, bundle) VALUES (?,?,?,?)",
+                (publication.id, publication.created_us, orjson.dumps(publication_to_doc(publication)), bundle),
+            )
+
+    def get_publication(self, publication_id: str) -> tuple[Publication, bytes] | None:
+        with self._read() as conn:
+            row = conn.execute("SELECT doc, bundle FROM publications WHERE id=?", (publication_id,)).fetchone()
+        return (publication_from_doc(orjson.loads(row[0])), bytes(row[1])) if row else None
+
+    def list_publications(self) -> list[Publication]:
+        with self._read() as conn:
+            rows = conn.execute("SELECT doc FROM publications ORDER BY created_us, id").fetchall()
+        return [publication_from_doc(orjson.loads(r[0])) for r in rows]
+
+    def add_audit(self, entry: AuditEntry) -> None:
+        with self._write() as conn:
+            conn.execute(
+                "INSERT INTO audit (id, at_us, actor, action, target, details) VALUES (?,?,?,?,?,?)",
+                (entry.id, entry.at_us, entry.actor, entry.action, entry.target, entry.details),
+            )
+
+    def list_audit(self, since_us: int | None = None, limit: int = 1000) -> list[AuditEntry]:
+        with self._read() as conn:
+            rows = conn.execute(
+                "SELECT id, at_us, actor, action, target, details FROM audit WHERE at_us >= ? ORDER BY seq LIMIT ?",
+                (since_us if since_us is not None else -1, limit),
+            ).fetchall()
+        return [AuditEntry(*r) for r in rows]
 
 
 def _org(row: Sequence[Any]) -> Organisation:
