@@ -10,12 +10,13 @@ A pure library: no Flask, no database, nothing from `taxii_server`, no I/O excep
 
 from converters.anonymisation import sensitive_values
 from converters.audit import Finding, audit_bundle
+from converters.bundle import bundle_bytes, merge_bundles
 from converters.eml import parse_eml
 from converters.errors import ConversionError, EmlError, EmlLimitExceeded, PatternError, RecordError
 from converters.limits import DEFAULT_LIMITS, EmlLimits
 from converters.options import ConversionOptions
 from converters.record import C2, Address, Attachment, Message, Record, load_records, record_to_dict
-from converters.stix import bundle_bytes, merge_bundles, record_to_bundle
+from converters.stix import record_to_bundle
 from converters.validation import stix_validator_messages
 
 __all__ = [

@@ -36,7 +36,7 @@ class Graph:
         if object_id not in self.objects:
             self.objects[object_id] = obj
             for ref in obj.get("object_marking_refs", ()):
-                self.levels.add(_level_of(ref))
+                self.levels.add(_LEVELS[ref])
         return object_id
 
     def get(self, object_id: str) -> StixObject:
@@ -60,10 +60,13 @@ class Graph:
         **properties: Any,
     ) -> str:
         """Add an SDO: keyed id, the hub as creator, record times, `lang` from its text, a TLP marking."""
+        object_id = self.ids.sdo_id(object_type, natural_key)
+        if object_id in self.objects:  # first writer wins; skip building a copy
+            return object_id
         obj: StixObject = {
             "type": object_type,
             "spec_version": "2.1",
-            "id": self.ids.sdo_id(object_type, natural_key),
+            "id": object_id,
             "created_by_ref": self.hub_id,
             "created": created or self.created,
             "modified": created or self.created,
@@ -88,8 +91,4 @@ class Graph:
         )
 
 
-def _level_of(marking_id: str) -> str:
-    for level, known in markings.TLP2_IDS.items():
-        if known == marking_id:
-            return level
-    raise ValueError(f"not a TLP 2.0 marking: {marking_id}")
+_LEVELS = {marking_id: level for level, marking_id in markings.TLP2_IDS.items()}

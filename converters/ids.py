@@ -11,12 +11,12 @@
 
 from __future__ import annotations
 
-import hashlib
 import hmac
-import json
 import uuid
 from collections.abc import Mapping
 from typing import Any
+
+import orjson
 
 STIX_SCO_NAMESPACE = uuid.UUID("00abedb4-aa42-466c-9c01-fed23315a9b7")
 # The hub's own UUIDv5 namespace for email-message ids (legal because it is not the STIX namespace).
@@ -26,8 +26,9 @@ _HASH_PREFERENCE = ("MD5", "SHA-1", "SHA-256", "SHA-512")
 
 
 def canonical_json(value: Any) -> str:
-    """RFC 8785 canonical JSON for the values we hash (strings, ints, bools, lists, dicts with ASCII keys)."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    """RFC 8785 canonical JSON for the values we hash (strings, ints, bools, lists, dicts with ASCII keys):
+    compact, keys sorted, non-ASCII unescaped, control characters as lower-case `\\u00xx`."""
+    return orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode("utf-8")
 
 
 def sco_id(object_type: str, contributing: Mapping[str, Any]) -> str:
@@ -65,12 +66,15 @@ class KeyedIds:
         self._key = key.encode("utf-8")
 
     def digest(self, natural_key: Mapping[str, Any]) -> bytes:
-        return hmac.new(self._key, canonical_json(natural_key).encode("utf-8"), hashlib.sha256).digest()
+        return hmac.digest(self._key, orjson.dumps(natural_key, option=orjson.OPT_SORT_KEYS), "sha256")
 
     def sdo_id(self, object_type: str, natural_key: Mapping[str, Any]) -> str:
         """`<type>--` + the first 16 bytes of HMAC-SHA256(key, JCS({type, **natural_key})) as a UUIDv4."""
-        digest = self.digest({"type": object_type, **natural_key})
-        return f"{object_type}--{uuid.UUID(bytes=digest[:16], version=4)}"
+        raw = bytearray(self.digest({"type": object_type, **natural_key})[:16])
+        raw[6] = (raw[6] & 0x0F) | 0x40  # version 4
+        raw[8] = (raw[8] & 0x3F) | 0x80  # RFC 4122 variant
+        h = raw.hex()
+        return f"{object_type}--{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
     def pseudonym(self, purpose: str, value: str, length: int = 16) -> str:
         """A stable, irreversible hex token for `value` (e.g. a victim Message-ID)."""

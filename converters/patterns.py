@@ -22,6 +22,11 @@ from stix2patterns.validator import run_validator
 from converters.errors import PatternError
 
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+# Grammar keywords: as a bare path step they would parse as operators or literals.
+_KEYWORDS = frozenset({
+    "and", "or", "not", "followedby", "like", "matches", "issubset", "issuperset", "last", "in", "start", "stop",
+    "seconds", "true", "false", "within", "repeats", "times", "exists",
+})
 _LITERAL = re.compile(r"'(?:[^'\\]|\\.)*'", re.DOTALL)
 _HEX = {"MD5": 32, "SHA-1": 40, "SHA-256": 64, "SHA-512": 128}
 _HEX_DIGITS = re.compile(r"[0-9a-fA-F]+\Z")
@@ -44,7 +49,7 @@ def unescape_literal(text: str) -> str:
 
 def key(name: str) -> str:
     """A property-path step: bare when it is an identifier, quoted otherwise (`hashes.'SHA-256'`)."""
-    return name if _IDENTIFIER.match(name) else literal(name)
+    return name if _IDENTIFIER.match(name) and name.lower() not in _KEYWORDS else literal(name)
 
 
 def equals(path: str, value: str) -> str:

@@ -396,6 +396,7 @@ def _put(out: dict[str, Any], key: str, value: object) -> None:
         out[key] = value
 
 
+@functools.lru_cache(maxsize=8192)
 def format_time(value: datetime) -> str:
     """RFC 3339 UTC with milliseconds and `Z`: the one timestamp form STIX validators accept everywhere."""
     value = value.astimezone(UTC)

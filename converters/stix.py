@@ -13,19 +13,16 @@ slower, stix-mapping §3.3).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-import orjson
-
-from converters import anonymisation, filetypes, indicators, markings, observables, sectors, thread
+from converters import anonymisation, indicators, markings, observables, payloads, sectors, thread
 from converters.attack import TECHNIQUES
 from converters.graph import Graph, text_lang
 from converters.ids import KeyedIds, canonical_json
-from converters.observables import THREAD_EXTENSION_ID, FileNode
+from converters.observables import THREAD_EXTENSION_ID
 from converters.options import ConversionOptions
 from converters.record import C2, Record, format_time
 
@@ -35,13 +32,6 @@ _DECOMPRESSION_QUESTION = re.compile(
     r"|which (archiver|unzip)",
     re.IGNORECASE,
 )
-_HTTP_PORTS = frozenset({80, 443, 8000, 8080, 8443})
-
-
-def bundle_bytes(bundle: dict[str, Any], pretty: bool = False) -> bytes:
-    """The bundle as UTF-8 JSON with sorted keys (compact, or indented by two spaces)."""
-    option = orjson.OPT_SORT_KEYS | (orjson.OPT_INDENT_2 if pretty else 0)
-    return orjson.dumps(bundle, option=option)
 
 
 @dataclass
@@ -53,28 +43,6 @@ class _Sender:
     observed: list[str] = field(default_factory=list)
     steps: list[str] = field(default_factory=list)
     roles: set[str] = field(default_factory=set)
-
-
-@dataclass
-class _FileSeen:
-    node: FileNode
-    first_seen: datetime
-    contexts: list[str] = field(default_factory=list)
-    observed: list[str] = field(default_factory=list)
-    top_level: bool = False
-
-
-def merge_bundles(bundles: Sequence[dict[str, Any]], options: ConversionOptions) -> dict[str, Any]:
-    """One bundle holding the objects of several (first copy of an id wins; markings first)."""
-    if len(bundles) == 1:
-        return bundles[0]
-    objects: dict[str, dict[str, Any]] = {}
-    for bundle in bundles:
-        for obj in bundle["objects"]:
-            objects.setdefault(obj["id"], obj)
-    ordered = sorted(objects.values(), key=lambda o: o["type"] != "marking-definition")
-    bundle_id = KeyedIds(options.id_key).sdo_id("bundle", {"bundles": sorted(b["id"] for b in bundles)})
-    return {"type": "bundle", "id": bundle_id, "objects": ordered}
 
 
 def record_to_bundle(record: Record, options: ConversionOptions) -> dict[str, Any]:
@@ -94,6 +62,7 @@ class _Conversion:
         self.strict = markings.stricter(record.tlp, "amber+strict")
         self.victim = anonymisation.victim_facts(record, options.freemail_domains)
         self.thread_ref = "REC-" + self.ids.pseudonym("thread", canonical_json(self.record_key))
+        self._techniques: dict[str, str] = {}
 
     # ------------------------------------------------------------------------------------------- assembly
 
@@ -103,7 +72,7 @@ class _Conversion:
         steps = thread.steps(self.record)
         context = observables.MessageContext(self.thread_ref, self.record.lang, self.victim, self.ids)
         senders: dict[str, _Sender] = {}
-        files: dict[str, _FileSeen] = {}
+        files: dict[str, payloads.FileSeen] = {}
         c2s: dict[C2, tuple[datetime, list[str]]] = {}
         urls: dict[str, tuple[datetime, str, list[str]]] = {}
         message_ids: list[str] = []
@@ -133,7 +102,7 @@ class _Conversion:
                 from_ref=from_ref,
                 parts=[(n.attachment, n.id) for n in nodes],
             )
-            refs = [email_id, from_ref, *(i for n in nodes for i in _walk_ids(n)), *url_ids]
+            refs = [email_id, from_ref, *(i for n in nodes for i in payloads.walk_ids(n)), *url_ids]
             observed_id = self._observed_data(step, refs, self.level)
             message_ids.append(email_id)
             observed_ids.append(observed_id)
@@ -147,8 +116,8 @@ class _Conversion:
             sender.steps.append(f"#{step.label} ({message.role})")
             sender.roles.add(message.role)
             for node in nodes:
-                for seen_node, context_text, top in _walk(node, f"step #{step.label}"):
-                    seen = files.setdefault(seen_node.id, _FileSeen(seen_node, message.sent_at))
+                for seen_node, context_text, top in payloads.walk(node, f"step #{step.label}"):
+                    seen = files.setdefault(seen_node.id, payloads.FileSeen(seen_node, message.sent_at))
                     seen.contexts.append(context_text)
                     seen.observed.append(observed_id)
                     seen.top_level = seen.top_level or top
@@ -158,9 +127,9 @@ class _Conversion:
                 urls.setdefault(value, (message.sent_at, message.role, []))[2].append(observed_id)
 
         self._senders(senders, steps)
-        malware = self._files(files)
-        self._c2(c2s, files, malware)
-        self._mail_urls(urls)
+        malware = payloads.add_files(self, files)
+        payloads.add_c2(self, c2s, files, malware)
+        payloads.add_mail_urls(self, urls)
         self._follow_up(steps, message_ids)
         self._techniques_target_sector()
         self._grouping(message_ids, observed_ids)
@@ -230,8 +199,12 @@ class _Conversion:
         )
 
     def technique(self, attack_id: str) -> str:
+        """The hub's attack-pattern for an ATT&CK id (added to the bundle on first use)."""
+        known = self._techniques.get(attack_id)
+        if known is not None:
+            return known
         technique = TECHNIQUES[attack_id]
-        return self.graph.sdo(
+        self._techniques[attack_id] = self.graph.sdo(
             "attack-pattern",
             {"mitre_attack_id": attack_id},
             "clear",
@@ -241,6 +214,7 @@ class _Conversion:
             external_references=[{"source_name": "mitre-attack", "external_id": attack_id}],
             kill_chain_phases=[{"kill_chain_name": "mitre-attack", "phase_name": technique.tactic}],
         )
+        return self._techniques[attack_id]
 
     def _observed_data(self, step: thread.Step, refs: list[str], level: str) -> str:
         when = format_time(step.message.sent_at)
@@ -326,138 +300,6 @@ class _Conversion:
 
     # ------------------------------------------------------------------------------------ files, malware
 
-    def _files(self, files: dict[str, _FileSeen]) -> dict[str, str]:
-        """Indicators for every file, malware for every leaf; returns file id -> malware id."""
-        graph, level = self.graph, self.level
-        malware: dict[str, str] = {}
-        for seen in files.values():
-            node = seen.node
-            if node.members or node.attachment.kind in filetypes.ARCHIVE_KINDS:
-                continue
-            malware[node.id] = self._malware(seen)
-        for seen in files.values():
-            node, attachment = seen.node, seen.node.attachment
-            what = "; ".join(dict.fromkeys(seen.contexts)).capitalize() + "."
-            if attachment.password:
-                what += " Password-protected archive; the password was stated in the mail body."
-            spec = indicators.file(attachment.name, dict(node.hashes), what)
-            indicator_id = indicators.add(graph, spec, level, seen.first_seen)
-            for observed_id in dict.fromkeys(seen.observed):
-                graph.relate("based-on", indicator_id, observed_id, level)
-            targets = [malware[leaf.id] for leaf in _leaves(node) if leaf.id in malware]
-            for malware_id in dict.fromkeys(targets):
-                graph.relate("indicates", indicator_id, malware_id, level)
-            if attachment.password:
-                graph.relate("indicates", indicator_id, self.technique("T1027.013"), level)
-            if seen.top_level:
-                graph.relate("indicates", indicator_id, self.technique("T1566.001"), level)
-                for malware_id in dict.fromkeys(targets):
-                    graph.relate("delivers", self.technique("T1566.001"), malware_id, level)
-        return malware
-
-    def _malware(self, seen: _FileSeen) -> str:
-        attachment = seen.node.attachment
-        sample = attachment.sha256 or attachment.sha1 or attachment.md5 or seen.node.id
-        family = attachment.malware_family
-        label = family or f"sample {sample[:12]}"
-        if attachment.kind in filetypes.DOCUMENT_KINDS:
-            types = ["dropper"]
-        elif attachment.kind == "lnk":
-            types = ["downloader"]
-        elif attachment.kind in ("exe", "scr") and attachment.c2:
-            types = ["backdoor"]
-        else:
-            types = ["unknown"]
-        name = f"{attachment.name} ({label})"
-        description = f"Malicious file delivered by targeted email ({'; '.join(dict.fromkeys(seen.contexts))})."
-        malware_id = self.graph.sdo(
-            "malware",
-            {"sample": sample},
-            self.level,
-            text=(name,),
-            name=name,
-            description=description,
-            malware_types=types,
-            is_family=False,
-            sample_refs=[seen.node.id],
-            capabilities=["communicates-with-c2"] if attachment.c2 else None,
-        )
-        self.graph.relate("targets", malware_id, self.sector_id, self.level)
-        self.graph.relate("uses", malware_id, self.technique("T1204.002"), self.level)
-        return malware_id
-
-    # --------------------------------------------------------------------------------------------- C2
-
-    def _c2(
-        self, c2s: dict[C2, tuple[datetime, list[str]]], files: dict[str, _FileSeen], malware: dict[str, str]
-    ) -> None:
-        graph, level = self.graph, self.level
-        by_c2: dict[C2, list[str]] = {}
-        for file_id, seen in files.items():
-            for c2 in seen.node.attachment.c2:
-                if file_id in malware:
-                    by_c2.setdefault(c2, []).append(malware[file_id])
-        for c2, (first_seen, observed) in c2s.items():
-            scos = observables.network(graph, c2, level)
-            host = c2.domain or urlsplit(c2.url or "").hostname or c2.ipv4 or c2.ipv6 or "unknown"
-            kind = "c2-compromised" if c2.compromised_site else "c2"
-            name = f"Compromised legitimate website used as C2 ({host})" if c2.compromised_site else f"C2 server {host}"
-            infrastructure_id = graph.sdo(
-                "infrastructure",
-                {"infrastructure": f"{kind}:{host}"},
-                level,
-                text=(name,),
-                name=name,
-                description=(
-                    "Legitimate website taken over by the attacker and used as a C2 relay; notify the "
-                    "owner, block the URL rather than the site."
-                    if c2.compromised_site
-                    else "Command-and-control server contacted by malware delivered in a targeted email."
-                ),
-                infrastructure_types=["command-and-control"],
-                first_seen=format_time(first_seen),
-                labels=["compromised-legitimate-site"] if c2.compromised_site else None,
-            )
-            for sco_id in scos.values():
-                graph.relate("consists-of", infrastructure_id, sco_id, level)
-            if c2.country:
-                location_id = graph.sdo(
-                    "location",
-                    {"country": c2.country},
-                    "clear",
-                    created=self.options.hub_epoch,
-                    country=c2.country,
-                )
-                graph.relate("located-at", infrastructure_id, location_id, level)
-            for ip_kind in ("ipv4", "ipv6"):
-                if "domain" in scos and ip_kind in scos:
-                    graph.relate("resolves-to", scos["domain"], scos[ip_kind], level)
-            for malware_id in dict.fromkeys(by_c2.get(c2, [])):
-                graph.relate("beacons-to", malware_id, infrastructure_id, level)
-                for sco_id in scos.values():
-                    graph.relate("communicates-with", malware_id, sco_id, level)
-                if (c2.url or "").lower().startswith(("http://", "https://")) or c2.port in _HTTP_PORTS:
-                    graph.relate("uses", malware_id, self.technique("T1071.001"), level)
-            for kind_name, spec in indicators.c2_specs(c2, self.options.freemail_domains):
-                indicator_id = indicators.add(graph, spec, level, first_seen)
-                graph.relate("indicates", indicator_id, infrastructure_id, level)
-                for observed_id in dict.fromkeys(observed):
-                    graph.relate("based-on", indicator_id, observed_id, level)
-                if c2.compromised_site and kind_name in ("domain", "url"):
-                    graph.relate("indicates", indicator_id, self.technique("T1584.004"), level)
-
-    def _mail_urls(self, urls: dict[str, tuple[datetime, str, list[str]]]) -> None:
-        graph, level = self.graph, self.level
-        for value, (first_seen, role, observed) in urls.items():
-            indicator_id = indicators.add(graph, indicators.mail_url(value, role), level, first_seen)
-            for observed_id in dict.fromkeys(observed):
-                graph.relate("based-on", indicator_id, observed_id, level)
-            if role == "recon":
-                graph.relate("indicates", indicator_id, self.technique("T1598.003"), level)
-            else:
-                graph.relate("indicates", indicator_id, self.technique("T1566.002"), level)
-                graph.relate("indicates", indicator_id, self.technique("T1204.001"), level)
-
     # --------------------------------------------------------------------------- thread-level objects
 
     def _follow_up(self, steps: list[thread.Step], message_ids: list[str]) -> None:
@@ -514,24 +356,3 @@ class _Conversion:
             context="suspicious-activity",
             object_refs=[*message_ids, *observed_ids],
         )
-
-
-def _walk(node: FileNode, where: str, top: bool = True) -> Iterator[tuple[FileNode, str, bool]]:
-    yield node, ("attachment of " + where) if top else where, top
-    for member in node.members:
-        yield from _walk(member, f"in archive {node.attachment.name} ({where})", False)
-
-
-def _walk_ids(node: FileNode) -> Iterator[str]:
-    yield node.id
-    if node.artifact_id:
-        yield node.artifact_id
-    for member in node.members:
-        yield from _walk_ids(member)
-
-
-def _leaves(node: FileNode) -> Iterator[FileNode]:
-    if not node.members:
-        yield node
-    for member in node.members:
-        yield from _leaves(member)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from stix2patterns.v21.pattern import Pattern
 
@@ -34,6 +34,7 @@ def test_quotes_and_backslashes_cannot_end_a_literal_early(value: str) -> None:
 
 @settings(max_examples=60, deadline=None)
 @given(header=st.text(min_size=1, max_size=30), value=st.text(max_size=30))
+@example(header="false", value="keyword as a key")
 def test_quoted_property_keys_round_trip(header: str, value: str) -> None:
     path = f"email-message:additional_header_fields.{patterns.key(header)}"
     pattern = patterns.observation(patterns.equals(path, value))
