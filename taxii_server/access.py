@@ -72,3 +72,8 @@ def may_supersede_others(principal: Principal) -> bool:
 def may_read_status(principal: Principal, status_org: str) -> bool:
     """A status belongs to the organisation that submitted it; to everyone else it does not exist."""
     return principal.org_id == status_org
+
+
+def may_read_submission(principal: Principal, submission_org: str) -> bool:
+    """A member sees its own reports; hub analysts see everyone's."""
+    return principal.org_id == submission_org or principal.is_analyst

@@ -10,9 +10,18 @@ import secrets
 
 from flask import Flask
 
+from converters import ConversionOptions
+
 from .accounts import Accounts
 from .catalog import Catalog
 from .feeds import Feeds
+from .hub.audit import AuditLog
+from .hub.campaigns import Campaigns
+from .hub.intake import Intake
+from .hub.publishing import Publishing
+from .hub.revocation import Revocation
+from .hub.services import HubServices
+from .hub.stats import Stats
 from .paging import TokenSigner
 from .settings import Settings, load_settings
 from .storage import Store, open_store
@@ -24,6 +33,11 @@ def build_services(settings: Settings, store: Store | None = None) -> Services:
     store = store if store is not None else open_store(settings.storage.url)
     catalog = Catalog.load(settings.collections_dir, settings.api_roots)
     paging_key = store.get_or_create_meta("paging_key", secrets.token_hex(32))
+    options = ConversionOptions(id_key=settings.conversion.id_key,
+                                hub_identity_name=settings.conversion.hub_identity_name)
+    audit = AuditLog(store)
+    campaigns = Campaigns(store, settings.hub.correlation_window_days)
+    intake = Intake(store, options, audit, on_change=campaigns.refresh)
     feeds = Feeds(
         catalog,
         store,
@@ -31,8 +45,17 @@ def build_services(settings: Settings, store: Store | None = None) -> Services:
         settings.discovery,
         max_page_size=settings.max_page_size,
         status_retention_s=settings.status_retention_seconds,
+        on_inbox=intake.from_taxii,
     )
-    return Services(feeds=feeds, accounts=Accounts(store))
+    hub = HubServices(
+        intake=intake,
+        campaigns=campaigns,
+        publishing=Publishing(store, feeds, campaigns, audit, intake.conversion_options, settings.hub),
+        revocation=Revocation(feeds, audit),
+        stats=Stats(store),
+        audit=audit,
+    )
+    return Services(feeds=feeds, accounts=Accounts(store), hub=hub)
 
 
 def create_app(settings: Settings | None = None, store: Store | None = None) -> Flask:

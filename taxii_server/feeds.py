@@ -9,14 +9,17 @@ and `next` tokens stay correct. Nothing here knows HTTP.
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any, Literal
 
+import orjson
+
 from . import access, strict_json, validation
 from .catalog import Catalog
-from .errors import Forbidden, NotFound, Unprocessable
+from .errors import BadRequest, Forbidden, NotFound, Unprocessable
 from .filters import QueryRequest
 from .model import (
     ApiRootDef,
@@ -33,6 +36,8 @@ from .paging import TokenSigner
 from .settings import DiscoverySettings
 from .storage.base import Store
 from .timestamps import now_us
+
+log = logging.getLogger(__name__)
 
 Action = Literal["see", "read", "write", "delete"]
 # A parsed query, or its parser: called only once the caller is authorised, so 404/403 precede 400 (H8).
@@ -67,6 +72,7 @@ class Feeds:
         max_page_size: int = 1000,
         status_retention_s: int = 7 * 24 * 3600,
         clock: Callable[[], int] = now_us,
+        on_inbox: Callable[[Principal, list[dict[str, Any]]], None] | None = None,
     ) -> None:
         self.catalog = catalog
         self.store = store
@@ -75,6 +81,7 @@ class Feeds:
         self.max_page_size = max_page_size
         self.status_retention_us = status_retention_s * 1_000_000
         self.clock = clock
+        self.on_inbox = on_inbox
 
     # -- the one enforcement point -------------------------------------------------------------------------
 
@@ -91,6 +98,28 @@ class Feeds:
         if action == "delete" and not (readable and writable):
             raise Forbidden(f"organisation {principal.org_id!r} may not delete objects of collection {collection.id}")
         return collection
+
+    def writable(self, principal: Principal, collection_ref: str) -> CollectionDef:
+        """A collection named by id or alias in any API root, if the caller may write to it."""
+        found = {c.id: c for root in self.catalog.api_roots for c in [self.catalog.find(root, collection_ref)] if c}
+        if len(found) > 1:
+            raise BadRequest(f"{collection_ref!r} names collections in several API roots; use the collection id")
+        if not found:
+            raise NotFound("no such collection in this API root")
+        c = next(iter(found.values()))
+        return self._authorise(principal, c.api_root, c.id, "write")
+
+    def holdings(self, principal: Principal, object_id: str) -> list[tuple[CollectionDef, StoredVersion]]:
+        """The latest version of an object in every collection the caller may read and write."""
+        held: list[tuple[CollectionDef, StoredVersion]] = []
+        for c in self.catalog.all():
+            try:
+                self._authorise(principal, c.api_root, c.id, "delete")
+            except (NotFound, Forbidden):
+                continue
+            page = self.store.query(access.object_scope(principal, c), ObjectFilter(ids=(object_id,)), None, 1)
+            held.extend((c, item) for item in page.items)
+        return held
 
     def _visible_root(self, principal: Principal, api_root: str) -> ApiRootDef:
         root = self.catalog.api_roots.get(api_root)
@@ -186,6 +215,7 @@ class Feeds:
         )
         successes: list[StatusDetail] = []
         failures: list[StatusDetail] = []
+        added: list[NewVersion] = []
         for item in checked:
             if isinstance(item, validation.Rejected):
                 failures.append(StatusDetail(item.id, item.version, item.message))
@@ -193,6 +223,7 @@ class Feeds:
             result = next(results)
             if result.outcome == "added":
                 successes.append(StatusDetail(result.id, result.version))
+                added.append(item)
             elif result.outcome == "duplicate":
                 successes.append(StatusDetail(result.id, result.version, "already present"))
             elif result.outcome == "conflict":
@@ -204,9 +235,19 @@ class Feeds:
                                              "a hub analyst may add new versions"))
         status = Status(str(uuid.uuid4()), api_root, c.id, principal.org_id, now, tuple(successes), tuple(failures))
         self.store.save_status(status)
+        if self.on_inbox is not None and c.visibility == "own" and added:
+            self._report_inbox(principal, added)
         if status.id.startswith("0"):  # now and then, drop statuses past retention (TAXII §4.3: ≥ 24 h)
             self.store.purge_statuses(now - self.status_retention_us)
         return status
+
+    def _report_inbox(self, principal: Principal, added: list[NewVersion]) -> None:
+        """Objects a member put in an inbox become a hub submission. They are stored already, so a failure
+        here is logged for the analysts and never undoes the TAXII request."""
+        try:
+            self.on_inbox(principal, [orjson.loads(v.raw) for v in added])  # type: ignore[misc]
+        except Exception:  # noqa: BLE001 - the objects are safely in the inbox; the intake error is logged
+            log.exception("turning inbox objects from %s into a submission failed", principal.org_id)
 
     def delete_object(
         self, principal: Principal, api_root: str, collection_id: str, object_id: str, req: Query

@@ -56,6 +56,20 @@ class ConversionSettings:
 
 
 @dataclass(frozen=True)
+class HubSettings:
+    """The sharing workflow's policy."""
+
+    correlation_window_days: int = 90  # reports further apart than this are never linked
+    min_group_count: int = 2  # below this many reporting members, a sector group is reported only as "members"
+    two_person_rule: bool = False  # a publication needs a second analyst's approval
+    valid_days_ip: int = 30  # valid_until of IP indicators, from publication
+    valid_days_compromised_site: int = 14
+    valid_days_domain: int = 90
+    valid_days_url: int = 60
+    valid_days_email: int = 180  # sender addresses; file hashes never expire
+
+
+@dataclass(frozen=True)
 class Settings:
     data_dir: Path
     collections_dir: Path
@@ -64,6 +78,7 @@ class Settings:
     discovery: DiscoverySettings = DiscoverySettings()
     server: ServerSettings = ServerSettings()
     conversion: ConversionSettings = ConversionSettings()
+    hub: HubSettings = HubSettings()
     max_page_size: int = 1000
     status_retention_seconds: int = 7 * 24 * 3600
     source: str = field(default="defaults", compare=False)
@@ -92,6 +107,7 @@ _TABLES: dict[str, type] = {
     "server": ServerSettings,
     "discovery": DiscoverySettings,
     "conversion": ConversionSettings,
+    "hub": HubSettings,
 }
 _API_ROOT_KEYS: dict[str, type] = {"title": str, "description": str, "max_content_length": int}
 _DEFAULT_API_ROOTS = {
@@ -140,6 +156,12 @@ def _merge_environment(raw: dict[str, Any], env: Mapping[str, str]) -> None:
 
 
 def _coerce(where: str, value: Any, wanted: type) -> Any:
+    if wanted is bool:
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.lower() in ("true", "false", "1", "0", "yes", "no"):
+            return value.lower() in ("true", "1", "yes")
+        raise ConfigError(f"{where}: expected true or false, got {value!r}")
     if wanted is int:
         if isinstance(value, bool):
             raise ConfigError(f"{where}: expected an integer, got {value!r}")
@@ -163,7 +185,8 @@ def _table(name: str, value: Any, cls: type) -> Any:
     unknown = sorted(set(value) - set(types))
     if unknown:
         raise ConfigError(f"[{name}]: unknown key {unknown[0]!r} (known: {', '.join(sorted(types))})")
-    kwargs = {k: _coerce(f"{name}.{k}", v, int if types[k] in ("int", int) else str) for k, v in value.items()}
+    wanted = {"int": int, "bool": bool, int: int, bool: bool}
+    kwargs = {k: _coerce(f"{name}.{k}", v, wanted.get(types[k], str)) for k, v in value.items()}
     return cls(**kwargs)
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from flask import Flask, Response
 
-from . import errors, taxii
+from . import errors, hub_api, taxii
 from .services import EXTENSION, Services
 
 
@@ -22,5 +22,6 @@ def _hygiene(response: Response) -> Response:
 def init_app(app: Flask, services: Services) -> None:
     app.extensions[EXTENSION] = services
     errors.init_app(app)
+    app.register_blueprint(hub_api.bp)
     app.register_blueprint(taxii.bp)
     app.after_request(_hygiene)

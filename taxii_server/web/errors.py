@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 
 import orjson
-from flask import Flask, Response
+from flask import Flask, Response, has_request_context, request
 from werkzeug.exceptions import HTTPException
 
 from .. import errors
@@ -39,6 +39,16 @@ TITLES = {
 CHALLENGES = ('Basic realm="taxii-hub", charset="UTF-8"', 'Bearer realm="taxii-hub"')
 
 
+HUB_API_PREFIX = "/hub/v1/"
+
+
+def error_media_type() -> str:
+    """TAXII endpoints answer in TAXII's media type; the hub's own REST API in plain JSON."""
+    if has_request_context() and request.path.startswith(HUB_API_PREFIX):
+        return "application/json"
+    return TAXII
+
+
 def taxii_error(status: int, description: str, details: dict[str, object] | None = None) -> Response:
     body: dict[str, object] = {
         "title": TITLES.get(status, "Error"),
@@ -47,7 +57,7 @@ def taxii_error(status: int, description: str, details: dict[str, object] | None
     }
     if details:
         body["details"] = details
-    response = Response(orjson.dumps(body), status=status, content_type=TAXII)
+    response = Response(orjson.dumps(body), status=status, content_type=error_media_type())
     if status == 401:
         for challenge in CHALLENGES:
             response.headers.add("WWW-Authenticate", challenge)

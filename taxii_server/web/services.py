@@ -8,6 +8,7 @@ from flask import current_app
 
 from ..accounts import Accounts
 from ..feeds import Feeds
+from ..hub.services import HubServices
 
 EXTENSION = "taxii_hub"
 
@@ -16,6 +17,7 @@ EXTENSION = "taxii_hub"
 class Services:
     feeds: Feeds
     accounts: Accounts
+    hub: HubServices
 
 
 def services() -> Services:

@@ -13,10 +13,11 @@ from collections.abc import Callable
 from flask import Blueprint, Response, g, request
 
 from .. import filters
-from ..errors import NotAcceptable, NotFound, PayloadTooLarge, UnsupportedMediaType
+from ..errors import NotAcceptable, NotFound, UnsupportedMediaType
 from ..feeds import Feeds, PageResult
 from . import resources
 from .auth import authenticate
+from .body import read_body
 from .media import TAXII, accepts_taxii, is_taxii_content
 from .services import services
 
@@ -143,25 +144,3 @@ def versions(api_root: str, collection_id: str, object_id: str) -> Response:
     req = _query("versions")
     page = _feeds().get_versions(g.principal, api_root, collection_id, object_id, req)
     return _paged(page, resources.versions(page))
-
-
-def read_body(limit: int) -> bytes:
-    """Read the request body ourselves, chunked or not, refusing more than `limit` bytes (checklist F4, F5)."""
-    declared = request.content_length
-    if declared is not None and declared > limit:
-        raise PayloadTooLarge(f"the request body ({declared} bytes) exceeds max_content_length ({limit} bytes)")
-    stream = request.environ["wsgi.input"]
-    chunks: list[bytes] = []
-    size = 0
-    remaining = declared if declared is not None else None
-    while remaining is None or remaining > 0:
-        chunk = stream.read(min(65536, remaining) if remaining is not None else 65536)
-        if not chunk:
-            break
-        size += len(chunk)
-        if size > limit:
-            raise PayloadTooLarge(f"the request body exceeds max_content_length ({limit} bytes)")
-        chunks.append(chunk)
-        if remaining is not None:
-            remaining -= len(chunk)
-    return b"".join(chunks)

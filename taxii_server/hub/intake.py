@@ -1,0 +1,185 @@
+"""Intake: a member's report — `.eml`, incident-record/1 JSON (one, a list, JSON Lines) or a STIX bundle —
+becomes a submission: stored as received, converted to a hub-internal draft bundle, and correlated.
+
+The reporter is always the authenticated organisation: a record naming another reporter is refused and
+nothing is stored. A report that cannot be converted is kept as `rejected` with its errors, so nothing a
+member sent is lost and the member can see why. A member sees only its own submissions; analysts see all.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import uuid
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import orjson
+
+from converters import (
+    ConversionError,
+    ConversionOptions,
+    Record,
+    bundle_bytes,
+    load_records,
+    merge_bundles,
+    parse_eml,
+    record_to_bundle,
+    record_to_dict,
+)
+
+from .. import access, strict_json, tlp, validation
+from ..errors import Conflict, Forbidden, HubError, NotFound, UnsupportedMediaType
+from ..model import CollectionDef, Principal, Publication, Submission, SubmissionContent
+from ..storage.base import Store
+from ..timestamps import now_us, parse_us
+from . import features
+from .audit import AuditLog, require_analyst
+
+MEDIA_TYPES = ("message/rfc822", "application/json", "application/stix+json")
+_STIX_INTAKE = CollectionDef(id="intake", api_root="", title="intake")
+
+
+@dataclasses.dataclass(frozen=True)
+class _Converted:
+    records: list[Record]
+    draft: dict[str, Any] | None
+    tlp: str
+    features: set[features.Feature]
+    first_us: int | None
+    last_us: int | None
+
+
+class Intake:
+    def __init__(
+        self,
+        store: Store,
+        options: ConversionOptions,
+        audit: AuditLog,
+        on_change: Callable[[], object] = lambda: None,
+        clock: Callable[[], int] = now_us,
+    ) -> None:
+        self.store = store
+        self.options = options
+        self.audit = audit
+        self.on_change = on_change
+        self.clock = clock
+
+    def conversion_options(self) -> ConversionOptions:
+        """The configured options, with the organisation registry's sector groups."""
+        groups = {o.id: o.group for o in self.store.list_organisations()}
+        return dataclasses.replace(self.options, sector_groups=groups)
+
+    # -- submitting ----------------------------------------------------------------------------------------
+
+    def submit(self, principal: Principal, body: bytes, media_type: str, source: str, filename: str) -> Submission:
+        media_type = media_type.split(";")[0].strip().lower()
+        if media_type not in MEDIA_TYPES:
+            raise UnsupportedMediaType(f"a report must be one of {', '.join(MEDIA_TYPES)}, not {media_type!r}")
+        now = self.clock()
+        errors: tuple[str, ...] = ()
+        try:
+            converted = self._convert(principal, body, media_type, filename)
+        except ConversionError as exc:
+            converted, errors = None, (str(exc),)
+        except HubError as exc:
+            if isinstance(exc, Forbidden):
+                raise
+            converted, errors = None, (f"{filename}: {exc.message}",)
+        submission = Submission(
+            id=str(uuid.uuid4()),
+            org_id=principal.org_id,
+            received_at_us=now,
+            source=source,
+            media_type=media_type,
+            state="converted" if converted else "rejected",
+            tlp=converted.tlp if converted else "amber",
+            errors=errors,
+            record_ids=tuple(r.id for r in converted.records) if converted else (),
+            first_seen_us=converted.first_us if converted else None,
+            last_seen_us=converted.last_us if converted else None,
+            features=tuple(sorted(converted.features)) if converted else (),
+        )
+        records = orjson.dumps([record_to_dict(r) for r in converted.records]) if converted else b"[]"
+        draft = bundle_bytes(converted.draft) if converted and converted.draft else b"{}"
+        self.store.add_submission(submission, SubmissionContent(body, records, draft))
+        self.audit.record(principal, "submit", submission.id, {"source": source, "media_type": media_type,
+                                                               "state": submission.state})
+        if converted:
+            self.on_change()
+        return self.store.get_submission(submission.id) or submission
+
+    def from_taxii(self, principal: Principal, objects: Sequence[dict[str, Any]]) -> None:
+        """Objects a member added to an inbox collection become a submission too."""
+        body = orjson.dumps({"type": "bundle", "id": f"bundle--{uuid.uuid4()}", "objects": list(objects)})
+        self.submit(principal, body, "application/stix+json", "taxii", "taxii-inbox")
+
+    def _convert(self, principal: Principal, body: bytes, media_type: str, filename: str) -> _Converted:
+        if media_type == "application/stix+json":
+            return self._convert_stix(body, filename)
+        if media_type == "message/rfc822":
+            records = [parse_eml(body, filename)]
+        else:
+            records = load_records(body, filename)
+        for record in records:
+            if record.reporter not in (None, principal.org_id):
+                raise Forbidden(f"{filename}: record {record.id}: reporter {record.reporter!r} is not your "
+                                f"organisation; members report only for themselves")
+        records = [dataclasses.replace(r, reporter=principal.org_id) for r in records]
+        options = self.conversion_options()
+        draft = merge_bundles([record_to_bundle(r, options) for r in records], options)
+        found: set[features.Feature] = set()
+        for r in records:
+            found |= features.from_record(r, self.options.freemail_domains)
+        times = [int(m.sent_at.timestamp() * 1_000_000) for r in records for m in r.messages]
+        level = records[0].tlp
+        for r in records[1:]:
+            level = max(level, r.tlp, key=tlp.RANK.__getitem__)
+        return _Converted(records, draft, level, found, min(times, default=None), max(times, default=None))
+
+    def _convert_stix(self, body: bytes, filename: str) -> _Converted:
+        doc = strict_json.loads(body)
+        objects = doc.get("objects") if isinstance(doc, dict) else None
+        if not isinstance(objects, list) or not objects:
+            raise ConversionError(filename, "objects", "a STIX bundle with a non-empty 'objects' list is required")
+        for n, obj in enumerate(objects):
+            checked = validation.check(obj, _STIX_INTAKE)
+            if isinstance(checked, validation.Rejected):
+                raise ConversionError(filename, f"objects[{n}]", checked.message)
+        levels = [tlp.highest_level(o) for o in objects]
+        level = max((lv for lv in levels if lv), key=tlp.RANK.__getitem__, default="amber")
+        times = []
+        for o in objects:
+            for key in ("first_seen", "valid_from", "created"):
+                if isinstance(o.get(key), str):
+                    times.append(parse_us(o[key]))
+                    break
+        draft = {"type": "bundle", "id": f"bundle--{uuid.uuid4()}", "objects": objects}
+        return _Converted([], draft, level, features.from_stix(objects), min(times, default=None),
+                          max(times, default=None))
+
+    # -- reading and triage --------------------------------------------------------------------------------
+
+    def get(self, principal: Principal, submission_id: str) -> Submission:
+        found = self.store.get_submission(submission_id)
+        if found is None or not access.may_read_submission(principal, found.org_id):
+            raise NotFound("no such submission")
+        return found
+
+    def published_from(self, principal: Principal, submission_id: str) -> list[Publication]:
+        """What was published from a report the caller may see (never who else reported it)."""
+        found = [self.store.get_publication(pid) for pid in self.get(principal, submission_id).publications]
+        return [p for p, _ in (f for f in found if f is not None)]
+
+    def submissions(self, principal: Principal) -> list[Submission]:
+        return self.store.list_submissions(None if principal.is_analyst else principal.org_id)
+
+    def dismiss(self, principal: Principal, submission_id: str, reason: str) -> Submission:
+        require_analyst(principal, "submission")
+        found = self.get(principal, submission_id)
+        if found.state == "published":
+            raise Conflict("a published submission cannot be dismissed; revoke what was published instead")
+        dismissed = dataclasses.replace(found, state="dismissed")
+        self.store.update_submission(dismissed)
+        self.audit.record(principal, "dismiss", submission_id, {"reason": reason})
+        self.on_change()
+        return dismissed

@@ -1,0 +1,240 @@
+"""The published bundle: vetted, anonymised intelligence built from the hub-internal drafts of reports.
+
+From the drafts it keeps what describes the attacker — indicators, malware, attack patterns, C2
+infrastructure with its observables and locations, and the relationships among them — and drops what
+describes the victims or the reports (email messages, observed data, files and archive passwords, the
+thread grouping, per-report sightings and sector identities). It adds a campaign (for a campaign candidate),
+`indicates`/`uses`/`targets`/`compromises` relationships, one summary sighting per sector group — or a single
+"member organisations" one where a group has fewer reporters than the configured minimum — and a report that
+references everything. The hub identity creates everything; every object carries the publication's TLP 2.0
+marking; indicators get `valid_until` from the configured policy. ATT&CK patterns, the hub identity and the
+sector identities are long-lived hub objects and are published unchanged.
+
+Pure and deterministic: the same drafts and spec give the same bundle.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import orjson
+
+from converters import ConversionOptions
+from converters import markings as tlp_markings
+from converters.ids import KeyedIds
+from converters.sectors import SECTOR_GROUPS, UNSPECIFIED, SectorGroup
+
+KEPT_TYPES = frozenset({
+    "indicator", "malware", "attack-pattern", "infrastructure", "location", "domain-name", "ipv4-addr",
+    "ipv6-addr", "url", "relationship",
+})
+LONG_LIVED = frozenset({"attack-pattern"})
+SCO_TYPES = frozenset({"domain-name", "ipv4-addr", "ipv6-addr", "url"})
+DROPPED_RELATIONSHIPS = frozenset({"targets", "based-on", "related-to", "derived-from", "duplicate-of"})
+
+
+@dataclass(frozen=True)
+class PublicationSpec:
+    publication_id: str
+    name: str
+    description: str
+    tlp: str
+    published_at: datetime
+    campaign: bool
+    reporter_groups: Mapping[str, str]  # reporting organisation -> its sector group (never published)
+    first_seen: datetime
+    last_seen: datetime
+    min_group_count: int
+    valid_days: Mapping[str, int]  # ip, compromised-site, domain, url, email
+
+
+def stix_time(value: datetime) -> str:
+    value = value.astimezone(UTC)
+    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+
+
+def build(drafts: Sequence[Mapping[str, Any]], spec: PublicationSpec, options: ConversionOptions) -> dict[str, Any]:
+    return _Builder(spec, options).run(drafts)
+
+
+class _Builder:
+    def __init__(self, spec: PublicationSpec, options: ConversionOptions) -> None:
+        self.spec = spec
+        self.options = options
+        self.ids = KeyedIds(options.id_key)
+        self.hub_id = self.ids.sdo_id("identity", {"hub": options.hub_identity_name})
+        self.now = stix_time(spec.published_at)
+        self.marking = tlp_markings.refs(spec.tlp)
+        self.objects: dict[str, dict[str, Any]] = {}
+
+    def run(self, drafts: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+        kept = self._kept(drafts)
+        hub = next((o for d in drafts for o in d.get("objects", ()) if o.get("id") == self.hub_id), None)
+        if hub is not None:
+            self.objects[self.hub_id] = dict(hub)
+        for obj in kept.values():
+            self.objects[obj["id"]] = self._republish(obj)
+        campaign_id = self._campaign() if self.spec.campaign else None
+        if campaign_id:
+            self._campaign_relationships(campaign_id)
+            self._sightings(campaign_id)
+        self._report(campaign_id)
+        used = {ref for o in self.objects.values() for ref in o.get("object_marking_refs", ())}
+        markings = [tlp_markings.marking_definition(level) for level, mid in tlp_markings.TLP2_IDS.items()
+                    if mid in used]
+        body = sorted(self.objects.values(), key=lambda o: (o["type"], o["id"]))
+        bundle_id = self.ids.sdo_id("bundle", {"publication": self.spec.publication_id})
+        return {"type": "bundle", "id": bundle_id, "objects": [*markings, *body]}
+
+    # -- selection -----------------------------------------------------------------------------------------
+
+    def _kept(self, drafts: Sequence[Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
+        """Objects of the kept types; a relationship only when both its ends are kept. Where several reports
+        hold the same id, the earliest-created copy wins (ties broken by content), so the choice is stable."""
+        chosen: dict[str, dict[str, Any]] = {}
+        for draft in drafts:
+            for obj in draft.get("objects", ()):
+                if obj.get("type") not in KEPT_TYPES:
+                    continue
+                current = chosen.get(obj["id"])
+                if current is None or _order(obj) < _order(current):
+                    chosen[obj["id"]] = dict(obj)
+        kept = {i: o for i, o in chosen.items() if o["type"] != "relationship"}
+        referenced = {
+            ref
+            for o in chosen.values()
+            if o["type"] == "relationship" and o["relationship_type"] not in DROPPED_RELATIONSHIPS
+            for ref in (o["source_ref"], o["target_ref"])
+        }
+        kept = {i: o for i, o in kept.items() if o["type"] not in SCO_TYPES or i in referenced}
+        for i, o in chosen.items():
+            if (o["type"] == "relationship" and o["relationship_type"] not in DROPPED_RELATIONSHIPS
+                    and o["source_ref"] in kept and o["target_ref"] in kept):
+                kept[i] = o
+        return kept
+
+    def _republish(self, obj: dict[str, Any]) -> dict[str, Any]:
+        if obj["type"] in LONG_LIVED:
+            return obj
+        out = {k: v for k, v in obj.items() if k not in ("granular_markings", "x_hub_thread_ref")}
+        out["object_marking_refs"] = list(self.marking)
+        if obj["type"] in SCO_TYPES:
+            return out
+        out["created_by_ref"] = self.hub_id
+        out["created"] = min(obj.get("created", self.now), self.now)
+        out["modified"] = self.now
+        if obj["type"] == "indicator":
+            self._validity(out)
+        return out
+
+    def _validity(self, indicator: dict[str, Any]) -> None:
+        pattern = indicator.get("pattern", "")
+        category = None
+        if "compromised" in indicator.get("indicator_types", ()):
+            category = "compromised-site"
+        elif pattern.startswith(("[ipv4-addr:", "[ipv6-addr:")):
+            category = "ip"
+        elif pattern.startswith("[domain-name:"):
+            category = "domain"
+        elif pattern.startswith("[url:"):
+            category = "url"
+        elif pattern.startswith("[email-"):
+            category = "email"
+        days = self.spec.valid_days.get(category or "", 0)
+        if days <= 0:
+            indicator.pop("valid_until", None)
+            return
+        until = stix_time(self.spec.published_at + timedelta(days=days))
+        if until > indicator.get("valid_from", ""):
+            indicator["valid_until"] = until
+        else:
+            indicator.pop("valid_until", None)
+
+    # -- what the publication adds -------------------------------------------------------------------------
+
+    def _sdo(self, otype: str, key: Mapping[str, Any], **props: Any) -> str:
+        oid = self.ids.sdo_id(otype, {"publication": self.spec.publication_id, **key})
+        self.objects[oid] = {
+            "type": otype, "spec_version": "2.1", "id": oid, "created": self.now, "modified": self.now,
+            "created_by_ref": self.hub_id, **props, "object_marking_refs": list(self.marking),
+        }
+        return oid
+
+    def _relate(self, source: str, rtype: str, target: str) -> None:
+        self._sdo("relationship", {"s": source, "r": rtype, "t": target},
+                  relationship_type=rtype, source_ref=source, target_ref=target)
+
+    def _campaign(self) -> str:
+        return self._sdo(
+            "campaign", {}, name=self.spec.name, description=self.spec.description or self.spec.name,
+            first_seen=stix_time(self.spec.first_seen), last_seen=stix_time(self.spec.last_seen),
+        )
+
+    def _campaign_relationships(self, campaign_id: str) -> None:
+        for obj in sorted(self.objects.values(), key=lambda o: o["id"]):
+            kind = obj["type"]
+            if kind == "indicator":
+                self._relate(obj["id"], "indicates", campaign_id)
+            elif kind in ("attack-pattern", "malware"):
+                self._relate(campaign_id, "uses", obj["id"])
+            elif kind == "infrastructure":
+                compromised = "compromised" in " ".join(obj.get("infrastructure_types", ()))
+                self._relate(campaign_id, "compromises" if compromised else "uses", obj["id"])
+
+    def _groups(self) -> list[tuple[SectorGroup, int]]:
+        """Reporting members per published group; small groups fold into 'member organisations'."""
+        per_group: dict[str, set[str]] = defaultdict(set)
+        for org, group in self.spec.reporter_groups.items():
+            per_group[group].add(org)
+        shown: list[tuple[SectorGroup, int]] = []
+        folded = 0
+        for group, orgs in sorted(per_group.items()):
+            sector = SECTOR_GROUPS.get(group)
+            if sector is not None and sector is not UNSPECIFIED and len(orgs) >= self.spec.min_group_count:
+                shown.append((sector, len(orgs)))
+            else:
+                folded += len(orgs)
+        if folded:
+            shown.append((UNSPECIFIED, folded))
+        return shown
+
+    def _sector_identity(self, sector: SectorGroup) -> str:
+        oid = self.ids.sdo_id("identity", {"sector": sector.key})
+        epoch = self.options.hub_epoch
+        identity: dict[str, Any] = {
+            "type": "identity", "spec_version": "2.1", "id": oid, "created": epoch, "modified": epoch,
+            "created_by_ref": self.hub_id, "identity_class": "class",
+            "name": f"Anonymised member organisations ({sector.label})" if sector.sectors
+            else "Anonymised member organisations",
+            "object_marking_refs": tlp_markings.refs("clear"),
+        }
+        if sector.sectors:
+            identity["sectors"] = list(sector.sectors)
+        self.objects[oid] = identity
+        return oid
+
+    def _sightings(self, campaign_id: str) -> None:
+        for sector, count in self._groups():
+            identity = self._sector_identity(sector)
+            self._relate(campaign_id, "targets", identity)
+            self._sdo(
+                "sighting", {"where": identity}, sighting_of_ref=campaign_id, where_sighted_refs=[identity],
+                count=count, summary=True, first_seen=stix_time(self.spec.first_seen),
+                last_seen=stix_time(self.spec.last_seen),
+                description=f"Reported to the hub by {count} member organisation{'s' if count != 1 else ''}",
+            )
+
+    def _report(self, campaign_id: str | None) -> None:
+        refs = sorted(i for i in self.objects if not i.startswith("marking-definition--"))
+        self._sdo(
+            "report", {}, name=self.spec.name, description=self.spec.description or self.spec.name,
+            published=self.now, report_types=["campaign" if campaign_id else "threat-report"], object_refs=refs,
+        )
+
+
+def _order(obj: Mapping[str, Any]) -> tuple[str, bytes]:
+    return (str(obj.get("created", "")), orjson.dumps(obj, option=orjson.OPT_SORT_KEYS))

@@ -1,0 +1,262 @@
+"""Vetting and publishing: analysts turn a campaign candidate or a single report into anonymised STIX in
+TAXII collections.
+
+Rules, all checked before anything is written:
+- only analysts publish; to members publications are invisible;
+- the publication is at least as restrictive as the most restrictive report in it; AMBER+STRICT and RED
+  reports are never fanned out to collections members can read; a collection's `max_tlp` is enforced;
+- the caller must be allowed to write every target collection (enforced by `feeds`);
+- the leak check (`leaks.findings`) must find nothing;
+- with the two-person rule on, a second, different analyst approves before anything is written.
+Objects are written through `Feeds.add_objects` as the publishing analyst, so their `date_added` is the
+publication time and pollers using `added_after` receive them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import uuid
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+
+from converters import ConversionOptions, bundle_bytes, load_records, sensitive_values
+from converters.anonymisation import victim_facts
+
+from .. import tlp
+from ..errors import Conflict, Forbidden, NotFound, Unprocessable
+from ..feeds import Feeds
+from ..model import CollectionDef, Principal, Publication, Submission
+from ..settings import HubSettings
+from ..storage.base import Store
+from ..timestamps import now_us
+from . import leaks, publication_bundle
+from .audit import AuditLog, require_analyst
+from .campaigns import Campaigns
+from .correlation import CORRELATED_STATES
+
+HUB_ONLY_SELECTORS = frozenset({"role:analyst", "role:admin"})
+
+
+@dataclasses.dataclass(frozen=True)
+class PublishRequest:
+    name: str
+    tlp: str
+    collections: tuple[str, ...]
+    description: str = ""
+    candidate_id: str | None = None
+    submission_ids: tuple[str, ...] = ()
+    approver: Principal | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class Preview:
+    bundle: dict[str, Any]
+    serialized: bytes
+    findings: tuple[str, ...]
+    collections: tuple[CollectionDef, ...]
+    submissions: tuple[Submission, ...]
+
+
+class Publishing:
+    def __init__(
+        self,
+        store: Store,
+        feeds: Feeds,
+        campaigns: Campaigns,
+        audit: AuditLog,
+        options: Callable[[], ConversionOptions],
+        policy: HubSettings,
+        clock: Callable[[], int] = now_us,
+    ) -> None:
+        self.store = store
+        self.feeds = feeds
+        self.campaigns = campaigns
+        self.audit = audit
+        self.options = options
+        self.policy = policy
+        self.clock = clock
+
+    # -- reading -------------------------------------------------------------------------------------------
+
+    def get(self, principal: Principal, publication_id: str) -> tuple[Publication, bytes]:
+        require_analyst(principal, "publication")
+        found = self.store.get_publication(publication_id)
+        if found is None:
+            raise NotFound("no such publication")
+        return found
+
+    def publications(self, principal: Principal) -> list[Publication]:
+        require_analyst(principal, "publication")
+        return self.store.list_publications()
+
+    # -- publishing ----------------------------------------------------------------------------------------
+
+    def preview(self, principal: Principal, request: PublishRequest, publication_id: str = "preview") -> Preview:
+        """The exact bundle a publication would carry and the leak check's verdict; nothing is written."""
+        require_analyst(principal, "publication")
+        if not request.name.strip():
+            raise Unprocessable("a publication needs a name")
+        submissions = self._submissions(principal, request)
+        level = self._level(request.tlp, submissions)
+        collections = tuple(self._target(principal, ref, level, submissions) for ref in request.collections)
+        if not collections:
+            raise Unprocessable("name at least one collection to publish to")
+        orgs = {o.id: o for o in self.store.list_organisations()}
+        drafts, sensitive = self._drafts_and_secrets(submissions)
+        sensitive |= {o.id for o in orgs.values()} | {o.name for o in orgs.values()}
+        first = min(s.first_seen_us or s.received_at_us for s in submissions)
+        last = max(s.last_seen_us or s.first_seen_us or s.received_at_us for s in submissions)
+        spec = publication_bundle.PublicationSpec(
+            publication_id=publication_id,
+            name=request.name.strip(),
+            description=request.description.strip(),
+            tlp=level,
+            published_at=_datetime(self.clock()),
+            campaign=request.candidate_id is not None,
+            reporter_groups={s.org_id: orgs[s.org_id].group if s.org_id in orgs else "unknown" for s in submissions},
+            first_seen=_datetime(first),
+            last_seen=_datetime(last),
+            min_group_count=self.policy.min_group_count,
+            valid_days={"ip": self.policy.valid_days_ip, "compromised-site": self.policy.valid_days_compromised_site,
+                        "domain": self.policy.valid_days_domain, "url": self.policy.valid_days_url,
+                        "email": self.policy.valid_days_email},
+        )
+        bundle = publication_bundle.build(drafts, spec, self.options())
+        serialized = bundle_bytes(bundle)
+        found = leaks.findings(bundle, serialized, sensitive, self.policy.min_group_count)
+        return Preview(bundle, serialized, tuple(found), collections, submissions)
+
+    def publish(self, principal: Principal, request: PublishRequest) -> Publication:
+        publication_id = str(uuid.uuid4())
+        preview = self.preview(principal, request, publication_id)
+        if preview.findings:
+            self.audit.record(principal, "refuse-publication", publication_id, {"findings": list(preview.findings)})
+            raise Unprocessable("publication refused by the leak check; nothing was written",
+                                details={"findings": list(preview.findings)})
+        approver = request.approver
+        if approver is not None:
+            self._check_approver(approver, principal.org_id)
+        publication = Publication(
+            id=publication_id, name=request.name.strip(), description=request.description.strip(),
+            tlp=tlp.parse_level(request.tlp), collections=tuple(c.id for c in preview.collections),
+            submissions=tuple(s.id for s in preview.submissions), candidate_id=request.candidate_id,
+            actor=principal.org_id, approver=None, state="pending-approval", created_us=self.clock(),
+        )
+        if self.policy.two_person_rule and approver is None:
+            self.store.save_publication(publication, preview.serialized)
+            self.audit.record(principal, "request-publication", publication.id, {"name": publication.name})
+            return publication
+        return self._write(publication, preview.serialized, principal, approver)
+
+    def approve(self, principal: Principal, publication_id: str) -> Publication:
+        publication, serialized = self.get(principal, publication_id)
+        if publication.state != "pending-approval":
+            raise Conflict(f"publication {publication_id} is already {publication.state}")
+        self._check_approver(principal, publication.actor)
+        actor = self._principal(publication.actor)
+        return self._write(publication, serialized, actor, principal)
+
+    def _write(
+        self, publication: Publication, serialized: bytes, writer: Principal, approver: Principal | None
+    ) -> Publication:
+        bundle = orjson.loads(serialized)
+        envelope = orjson.dumps({"objects": bundle["objects"]})
+        failures: list[str] = []
+        for collection_id in publication.collections:
+            c = self.feeds.writable(writer, collection_id)
+            status = self.feeds.add_objects(writer, c.api_root, c.id, lambda: envelope)
+            failures += [f"{c.id}: {f.id}: {f.message}" for f in status.failures]
+        published = dataclasses.replace(
+            publication, state="published", approver=approver.org_id if approver else None,
+            published_us=self.clock(), object_ids=tuple(o["id"] for o in bundle["objects"]),
+        )
+        self.store.save_publication(published, serialized)
+        for sid in published.submissions:
+            s = self.store.get_submission(sid)
+            if s is not None:
+                self.store.update_submission(dataclasses.replace(
+                    s, state="published", publications=(*s.publications, published.id)))
+        self.audit.record(writer, "publish", published.id, {
+            "name": published.name, "tlp": published.tlp, "collections": list(published.collections),
+            "submissions": list(published.submissions), "approved_by": published.approver,
+            "objects": len(published.object_ids), "failures": failures,
+        })
+        if failures:
+            raise Conflict("publication written with per-object failures: " + "; ".join(failures[:5]))
+        return published
+
+    # -- the rules -----------------------------------------------------------------------------------------
+
+    def _submissions(self, principal: Principal, request: PublishRequest) -> tuple[Submission, ...]:
+        if request.candidate_id and request.submission_ids:
+            raise Unprocessable("publish either a campaign candidate or submissions, not both")
+        ids: Sequence[str] = (self.campaigns.get(principal, request.candidate_id).submissions
+                              if request.candidate_id else request.submission_ids)
+        if not ids:
+            raise Unprocessable("name a campaign candidate or at least one submission")
+        found = []
+        for sid in ids:
+            s = self.store.get_submission(sid)
+            if s is None:
+                raise NotFound(f"no submission {sid!r}")
+            if s.state not in CORRELATED_STATES:
+                raise Unprocessable(f"submission {sid} is {s.state}; only converted reports can be published")
+            found.append(s)
+        return tuple(found)
+
+    @staticmethod
+    def _level(requested: str, submissions: Sequence[Submission]) -> str:
+        try:
+            level = tlp.parse_level(requested)
+        except ValueError as exc:
+            raise Unprocessable(str(exc)) from exc
+        strictest = max((s.tlp for s in submissions), key=tlp.RANK.__getitem__)
+        if tlp.RANK[level] < tlp.RANK[strictest]:
+            raise Unprocessable(f"TLP:{level.upper()} is less restrictive than a report in it "
+                                f"(TLP:{strictest.upper()}); the hub may raise a level, never lower it")
+        return level
+
+    def _target(
+        self, principal: Principal, ref: str, level: str, submissions: Sequence[Submission]
+    ) -> CollectionDef:
+        c = self.feeds.writable(principal, ref)
+        if tlp.exceeds(level, c.max_tlp):
+            raise Unprocessable(f"collection {c.alias or c.id} takes at most TLP:{(c.max_tlp or '').upper()}")
+        restricted = [s.id for s in submissions if s.tlp in ("amber+strict", "red")]
+        if restricted and not set(c.read) <= HUB_ONLY_SELECTORS:
+            raise Unprocessable(
+                f"report(s) {', '.join(restricted)} are TLP:AMBER+STRICT or RED and are never fanned out to "
+                f"members; collection {c.alias or c.id} is readable by members")
+        return c
+
+    def _drafts_and_secrets(self, submissions: Sequence[Submission]) -> tuple[list[dict[str, Any]], set[str]]:
+        drafts: list[dict[str, Any]] = []
+        secrets: set[str] = set()
+        for s in submissions:
+            content = self.store.get_submission_content(s.id)
+            if content is None:
+                raise NotFound(f"no content for submission {s.id!r}")
+            drafts.append(orjson.loads(content.draft))
+            for record in load_records(content.records, s.id) if content.records != b"[]" else []:
+                secrets |= sensitive_values(record)
+                secrets |= set(victim_facts(record, self.options().freemail_domains).domains)
+        return drafts, secrets
+
+    def _check_approver(self, approver: Principal, actor_org: str) -> None:
+        if not approver.is_analyst:
+            raise Forbidden(f"organisation {approver.org_id!r} is not a hub analyst and cannot approve")
+        if approver.org_id == actor_org:
+            raise Forbidden("the approving analyst must be a different analyst (two-person rule)")
+
+    def _principal(self, org_id: str) -> Principal:
+        org = self.store.get_organisation(org_id)
+        if org is None:
+            raise NotFound(f"no organisation {org_id!r}")
+        return Principal(org.id, org.group, frozenset(org.roles))
+
+
+def _datetime(us: int) -> datetime:
+    return datetime.fromtimestamp(us / 1_000_000, tz=UTC)

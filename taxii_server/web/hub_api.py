@@ -1,0 +1,229 @@
+"""The hub's own REST API at /hub/v1/: submissions, campaign candidates, publications, revocations,
+statistics and the audit trail. JSON in and out; errors are the same error bodies as TAXII's, as
+`application/json`. Authenticated like TAXII; every decision is made by the hub services.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from flask import Blueprint, Response, g, request
+
+from ..errors import BadRequest, NotAcceptable
+from ..hub.correlation import Candidate
+from ..hub.publishing import PublishRequest
+from ..hub.services import HubServices
+from ..model import Principal, Publication, Submission
+from ..strict_json import loads as strict_loads
+from ..timestamps import format_us, parse_us
+from .auth import authenticate
+from .body import read_body
+from .services import services
+
+bp = Blueprint("hub_api", __name__, url_prefix="/hub/v1")
+JSON = "application/json"
+MAX_SUBMISSION_BYTES = 20 * 1024 * 1024
+
+
+def _hub() -> HubServices:
+    return services().hub
+
+
+def _json(body: Any, status: int = 200) -> Response:
+    return Response(orjson.dumps(body), status=status, content_type=JSON)
+
+
+@bp.before_request
+def _identify() -> None:
+    g.principal = authenticate(request, services().accounts)
+    accept = request.headers.get("Accept")
+    if accept is not None and not any(t in accept for t in ("application/json", "*/*", "application/*")):
+        raise NotAcceptable("the hub API produces application/json")
+
+
+def _fields(allowed: set[str]) -> dict[str, Any]:
+    doc = strict_loads(read_body(1024 * 1024) or b"{}")
+    if not isinstance(doc, dict):
+        raise BadRequest("the body must be a JSON object")
+    unknown = sorted(set(doc) - allowed)
+    if unknown:
+        raise BadRequest(f"unknown field {unknown[0]!r} (known: {', '.join(sorted(allowed))})")
+    return doc
+
+
+def _since_until() -> tuple[int | None, int | None]:
+    try:
+        return tuple(  # type: ignore[return-value]
+            parse_us(request.args[k], allow_offset=True) if k in request.args else None for k in ("since", "until"))
+    except ValueError as exc:
+        raise BadRequest(str(exc)) from exc
+
+
+# -- representations -----------------------------------------------------------------------------------------
+
+def submission_view(s: Submission, principal: Principal, publications: list[Publication]) -> dict[str, Any]:
+    """What a caller may know of a submission: a member sees where its own report stands and what was
+    published from it, never who else reported; analysts also see the reporter and the evidence."""
+    view: dict[str, Any] = {
+        "id": s.id, "status": s.state, "received_at": format_us(s.received_at_us), "tlp": s.tlp,
+        "media_type": s.media_type, "record_ids": list(s.record_ids),
+    }
+    if s.errors:
+        view["errors"] = list(s.errors)
+    if publications:
+        view["publications"] = [
+            {"id": p.id, "name": p.name, "tlp": p.tlp, "published_at": format_us(p.published_us or p.created_us),
+             "objects": list(p.object_ids)}
+            for p in publications
+        ]
+    if principal.is_analyst:
+        view.update(organisation=s.org_id, source=s.source,
+                    features=[{"kind": k, "value": v} for k, v in s.features if k != "victim-domain"])
+        if s.first_seen_us is not None:
+            view["first_seen"] = format_us(s.first_seen_us)
+            view["last_seen"] = format_us(s.last_seen_us or s.first_seen_us)
+    return view
+
+
+def candidate_view(c: Candidate) -> dict[str, Any]:
+    return {
+        "id": c.id, "submissions": list(c.submissions), "organisations": list(c.organisations),
+        "groups": list(c.groups), "first_seen": format_us(c.first_seen_us), "last_seen": format_us(c.last_seen_us),
+        "evidence": [{"kind": e.kind, "value": e.value, "submissions": list(e.submissions)} for e in c.evidence],
+    }
+
+
+def publication_view(p: Publication) -> dict[str, Any]:
+    view: dict[str, Any] = {
+        "id": p.id, "name": p.name, "description": p.description, "tlp": p.tlp, "status": p.state,
+        "collections": list(p.collections), "submissions": list(p.submissions), "candidate": p.candidate_id,
+        "requested_by": p.actor, "approved_by": p.approver, "created": format_us(p.created_us),
+        "objects": list(p.object_ids),
+    }
+    if p.published_us is not None:
+        view["published_at"] = format_us(p.published_us)
+    return view
+
+
+def _published_from(s: Submission) -> list[Publication]:
+    return _hub().intake.published_from(g.principal, s.id)
+
+
+# -- submissions ----------------------------------------------------------------------------------------------
+
+@bp.post("/submissions")
+def submit() -> Response:
+    filename = request.headers.get("X-Filename") or request.args.get("filename") or "upload"
+    body = read_body(MAX_SUBMISSION_BYTES)
+    submission = _hub().intake.submit(g.principal, body, request.headers.get("Content-Type", ""), "http", filename)
+    return _json(submission_view(submission, g.principal, []), 202)
+
+
+@bp.get("/submissions")
+def list_submissions() -> Response:
+    found = _hub().intake.submissions(g.principal)
+    views = [submission_view(s, g.principal, _published_from(s)) for s in found]
+    return _json({"submissions": views} if views else {})
+
+
+@bp.get("/submissions/<submission_id>")
+def get_submission(submission_id: str) -> Response:
+    s = _hub().intake.get(g.principal, submission_id)
+    return _json(submission_view(s, g.principal, _published_from(s)))
+
+
+@bp.post("/submissions/<submission_id>/dismissal")
+def dismiss(submission_id: str) -> Response:
+    reason = str(_fields({"reason"}).get("reason", ""))
+    s = _hub().intake.dismiss(g.principal, submission_id, reason)
+    return _json(submission_view(s, g.principal, []))
+
+
+# -- campaigns and publications -------------------------------------------------------------------------------
+
+@bp.get("/campaign-candidates")
+def candidates() -> Response:
+    found = _hub().campaigns.suggest(g.principal)
+    return _json({"candidates": [candidate_view(c) for c in found]} if found else {})
+
+
+@bp.get("/campaign-candidates/<candidate_id>")
+def candidate(candidate_id: str) -> Response:
+    return _json(candidate_view(_hub().campaigns.get(g.principal, candidate_id)))
+
+
+def _publish_request() -> tuple[PublishRequest, bool]:
+    doc = _fields({"candidate", "submissions", "name", "description", "tlp", "collections", "preview"})
+    collections = doc.get("collections")
+    submissions = doc.get("submissions", [])
+    if not isinstance(collections, list) or not all(isinstance(c, str) for c in collections):
+        raise BadRequest("collections: a list of collection ids or aliases is required")
+    if not isinstance(submissions, list) or not all(isinstance(s, str) for s in submissions):
+        raise BadRequest("submissions: must be a list of submission ids")
+    for key in ("name", "tlp"):
+        if not isinstance(doc.get(key), str):
+            raise BadRequest(f"{key}: required, a string")
+    request_ = PublishRequest(
+        name=doc["name"], tlp=doc["tlp"], collections=tuple(collections),
+        description=str(doc.get("description", "")), candidate_id=doc.get("candidate"),
+        submission_ids=tuple(submissions),
+    )
+    return request_, bool(doc.get("preview", False))
+
+
+@bp.post("/publications")
+def publish() -> Response:
+    req, preview_only = _publish_request()
+    publishing = _hub().publishing
+    if preview_only:
+        preview = publishing.preview(g.principal, req)
+        return _json({"bundle": preview.bundle, "findings": list(preview.findings),
+                      "collections": [c.id for c in preview.collections]})
+    publication = publishing.publish(g.principal, req)
+    return _json(publication_view(publication), 201 if publication.state == "published" else 202)
+
+
+@bp.get("/publications")
+def publications() -> Response:
+    found = _hub().publishing.publications(g.principal)
+    return _json({"publications": [publication_view(p) for p in found]} if found else {})
+
+
+@bp.get("/publications/<publication_id>")
+def publication(publication_id: str) -> Response:
+    p, bundle = _hub().publishing.get(g.principal, publication_id)
+    return _json({**publication_view(p), "bundle": orjson.loads(bundle)})
+
+
+@bp.post("/publications/<publication_id>/approval")
+def approve(publication_id: str) -> Response:
+    return _json(publication_view(_hub().publishing.approve(g.principal, publication_id)))
+
+
+@bp.post("/revocations")
+def revoke() -> Response:
+    doc = _fields({"id", "reason"})
+    if not isinstance(doc.get("id"), str):
+        raise BadRequest("id: the STIX id to revoke is required")
+    touched = _hub().revocation.revoke(g.principal, doc["id"], str(doc.get("reason", "")))
+    return _json({"id": doc["id"], "revoked_in": touched})
+
+
+# -- statistics and audit -------------------------------------------------------------------------------------
+
+@bp.get("/stats")
+def stats() -> Response:
+    since, until = _since_until()
+    return _json(_hub().stats.compute(g.principal, since, until).__dict__)
+
+
+@bp.get("/audit")
+def audit() -> Response:
+    since, _ = _since_until()
+    entries = _hub().audit.entries(g.principal, since)
+    return _json({"entries": [
+        {"id": e.id, "at": format_us(e.at_us), "actor": e.actor, "action": e.action, "target": e.target,
+         "details": orjson.loads(e.details) if e.details else {}}
+        for e in entries
+    ]} if entries else {})
