@@ -89,7 +89,11 @@ def parse_eml(
         root = BytesParser(policy=policy.compat32).parsebytes(raw)
     except RecursionError as exc:
         raise EmlLimitExceeded(source, "max_mime_depth", "MIME structure nested too deeply") from exc
-    return _Parser(source, limits).message(root, role, tlp, raw)
+    try:
+        return _Parser(source, limits).message(root, role, tlp, raw)
+    except RecursionError as exc:
+        # The stdlib address parser recurses on nested comments ("((((…))))" in To:).
+        raise EmlLimitExceeded(source, "max_header_nesting", "a header nests comments too deeply") from exc
 
 
 def _precheck(raw: bytes, source: str, limits: EmlLimits) -> None:

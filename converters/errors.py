@@ -49,7 +49,8 @@ class EmlError(ConversionError):
 
 
 class EmlLimitExceeded(EmlError):
-    """A hostile-input limit was exceeded; `limit` is the `EmlLimits` field name that stopped the parse."""
+    """A hostile-input limit was exceeded; `limit` names it: an `EmlLimits` field, or `max_header_nesting`
+    when the standard library's address parser hit Python's recursion bound."""
 
     def __init__(self, source: str, limit: str, message: str) -> None:
         self.limit = limit

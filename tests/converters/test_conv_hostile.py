@@ -72,6 +72,13 @@ def test_many_encoded_words_within_the_size_cap_are_refused_by_count() -> None:
     assert caught.value.limit == "max_encoded_words"
 
 
+def test_deeply_nested_address_comments_are_refused_not_a_recursion_crash() -> None:
+    raw = HEAD.replace(b"To: info@member.example", b"To: " + b"(" * 20_000 + b")" * 20_000 + b" b@y.example")
+    with under_a_second(), pytest.raises(EmlLimitExceeded) as caught:
+        parse_eml(raw + b"Content-Type: text/plain\r\n\r\nx", "comments.eml")
+    assert caught.value.limit == "max_header_nesting"
+
+
 def test_too_many_flat_parts_are_refused() -> None:
     parts = b"".join(b"--b\r\nContent-Type: text/plain\r\n\r\nx\r\n" for _ in range(5_000))
     raw = HEAD + b'Content-Type: multipart/mixed; boundary="b"\r\n\r\n' + parts + b"--b--\r\n"
