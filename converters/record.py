@@ -16,12 +16,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib import resources
 from types import MappingProxyType
-from typing import Any
-
-import jsonschema
-from jsonschema import Draft202012Validator, FormatChecker
+from typing import TYPE_CHECKING, Any
 
 from converters.errors import RecordError
+
+if TYPE_CHECKING:  # imported on first use: jsonschema's optional format modules take most of a second to load
+    import jsonschema
+    from jsonschema import Draft202012Validator
 
 FORMAT = "incident-record/1"
 ROLES = ("recon", "reply", "attack")
@@ -174,6 +175,8 @@ def schema() -> dict[str, Any]:
 
 @functools.cache
 def _validator() -> Draft202012Validator:
+    from jsonschema import Draft202012Validator, FormatChecker
+
     checker = FormatChecker(formats=())
     checker.checks("date-time")(_is_rfc3339)
     checker.checks("ipv4")(_is_ipv4)
