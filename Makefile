@@ -4,6 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 CONFIG ?= config/hub.toml
+# The shared sample reports when they sit beside the checkout, else the copies the tests use.
+SAMPLES ?= $(firstword $(wildcard ../shared/samples/records) tests/data/samples/records)
 
 .PHONY: run test install init-demo lint typecheck bench bench-quick clean
 
@@ -19,7 +21,7 @@ install: $(STAMP)
 
 # Set up from scratch (idempotent), initialise the embedded SQLite hub with demo data, serve it.
 run: install
-	$(BIN)/taxii-hub --config $(CONFIG) init --demo
+	$(BIN)/taxii-hub --config $(CONFIG) init --demo --samples $(SAMPLES)
 	$(BIN)/taxii-hub --config $(CONFIG) serve
 
 # Set up from scratch, then the whole suite: layer contracts, then every test.

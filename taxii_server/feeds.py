@@ -246,7 +246,7 @@ class Feeds:
         here is logged for the analysts and never undoes the TAXII request."""
         try:
             self.on_inbox(principal, [orjson.loads(v.raw) for v in added])  # type: ignore[misc]
-        except Exception:  # noqa: BLE001 - the objects are safely in the inbox; the intake error is logged
+        except Exception:
             log.exception("turning inbox objects from %s into a submission failed", principal.org_id)
 
     def delete_object(

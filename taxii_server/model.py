@@ -233,6 +233,7 @@ class Submission:
     last_seen_us: int | None = None
     features: tuple[tuple[str, str], ...] = ()
     publications: tuple[str, ...] = ()
+    content_sha256: str = ""
 
 
 @dataclass(frozen=True)

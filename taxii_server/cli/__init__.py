@@ -65,16 +65,10 @@ def main(ctx: click.Context, config: Path | None) -> None:
 
 
 def _register() -> None:
-    from . import admin, serve
+    from . import admin, convert, hub, serve
 
-    admin.register(main)
-    serve.register(main)
-    from importlib.util import find_spec
-
-    if find_spec("taxii_server.cli.convert") is not None:
-        from . import convert
-
-        convert.register(main)
+    for module in (admin, serve, convert, hub):
+        module.register(main)
 
 
 _register()

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import stat
+from pathlib import Path
 import sys
 from dataclasses import asdict
 from typing import Any
@@ -45,10 +46,12 @@ def _key_dict(cred: Credential) -> dict[str, Any]:
 
 @click.command()
 @click.option("--demo", is_flag=True, help="Add the demo organisations, their API keys and show how to poll.")
+@click.option("--samples", type=click.Path(file_okay=False, exists=True, path_type=Path), default=None,
+              help="With --demo: submit these sample incident records and publish the campaign they form.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @click.pass_obj
 @one_line_errors
-def init(obj: CliContext, demo: bool, as_json: bool) -> None:
+def init(obj: CliContext, demo: bool, samples: Path | None, as_json: bool) -> None:
     """Create the data directory, the database, the paging key and a development TLS certificate."""
     settings = obj.settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -58,6 +61,12 @@ def init(obj: CliContext, demo: bool, as_json: bool) -> None:
                               "ca_cert": str(tls.ca_cert)}
     if demo:
         result["organisations"] = _demo(settings, Accounts(store))
+        if samples is not None:
+            from ..app import build_services
+            from ..demo import seed
+
+            seeded = seed(build_services(settings, store).hub, samples)
+            result["demo"] = {"reports_submitted": seeded.submitted, "publication": seeded.publication}
     store.close()
     if as_json:
         _emit(result, True, "")
@@ -66,9 +75,13 @@ def init(obj: CliContext, demo: bool, as_json: bool) -> None:
     click.echo(f"development CA (trust it in clients): {tls.ca_cert}")
     for org in result.get("organisations", []):
         click.echo(f"  {org['id']:<15} {org['group']:<15} {','.join(org['roles']):<15} key {org['key']}")
+    if "demo" in result:
+        click.echo(f"demo: {result['demo']['reports_submitted']} sample reports submitted; the five-member campaign "
+                   f"is publication {result['demo']['publication']} in the member feed")
     if demo:
         click.echo("poll as a member (user name = organisation id, password = its key), for example:")
-        click.echo(f"  curl --cacert {tls.ca_cert} -u kita-heavy:KEY https://localhost:8443/taxii2/")
+        click.echo(f"  curl --cacert {tls.ca_cert} -u kita-heavy:KEY "
+                   "'https://localhost:8443/hub/collections/member-feed/objects/?match[type]=campaign'")
 
 
 def _demo(settings: Settings, accounts: Accounts) -> list[dict[str, Any]]:

@@ -41,7 +41,7 @@ def _report(*parts: object) -> None:
     click.echo("taxii-hub: " + " ".join(line.split()), err=True)
 
 
-def _expand(inputs: tuple[str, ...], suffixes: tuple[str, ...]) -> Iterator[tuple[str, Path | None]]:
+def expand_inputs(inputs: tuple[str, ...], suffixes: tuple[str, ...]) -> Iterator[tuple[str, Path | None]]:
     """(name as given or found, path) per input file; path None when the name matched nothing."""
     for given in inputs:
         path = Path(given)
@@ -57,7 +57,7 @@ def _expand(inputs: tuple[str, ...], suffixes: tuple[str, ...]) -> Iterator[tupl
             if not matches:
                 yield given, None
             for match in matches:
-                yield from _expand((match,), suffixes)
+                yield from expand_inputs((match,), suffixes)
         else:
             yield given, None
 
@@ -99,7 +99,7 @@ def convert(ctx: click.Context, inputs: tuple[str, ...], input_format: str, outp
     suffixes = {"auto": _RECORD_SUFFIXES + _EML_SUFFIXES, "record": _RECORD_SUFFIXES, "eml": _EML_SUFFIXES}
     bundles: list[dict[str, Any]] = []
     failed = 0
-    for name, path in _expand(inputs, suffixes[input_format]):
+    for name, path in expand_inputs(inputs, suffixes[input_format]):
         if path is None:
             _report(name, "(file)", "no such file or directory")
             failed += 1
@@ -132,7 +132,7 @@ def convert(ctx: click.Context, inputs: tuple[str, ...], input_format: str, outp
 def validate(bundles: tuple[str, ...]) -> None:
     """Check bundles with stix2-validator (strict) and the hub's publication rules."""
     failed = 0
-    for name, path in _expand(bundles, (".json",)):
+    for name, path in expand_inputs(bundles, (".json",)):
         if path is None:
             _report(name, "(file)", "no such file or directory")
             failed += 1

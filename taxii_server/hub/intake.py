@@ -9,6 +9,7 @@ member sent is lost and the member can see why. A member sees only its own submi
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import uuid
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -75,6 +76,10 @@ class Intake:
         media_type = media_type.split(";")[0].strip().lower()
         if media_type not in MEDIA_TYPES:
             raise UnsupportedMediaType(f"a report must be one of {', '.join(MEDIA_TYPES)}, not {media_type!r}")
+        digest = hashlib.sha256(body).hexdigest()
+        for earlier in self.store.list_submissions(principal.org_id):
+            if earlier.content_sha256 == digest:
+                return earlier  # the same report sent again: one submission, as before
         now = self.clock()
         errors: tuple[str, ...] = ()
         try:
@@ -98,6 +103,7 @@ class Intake:
             first_seen_us=converted.first_us if converted else None,
             last_seen_us=converted.last_us if converted else None,
             features=tuple(sorted(converted.features)) if converted else (),
+            content_sha256=digest,
         )
         records = orjson.dumps([record_to_dict(r) for r in converted.records]) if converted else b"[]"
         draft = bundle_bytes(converted.draft) if converted and converted.draft else b"{}"

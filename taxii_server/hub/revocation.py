@@ -36,7 +36,7 @@ class Revocation:
             modified = max(self.clock(), parse_us(current.get("modified", current["created"])) + 1000)
             revoked = {**current, "revoked": True, "modified": _stix_ms(modified)}
             envelope = orjson.dumps({"objects": [revoked]})
-            status = self.feeds.add_objects(principal, collection.api_root, collection.id, lambda: envelope)
+            status = self.feeds.add_objects(principal, collection.api_root, collection.id, lambda e=envelope: e)
             if status.failures:
                 raise Unprocessable(f"collection {collection.id} refused the revocation: {status.failures[0].message}")
             touched.append(collection.id)

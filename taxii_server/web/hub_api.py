@@ -11,10 +11,10 @@ import orjson
 from flask import Blueprint, Response, g, request
 
 from ..errors import BadRequest, NotAcceptable
-from ..hub.correlation import Candidate
 from ..hub.publishing import PublishRequest
 from ..hub.services import HubServices
-from ..model import Principal, Publication, Submission
+from ..hub.views import candidate_view, publication_view, submission_view
+from ..model import Publication, Submission
 from ..strict_json import loads as strict_loads
 from ..timestamps import format_us, parse_us
 from .auth import authenticate
@@ -58,52 +58,6 @@ def _since_until() -> tuple[int | None, int | None]:
             parse_us(request.args[k], allow_offset=True) if k in request.args else None for k in ("since", "until"))
     except ValueError as exc:
         raise BadRequest(str(exc)) from exc
-
-
-# -- representations -----------------------------------------------------------------------------------------
-
-def submission_view(s: Submission, principal: Principal, publications: list[Publication]) -> dict[str, Any]:
-    """What a caller may know of a submission: a member sees where its own report stands and what was
-    published from it, never who else reported; analysts also see the reporter and the evidence."""
-    view: dict[str, Any] = {
-        "id": s.id, "status": s.state, "received_at": format_us(s.received_at_us), "tlp": s.tlp,
-        "media_type": s.media_type, "record_ids": list(s.record_ids),
-    }
-    if s.errors:
-        view["errors"] = list(s.errors)
-    if publications:
-        view["publications"] = [
-            {"id": p.id, "name": p.name, "tlp": p.tlp, "published_at": format_us(p.published_us or p.created_us),
-             "objects": list(p.object_ids)}
-            for p in publications
-        ]
-    if principal.is_analyst:
-        view.update(organisation=s.org_id, source=s.source,
-                    features=[{"kind": k, "value": v} for k, v in s.features if k != "victim-domain"])
-        if s.first_seen_us is not None:
-            view["first_seen"] = format_us(s.first_seen_us)
-            view["last_seen"] = format_us(s.last_seen_us or s.first_seen_us)
-    return view
-
-
-def candidate_view(c: Candidate) -> dict[str, Any]:
-    return {
-        "id": c.id, "submissions": list(c.submissions), "organisations": list(c.organisations),
-        "groups": list(c.groups), "first_seen": format_us(c.first_seen_us), "last_seen": format_us(c.last_seen_us),
-        "evidence": [{"kind": e.kind, "value": e.value, "submissions": list(e.submissions)} for e in c.evidence],
-    }
-
-
-def publication_view(p: Publication) -> dict[str, Any]:
-    view: dict[str, Any] = {
-        "id": p.id, "name": p.name, "description": p.description, "tlp": p.tlp, "status": p.state,
-        "collections": list(p.collections), "submissions": list(p.submissions), "candidate": p.candidate_id,
-        "requested_by": p.actor, "approved_by": p.approver, "created": format_us(p.created_us),
-        "objects": list(p.object_ids),
-    }
-    if p.published_us is not None:
-        view["published_at"] = format_us(p.published_us)
-    return view
 
 
 def _published_from(s: Submission) -> list[Publication]:
