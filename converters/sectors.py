@@ -25,6 +25,8 @@ SECTOR_GROUPS = {
     for group in (
         SectorGroup("heavy-industry", "heavy-industry group", ("manufacturing", "aerospace", "defense")),
         SectorGroup("energy", "electricity and gas group", ("energy", "utilities")),
+        SectorGroup("electric-power", "electric power group", ("energy", "utilities")),
+        SectorGroup("gas", "gas group", ("energy", "utilities")),
         SectorGroup("chemical", "chemical group", ("chemical",)),
         SectorGroup("petroleum", "petroleum and resources group", ("energy", "mining")),
         SectorGroup("automotive", "automotive group", ("automotive",)),
