@@ -156,30 +156,35 @@ class Feeds:
     # -- reading -------------------------------------------------------------------------------------------
 
     def get_objects(self, principal: Principal, api_root: str, collection_id: str, req: Query) -> PageResult:
-        c = self._authorise(principal, api_root, collection_id, "read")
-        q = _resolve(req)
-        return self._page(principal, c, q.filter, q, "objects")
+        return self._collection_page(principal, api_root, collection_id, req, "objects")
 
     def get_manifest(self, principal: Principal, api_root: str, collection_id: str, req: Query) -> PageResult:
-        c = self._authorise(principal, api_root, collection_id, "read")
-        q = _resolve(req)
-        return self._page(principal, c, q.filter, q, "manifest")
+        return self._collection_page(principal, api_root, collection_id, req, "manifest")
 
     def get_object(
         self, principal: Principal, api_root: str, collection_id: str, object_id: str, req: Query
     ) -> PageResult:
-        c = self._authorise(principal, api_root, collection_id, "read")
-        q = _resolve(req)
-        self._require_object(principal, c, object_id)
-        return self._page(principal, c, _for_object(q.filter, object_id), q, "object", object_id)
+        return self._object_page(principal, api_root, collection_id, object_id, req, "object")
 
     def get_versions(
         self, principal: Principal, api_root: str, collection_id: str, object_id: str, req: Query
     ) -> PageResult:
+        return self._object_page(principal, api_root, collection_id, object_id, req, "versions")
+
+    def _collection_page(
+        self, principal: Principal, api_root: str, collection_id: str, req: Query, kind: PageKind
+    ) -> PageResult:
+        c = self._authorise(principal, api_root, collection_id, "read")
+        q = _resolve(req)
+        return self._page(principal, c, q.filter, q, kind)
+
+    def _object_page(
+        self, principal: Principal, api_root: str, collection_id: str, object_id: str, req: Query, kind: PageKind
+    ) -> PageResult:
         c = self._authorise(principal, api_root, collection_id, "read")
         q = _resolve(req)
         self._require_object(principal, c, object_id)
-        return self._page(principal, c, _for_object(q.filter, object_id), q, "versions", object_id)
+        return self._page(principal, c, _for_object(q.filter, object_id), q, kind, object_id)
 
     def _require_object(self, principal: Principal, c: CollectionDef, object_id: str) -> None:
         if not self.store.object_exists(access.object_scope(principal, c), object_id):

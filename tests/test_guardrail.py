@@ -24,13 +24,15 @@ OUTSIDER = Principal("bob", "gas", frozenset({"member"}))
 def _collection_methods() -> list[str]:
     return sorted(
         name for name, member in inspect.getmembers(Feeds, inspect.isfunction)
-        if not name.startswith("_") and "collection_id" in inspect.signature(member).parameters
+        if not name.startswith("_")
+        and {"collection_id", "collection_ref"} & set(inspect.signature(member).parameters)
     )
 
 
 def test_the_enumeration_finds_the_taxii_collection_operations() -> None:
     assert set(_collection_methods()) >= {
         "collection", "get_objects", "get_manifest", "get_object", "get_versions", "add_objects", "delete_object",
+        "writable",
     }
 
 
@@ -43,6 +45,7 @@ def _arguments(method: Callable[..., Any], collection_id: str, touched: list[str
         "principal": OUTSIDER,
         "api_root": ROOT,
         "collection_id": collection_id,
+        "collection_ref": collection_id,
         "object_id": "indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f",
         "req": QueryRequest(ObjectFilter(), None, None),
         "read_body": read_body,
