@@ -1,0 +1,164 @@
+"""Intake: TAXII inbox objects, .eml and incident records become submissions of the authenticated member; a
+record naming another reporter is refused with nothing stored; a re-sent report is the same submission;
+analysts dismiss reports. And the two-person rule for publishing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+import pytest
+from hubflow import EML, INBOX, MEMBER_FEED, RECORDS, TAXII, DemoHub, principal, reporter_of, submit_campaign
+
+ANALYST = principal("hub-analyst")
+
+
+def _indicator(n: int) -> dict[str, Any]:
+    return {
+        "type": "indicator", "spec_version": "2.1", "id": f"indicator--0c3f6d8e-5a4b-4c2d-9e1f-00000000000{n}",
+        "created": "2024-05-01T00:00:00.000Z", "modified": "2024-05-01T00:00:00.000Z", "name": "C2",
+        "pattern": "[domain-name:value = 'c2.evil.example']", "pattern_type": "stix",
+        "valid_from": "2024-05-01T00:00:00Z",
+    }
+
+
+def test_objects_posted_to_the_inbox_become_a_submission_of_that_member(demo_hub: DemoHub) -> None:
+    response = demo_hub.client().post(
+        f"/hub/collections/{INBOX}/objects/", data=orjson.dumps({"objects": [_indicator(1)]}),
+        headers=demo_hub.auth("higashi-gas", Accept=TAXII, **{"Content-Type": TAXII}))
+    assert response.status_code == 202 and response.json["success_count"] == 1
+    own = demo_hub.api("GET", "/submissions", "higashi-gas").json["submissions"]
+    assert len(own) == 1 and own[0]["status"] == "converted" and own[0]["media_type"] == "application/stix+json"
+    (seen,) = [s for s in demo_hub.api("GET", "/submissions", "hub-analyst").json["submissions"]
+               if s["id"] == own[0]["id"]]
+    assert seen["source"] == "taxii" and seen["organisation"] == "higashi-gas"
+    assert {"kind": "c2-domain", "value": "c2.evil.example"} in seen["features"]
+    assert demo_hub.api("GET", "/submissions", "kita-heavy").json == {}
+
+
+def test_inbox_reports_from_two_members_sharing_a_c2_form_a_candidate(demo_hub: DemoHub) -> None:
+    for n, org in enumerate(("higashi-gas", "chuo-oil")):
+        response = demo_hub.client().post(
+            f"/hub/collections/{INBOX}/objects/", data=orjson.dumps({"objects": [_indicator(n)]}),
+            headers=demo_hub.auth(org, Accept=TAXII, **{"Content-Type": TAXII}))
+        assert response.status_code == 202
+    (candidate,) = demo_hub.services.campaigns.suggest(ANALYST)
+    assert candidate.organisations == ("chuo-oil", "higashi-gas")
+
+
+def test_an_eml_submission_is_converted(demo_hub: DemoHub) -> None:
+    response = demo_hub.submit_file("kita-heavy", EML / "case04-step3-word.eml")
+    assert response.status_code == 202, response.data
+    assert response.json["status"] == "converted" and response.json["media_type"] == "message/rfc822"
+    (seen,) = demo_hub.services.intake.submissions(ANALYST)
+    assert seen.org_id == "kita-heavy" and seen.first_seen_us is not None
+    assert any(k == "file-hash" and v.startswith("sha256:6741a3b0") for k, v in seen.features)
+
+
+def test_a_record_naming_another_reporter_is_refused_and_nothing_is_stored(demo_hub: DemoHub) -> None:
+    path = RECORDS / "case02-campaign-2-higashi-gas.json"
+    response = demo_hub.submit_file("kita-heavy", path)
+    assert response.status_code == 403, response.data
+    assert "higashi-gas" in response.json["description"]
+    assert demo_hub.store.list_submissions() == []
+    assert demo_hub.services.audit.entries(ANALYST) == []
+
+
+def test_a_record_without_a_reporter_is_the_callers(demo_hub: DemoHub) -> None:
+    doc = orjson.loads((RECORDS / "case10-unrelated-phishing.json").read_bytes())
+    del doc["reporter"]
+    response = demo_hub.api("POST", "/submissions", "chuo-oil", orjson.dumps(doc))
+    assert response.status_code == 202 and response.json["status"] == "converted"
+    assert demo_hub.store.get_submission(response.json["id"]).org_id == "chuo-oil"  # type: ignore[union-attr]
+
+
+def test_a_report_sent_again_is_the_same_submission(demo_hub: DemoHub) -> None:
+    path = RECORDS / "case10-unrelated-phishing.json"
+    first = demo_hub.submit_file(reporter_of(path), path)
+    second = demo_hub.submit_file(reporter_of(path), path)
+    assert first.status_code == second.status_code == 202
+    assert first.json["id"] == second.json["id"]
+    assert len(demo_hub.store.list_submissions()) == 1
+
+
+def test_a_report_that_cannot_be_converted_is_kept_as_rejected_with_its_errors(demo_hub: DemoHub) -> None:
+    response = demo_hub.api("POST", "/submissions", "nishi-chem", b'{"format": "incident-record/1"}',
+                            **{"X-Filename": "broken.json"})
+    assert response.status_code == 202
+    assert response.json["status"] == "rejected" and "broken.json" in response.json["errors"][0]
+
+
+def test_an_unsupported_media_type_is_refused(demo_hub: DemoHub) -> None:
+    response = demo_hub.api("POST", "/submissions", "nishi-chem", b"hello", **{"Content-Type": "text/plain"})
+    assert response.status_code == 415
+    assert demo_hub.store.list_submissions() == []
+
+
+# -- dismissal ----------------------------------------------------------------------------------------------
+
+def test_an_analyst_dismisses_a_report_and_it_leaves_the_candidate(demo_hub: DemoHub) -> None:
+    ids = submit_campaign(demo_hub)
+    response = demo_hub.api("POST", f"/submissions/{ids[0]}/dismissal", "hub-analyst", {"reason": "duplicate"})
+    assert response.status_code == 200 and response.json["status"] == "dismissed"
+    (candidate,) = demo_hub.services.campaigns.suggest(ANALYST)
+    assert ids[0] not in candidate.submissions and len(candidate.submissions) == 4
+    (entry,) = [e for e in demo_hub.services.audit.entries(ANALYST) if e.action == "dismiss"]
+    assert entry.target == ids[0] and "duplicate" in entry.details
+
+
+def test_a_dismissed_report_cannot_be_published(demo_hub: DemoHub) -> None:
+    ids = submit_campaign(demo_hub)
+    demo_hub.api("POST", f"/submissions/{ids[0]}/dismissal", "hub-analyst", {})
+    response = demo_hub.api("POST", "/publications", "hub-analyst", {
+        "submissions": [ids[0]], "name": "x", "tlp": "amber", "collections": ["member-feed"]})
+    assert response.status_code == 422
+    assert demo_hub.store.list_publications() == []
+
+
+def test_a_published_report_cannot_be_dismissed(demo_hub: DemoHub) -> None:
+    ids = submit_campaign(demo_hub)
+    assert demo_hub.api("POST", "/publications", "hub-analyst", {
+        "submissions": [ids[0]], "name": "x", "tlp": "amber", "collections": ["member-feed"]}).status_code == 201
+    response = demo_hub.api("POST", f"/submissions/{ids[0]}/dismissal", "hub-analyst", {})
+    assert response.status_code == 409
+
+
+# -- the two-person rule ------------------------------------------------------------------------------------
+
+@pytest.fixture
+def pending(two_person_hub: DemoHub) -> str:
+    submit_campaign(two_person_hub)
+    (candidate,) = two_person_hub.services.campaigns.suggest(ANALYST)
+    response = two_person_hub.api("POST", "/publications", "hub-analyst", {
+        "candidate": candidate.id, "name": "Campaign", "tlp": "amber", "collections": ["member-feed"]})
+    assert response.status_code == 202, response.data
+    assert response.json["status"] == "pending-approval"
+    return str(response.json["id"])
+
+
+def test_with_the_two_person_rule_nothing_is_served_before_approval(two_person_hub: DemoHub, pending: str) -> None:
+    assert two_person_hub.taxii(f"collections/{MEMBER_FEED}/objects/", "kita-heavy").json == {}
+
+
+def test_the_requesting_analyst_cannot_approve(two_person_hub: DemoHub, pending: str) -> None:
+    response = two_person_hub.api("POST", f"/publications/{pending}/approval", "hub-analyst")
+    assert response.status_code == 403
+    assert two_person_hub.store.get_publication(pending)[0].state == "pending-approval"  # type: ignore[index]
+    assert two_person_hub.taxii(f"collections/{MEMBER_FEED}/objects/", "kita-heavy").json == {}
+
+
+def test_a_member_cannot_approve(two_person_hub: DemoHub, pending: str) -> None:
+    response = two_person_hub.api("POST", f"/publications/{pending}/approval", "kita-heavy")
+    assert response.status_code == 404
+    assert two_person_hub.taxii(f"collections/{MEMBER_FEED}/objects/", "kita-heavy").json == {}
+
+
+def test_another_analyst_approves_and_the_publication_is_served(two_person_hub: DemoHub, pending: str) -> None:
+    response = two_person_hub.api("POST", f"/publications/{pending}/approval", "hub-approver")
+    assert response.status_code == 200, response.data
+    assert response.json["status"] == "published"
+    assert response.json["requested_by"] == "hub-analyst" and response.json["approved_by"] == "hub-approver"
+    served = two_person_hub.taxii(f"collections/{MEMBER_FEED}/objects/", "kita-heavy").json["objects"]
+    assert {o["id"] for o in served} == set(response.json["objects"])
+    again = two_person_hub.api("POST", f"/publications/{pending}/approval", "hub-admin")
+    assert again.status_code == 409

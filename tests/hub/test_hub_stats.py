@@ -1,0 +1,71 @@
+"""Statistics on the sample reports (attachment types, free-mail share, C2 countries) and the PNG charts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from hubflow import RECORDS, DemoHub, principal, reporter_of
+
+from taxii_server.hub.charts import render
+
+ANALYST = principal("hub-analyst")
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.fixture
+def sampled(demo_hub: DemoHub) -> DemoHub:
+    for path in sorted(RECORDS.glob("*.json")):
+        assert demo_hub.submit_file(reporter_of(path), path).status_code == 202
+    return demo_hub
+
+
+def test_reports_and_reporters_are_counted(sampled: DemoHub) -> None:
+    stats = sampled.api("GET", "/stats", "hub-analyst").json
+    assert stats["reports_received"] == 10
+    assert stats["reports_by_state"] == {"converted": 5, "in-campaign": 5}
+    assert stats["reporting_organisations"] == 5
+    assert stats["reporting_groups"] == {"chemical": 1, "electric-power": 1, "gas": 1, "heavy-industry": 1,
+                                         "petroleum": 1}
+
+
+def test_attachment_types_count_each_report_once_per_type(sampled: DemoHub) -> None:
+    # five campaign RARs each holding an .exe; the conversation's Word file, two RARs and their .exe;
+    # the Ichitaro document; the ZIP with an LNK
+    assert sampled.api("GET", "/stats", "hub-analyst").json["attachment_types"] == {
+        "exe": 6, "rar": 6, "ichitaro": 1, "lnk": 1, "word": 1, "zip": 1}
+
+
+def test_the_free_mail_share_counts_senders_of_attacker_mail(sampled: DemoHub) -> None:
+    # nine reports come from free-mail accounts; the unrelated phishing from its own domain
+    assert sampled.api("GET", "/stats", "hub-analyst").json["free_mail_sender_share"] == 0.9
+
+
+def test_c2_countries_are_counted_per_report(sampled: DemoHub) -> None:
+    assert sampled.api("GET", "/stats", "hub-analyst").json["c2_countries"] == {"HK": 5, "JP": 2, "US": 1}
+
+
+def test_a_published_campaign_is_counted(sampled: DemoHub) -> None:
+    (candidate,) = sampled.services.campaigns.suggest(ANALYST)
+    assert sampled.api("POST", "/publications", "hub-analyst", {
+        "candidate": candidate.id, "name": "c", "tlp": "amber", "collections": ["member-feed"]}).status_code == 201
+    stats = sampled.api("GET", "/stats", "hub-analyst").json
+    assert (stats["publications"], stats["campaigns_published"]) == (1, 1)
+    assert stats["reports_by_state"] == {"converted": 5, "published": 5}
+
+
+def test_a_period_without_reports_counts_nothing(sampled: DemoHub) -> None:
+    stats = sampled.api("GET", "/stats?since=2000-01-01T00:00:00Z&until=2001-01-01T00:00:00Z", "hub-analyst").json
+    assert stats["reports_received"] == 0 and stats["free_mail_sender_share"] is None
+    assert stats["since"].startswith("2000-01-01")
+
+
+def test_a_malformed_period_is_a_400(sampled: DemoHub) -> None:
+    assert sampled.api("GET", "/stats?since=yesterday", "hub-analyst").status_code == 400
+
+
+def test_the_charts_are_png_files(sampled: DemoHub, tmp_path: Path) -> None:
+    written = render(sampled.services.stats.compute(ANALYST), tmp_path / "charts")
+    assert len(written) == 4
+    for path in written:
+        assert path.read_bytes().startswith(PNG_SIGNATURE), path
