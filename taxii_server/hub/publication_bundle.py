@@ -25,6 +25,7 @@ import orjson
 
 from converters import ConversionOptions
 from converters import markings as tlp_markings
+from converters.graph import text_lang
 from converters.ids import KeyedIds
 from converters.sectors import SECTOR_GROUPS, UNSPECIFIED, SectorGroup
 
@@ -74,8 +75,7 @@ class _Builder:
     def run(self, drafts: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
         kept = self._kept(drafts)
         hub = next((o for d in drafts for o in d.get("objects", ()) if o.get("id") == self.hub_id), None)
-        if hub is not None:
-            self.objects[self.hub_id] = dict(hub)
+        self.objects[self.hub_id] = dict(hub) if hub is not None else self._hub_identity()
         for obj in kept.values():
             self.objects[obj["id"]] = self._republish(obj)
         campaign_id = self._campaign() if self.spec.campaign else None
@@ -153,6 +153,19 @@ class _Builder:
             indicator["valid_until"] = until
         else:
             indicator.pop("valid_until", None)
+
+    def _hub_identity(self) -> dict[str, Any]:
+        """The hub identity, for drafts that do not carry it (STIX submissions): the same object the
+        converters put into every record's draft, so a feed never holds two different copies of it."""
+        epoch = self.options.hub_epoch
+        return {
+            "type": "identity", "spec_version": "2.1", "id": self.hub_id, "created": epoch, "modified": epoch,
+            "name": self.options.hub_identity_name, "identity_class": "organization",
+            "description": ("Information-sharing hub: receives targeted-email reports from member organisations, "
+                            "anonymises the reporters and publishes vetted STIX."),
+            "lang": text_lang(self.options.hub_identity_name),
+            "object_marking_refs": tlp_markings.refs("clear"),
+        }
 
     # -- what the publication adds -------------------------------------------------------------------------
 

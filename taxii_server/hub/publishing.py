@@ -230,6 +230,10 @@ class Publishing:
             raise Unprocessable(
                 f"report(s) {', '.join(restricted)} are TLP:AMBER+STRICT or RED and are never fanned out to "
                 f"members; collection {c.alias or c.id} is readable by members")
+        if c.visibility == "own":
+            # In an inbox each organisation sees only what it added, so no member would receive the
+            # publication, and the objects would come back as a submission of the publishing analyst.
+            raise Unprocessable(f"collection {c.alias or c.id} is an inbox for reports; publish to a feed")
         return c
 
     def _drafts_and_secrets(self, submissions: Sequence[Submission]) -> tuple[list[dict[str, Any]], set[str]]:

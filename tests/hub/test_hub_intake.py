@@ -162,3 +162,38 @@ def test_another_analyst_approves_and_the_publication_is_served(two_person_hub: 
     assert {o["id"] for o in served} == set(response.json["objects"])
     again = two_person_hub.api("POST", f"/publications/{pending}/approval", "hub-admin")
     assert again.status_code == 409
+
+
+def test_a_candidate_from_inbox_reports_is_published_with_the_same_hub_identity(demo_hub: DemoHub) -> None:
+    """STIX submissions carry no hub identity of their own; the publication must still be attributable to
+    the hub, with the very identity object record-based publications carry (else the feed refuses it)."""
+    submit_campaign(demo_hub)
+    (records,) = demo_hub.services.campaigns.suggest(ANALYST)
+    first = demo_hub.api("POST", "/publications", "hub-analyst", {
+        "candidate": records.id, "name": "From records", "tlp": "amber", "collections": ["member-feed"]})
+    assert first.status_code == 201, first.data
+    for n, org in enumerate(("higashi-gas", "chuo-oil")):
+        demo_hub.client().post(
+            f"/hub/collections/{INBOX}/objects/", data=orjson.dumps({"objects": [_indicator(n)]}),
+            headers=demo_hub.auth(org, Accept=TAXII, **{"Content-Type": TAXII}))
+    (inbox,) = [c for c in demo_hub.services.campaigns.suggest(ANALYST) if c.id != records.id]
+    second = demo_hub.api("POST", "/publications", "hub-analyst", {
+        "candidate": inbox.id, "name": "From the inbox", "tlp": "amber", "collections": ["member-feed"]})
+    assert second.status_code == 201, second.data
+    served = demo_hub.taxii(f"collections/{MEMBER_FEED}/objects/?match[type]=indicator", "nishi-chem").json
+    assert {_indicator(0)["id"], _indicator(1)["id"]} <= {o["id"] for o in served["objects"]}
+    hub_id = next(o["created_by_ref"] for o in served["objects"])
+    versions = demo_hub.taxii(f"collections/{MEMBER_FEED}/objects/{hub_id}/versions/", "nishi-chem").json
+    assert len(versions["versions"]) == 1
+
+
+def test_publishing_into_the_inbox_is_refused_and_makes_no_submission(demo_hub: DemoHub) -> None:
+    submit_campaign(demo_hub)
+    (candidate,) = demo_hub.services.campaigns.suggest(ANALYST)
+    response = demo_hub.api("POST", "/publications", "hub-analyst", {
+        "candidate": candidate.id, "name": "Campaign", "tlp": "amber", "collections": ["inbox"]})
+    assert response.status_code == 422, response.data
+    assert "inbox" in response.json["description"]
+    assert demo_hub.store.list_submissions("hub-analyst") == []
+    assert [c.id for c in demo_hub.services.campaigns.suggest(ANALYST)] == [candidate.id]
+    assert demo_hub.taxii(f"collections/{INBOX}/objects/", "hub-analyst").json == {}
