@@ -136,6 +136,7 @@ class HubServer:
     process: subprocess.Popen[bytes]
     log_path: Path
     worker_count: int
+    probe_org: str = "alice"  # who asks for discovery while waiting for the workers
     _tls: ssl.SSLContext = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -257,7 +258,7 @@ class HubServer:
             if self.process.poll() is not None or time.monotonic() > deadline:
                 return False
             try:
-                reply = self.request("GET", "/taxii2/")
+                reply = self.request("GET", "/taxii2/", self.probe_org)
             except (OSError, http.client.HTTPException):
                 time.sleep(0.1)
                 continue
@@ -295,8 +296,9 @@ def _server_socket_inode(server_port: int, client_port: int) -> int | None:
     return None
 
 
-def start_server(hub: HubDir, workers: int = 2, attempts: int = 3) -> HubServer:
-    """Start `taxii-hub serve` over TLS on a free loopback port and wait until every worker answers."""
+def start_server(hub: HubDir, workers: int = 2, attempts: int = 3, probe_org: str = "alice") -> HubServer:
+    """Start `taxii-hub serve` over TLS on a free loopback port and wait until every worker answers
+    (asking for discovery as `probe_org`)."""
     server: HubServer | None = None
     for _ in range(attempts):
         port = free_port()
@@ -307,8 +309,13 @@ def start_server(hub: HubDir, workers: int = 2, attempts: int = 3) -> HubServer:
                  "--workers", str(workers)],
                 stdout=log, stderr=subprocess.STDOUT, env=clean_env(), cwd=hub.root, start_new_session=True,
             )
-        server = HubServer(hub, port, process, log_path, workers)
-        if server.wait_ready():
+        server = HubServer(hub, port, process, log_path, workers, probe_org)
+        try:
+            ready = server.wait_ready()
+        except BaseException:
+            server.stop()  # never leave a server behind when waiting itself fails
+            raise
+        if ready:
             return server
         server.stop()
         if "in use" not in server.log():  # another process took the port in between: try another one
