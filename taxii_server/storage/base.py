@@ -5,7 +5,9 @@ Written once as `typing.Protocol`s and tested once (tests/storage/test_contract.
 Semantics every backend guarantees:
 - Each object version in a collection gets a `date_added` (integer microseconds) that is unique and strictly
   greater than every earlier one in that collection, assigned at commit under the write lock. A reader that
-  pages with `date_added > cursor` therefore never misses or repeats a version.
+  pages with `date_added > cursor` therefore never misses or repeats a version. (Where writers on several
+  machines commit independently, a query shows no version above a date_added still being written; see
+  mongo_clock.py.)
 - A collection is either shared (one namespace per id) or partitioned per organisation (an inbox with
   `visibility = "own"`): there each organisation writes into its own namespace, so what one member sent can
   neither collide with nor be revealed by what another sent.
@@ -39,7 +41,7 @@ from ..model import (
     SubmissionContent,
 )
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 
 class ObjectStore(Protocol):
@@ -159,7 +161,100 @@ class HubStore(Protocol):
         ...
 
 
-class Store(ObjectStore, StatusStore, AccountStore, MetaStore, HubStore, Protocol):
+# -- bulk transfer ---------------------------------------------------------------------------------------------
+# Export, import and migration between backends only (storage/transfer.py); never used to serve a request.
+# These methods bypass the rules add_versions enforces (date_added allocation, ownership), so that a copy is
+# exact: same ids, versions, partitions, adders and date_added order.
+
+
+@dataclasses.dataclass(frozen=True)
+class TransferVersion:
+    """One stored object version with everything that makes it what it is in its collection."""
+
+    date_added_us: int
+    partition: str
+    added_by: str
+    id: str
+    type: str
+    version: str
+    version_us: int
+    spec_version: str
+    raw: bytes
+
+
+@dataclasses.dataclass(frozen=True)
+class TransferOwner:
+    """Who first added an id in a collection partition (the only one who may add versions of it)."""
+
+    partition: str
+    id: str
+    org_id: str
+
+
+class BulkTransferStore(Protocol):
+    def transfer_collections(self) -> list[str]:
+        """Every collection id with stored versions or owners, sorted."""
+        ...
+
+    def export_versions(self, collection_id: str, after_us: int | None, limit: int) -> list[TransferVersion]:
+        """All partitions, date_added ascending, date_added > after_us; at most `limit`."""
+        ...
+
+    def import_versions(self, collection_id: str, versions: Sequence[TransferVersion]) -> int:
+        """Store versions with their own date_added, partition and adder; one already stored under the same
+        date_added or the same (partition, id, version) is skipped. Advances the collection's clock past them,
+        so later adds get larger date_added. Returns how many were stored."""
+        ...
+
+    def export_owners(self, collection_id: str, after: tuple[str, str] | None, limit: int) -> list[TransferOwner]:
+        """Ordered by (partition, id), after that pair; at most `limit`."""
+        ...
+
+    def import_owners(self, collection_id: str, owners: Sequence[TransferOwner]) -> None:
+        """Insert or replace."""
+        ...
+
+    def export_credentials(self) -> list[tuple[Credential, str]]:
+        """Every credential, revoked ones included, with its secret's SHA-256 (never a secret)."""
+        ...
+
+    def import_organisation(self, org: Organisation, password_hash: str | None) -> None:
+        """Insert or replace."""
+        ...
+
+    def import_credential(self, credential: Credential, secret_sha256: str) -> None:
+        """Insert or replace."""
+        ...
+
+    def export_statuses(self, after_id: str | None, limit: int) -> list[Status]:
+        """Ordered by id, after `after_id`; at most `limit`. (Import with save_status, which replaces.)"""
+        ...
+
+    def export_meta(self) -> dict[str, str]:
+        ...
+
+    def import_meta(self, key: str, value: str) -> None:
+        """Insert or replace."""
+        ...
+
+    def import_submission(self, submission: Submission, content: SubmissionContent) -> None:
+        """Insert or replace, content included. (Publications are imported with save_publication.)"""
+        ...
+
+    def export_audit(self, after_id: str | None, limit: int) -> list[AuditEntry]:
+        """In the order the entries were added, after the entry `after_id`; at most `limit`."""
+        ...
+
+    def import_audit(self, entries: Sequence[AuditEntry]) -> None:
+        """Append in the given order; an entry whose id is already stored is skipped."""
+        ...
+
+    def erase_everything(self) -> None:
+        """Remove every record of every kind (the schema stays). Only `migrate`/`import` with --force call it."""
+        ...
+
+
+class Store(ObjectStore, StatusStore, AccountStore, MetaStore, HubStore, BulkTransferStore, Protocol):
     """Everything the hub keeps. One instance per process; safe to use after fork."""
 
     def initialise(self) -> None:

@@ -10,22 +10,29 @@ Indexes and why:
 - unique (collection_id, part, id, version_us): duplicates are stored once; the per-object version keywords
   (first/last, latest spec version) are NOT EXISTS probes on it.
 - (collection_id, type, date_added): `match[type]` pages.
+- (collection_id, id, date_added): `match[id]`, Get an Object and versions where no partition narrows the id
+  (an analyst reading an inbox); added by schema 2.
+
+Schema versions: `meta.schema_version` records the schema a database has. `initialise()` creates a new
+database, upgrades an older one in place (one transaction, after a backup copy next to it) and refuses one
+written by a newer hub.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import orjson
 
-from ..errors import Conflict, StorageUnavailable
+from ..errors import ConfigError, Conflict, StorageUnavailable
 from ..model import (
     AddResult,
     AuditEntry,
@@ -44,6 +51,8 @@ from ..model import (
 from ..timestamps import format_us
 from .base import (
     SCHEMA_VERSION,
+    TransferOwner,
+    TransferVersion,
     publication_from_doc,
     publication_to_doc,
     status_from_doc,
@@ -70,6 +79,7 @@ CREATE TABLE IF NOT EXISTS object_versions (
     UNIQUE (collection_id, part, id, version_us)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS object_versions_type ON object_versions (collection_id, type, date_added);
+CREATE INDEX IF NOT EXISTS object_versions_id ON object_versions (collection_id, id, date_added);
 CREATE TABLE IF NOT EXISTS object_owner (
     collection_id TEXT NOT NULL, part TEXT NOT NULL, id TEXT NOT NULL, org_id TEXT NOT NULL,
     PRIMARY KEY (collection_id, part, id)
@@ -106,6 +116,15 @@ CREATE TABLE IF NOT EXISTS audit (
 );
 CREATE INDEX IF NOT EXISTS audit_at ON audit (at_us);
 """
+
+# What brings a database from schema n-1 to n, run before _SCHEMA (whose CREATE … IF NOT EXISTS then adds any
+# new table or index). A step is needed for what _SCHEMA cannot express on an existing table (a new column, a
+# changed key, data to rewrite), and for an index an old database should get right away.
+_UPGRADES: dict[int, tuple[str, ...]] = {
+    2: ("CREATE INDEX IF NOT EXISTS object_versions_id ON object_versions (collection_id, id, date_added)",),
+}
+
+log = logging.getLogger("taxii_server.storage")
 
 _MEDIA = {"2.1": "application/stix+json;version=2.1", "2.0": "application/stix+json;version=2.0"}
 
@@ -164,23 +183,47 @@ class SQLiteStore:
             raise
 
     def initialise(self) -> None:
+        """Create the schema, or upgrade an older one in place after a backup copy; refuse a newer one."""
+        with self._read() as conn:
+            found = _schema_version(conn)
+        self._refuse_newer(found)
+        if found is not None and found < SCHEMA_VERSION:
+            backup = self._backup_copy(found)
+            log.warning("%s: upgrading the database from schema %d to %d; the old one is kept in %s",
+                        self.path, found, SCHEMA_VERSION, backup)
         with self._write() as conn:
-            found = conn.execute(
-                "SELECT name FROM sqlite_master WHERE type='table' AND name='meta'"
-            ).fetchone()
-            if found:
-                row = conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
-                if row and int(row[0]) > SCHEMA_VERSION:
-                    raise StorageUnavailable(
-                        f"{self.path}: database schema {row[0]} is newer than this hub understands "
-                        f"({SCHEMA_VERSION}); upgrade taxii-hub"
-                    )
+            found = _schema_version(conn)  # again under the write lock: another process may have upgraded
+            self._refuse_newer(found)
+            for step in range((found if found is not None else SCHEMA_VERSION) + 1, SCHEMA_VERSION + 1):
+                for statement in _UPGRADES.get(step, ()):
+                    conn.execute(statement)
             for statement in _SCHEMA.split(";"):
                 if statement.strip():
                     conn.execute(statement)
             conn.execute(
                 "INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
             )
+
+    def _refuse_newer(self, found: int | None) -> None:
+        if found is not None and found > SCHEMA_VERSION:
+            raise ConfigError(
+                f"{self.path}: the database has schema version {found}, newer than this taxii-hub understands "
+                f"({SCHEMA_VERSION}); run a taxii-hub at least as new as the one that wrote it"
+            )
+
+    def _backup_copy(self, found: int) -> Path:
+        """A consistent copy of the database (the online backup API, so WAL content is included)."""
+        target = self.path.with_name(f"{self.path.name}.schema-{found}.backup")
+        n = 1
+        while target.exists():
+            n += 1
+            target = self.path.with_name(f"{self.path.name}.schema-{found}.backup.{n}")
+        try:
+            with closing(sqlite3.connect(target)) as copy:
+                self._conn().backup(copy)
+        except (sqlite3.Error, OSError) as exc:
+            raise StorageUnavailable(f"{self.path}: cannot back the database up before upgrading it: {exc}") from exc
+        return target
 
     def close(self) -> None:
         conn = getattr(self._local, "conn", None)
@@ -469,6 +512,146 @@ class SQLiteStore:
                 (since_us if since_us is not None else -1, limit),
             ).fetchall()
         return [AuditEntry(*r) for r in rows]
+
+
+    # -- bulk transfer (export, import, migration) -----------------------------------------------------------
+
+    def transfer_collections(self) -> list[str]:
+        with self._read() as conn:
+            rows = conn.execute(
+                "SELECT DISTINCT collection_id FROM object_versions UNION SELECT collection_id FROM object_owner "
+                "ORDER BY 1"
+            ).fetchall()
+        return [r[0] for r in rows]
+
+    def export_versions(self, collection_id: str, after_us: int | None, limit: int) -> list[TransferVersion]:
+        with self._read() as conn:
+            rows = conn.execute(
+                "SELECT date_added, part, added_by, id, type, version, version_us, spec_version, raw "
+                "FROM object_versions WHERE collection_id=? AND date_added > ? ORDER BY date_added LIMIT ?",
+                (collection_id, after_us if after_us is not None else -1, limit),
+            ).fetchall()
+        return [TransferVersion(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], bytes(r[8])) for r in rows]
+
+    def import_versions(self, collection_id: str, versions: Sequence[TransferVersion]) -> int:
+        if not versions:
+            return 0
+        stored = 0
+        with self._write() as conn:
+            for v in versions:
+                stored += conn.execute(
+                    "INSERT OR IGNORE INTO object_versions (collection_id, date_added, part, id, type, version,"
+                    " version_us, spec_version, added_by, raw) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                    (collection_id, v.date_added_us, v.partition, v.id, v.type, v.version, v.version_us,
+                     v.spec_version, v.added_by, v.raw),
+                ).rowcount
+            conn.execute(
+                "INSERT INTO collection_clock (collection_id, last_us) VALUES (?, ?) ON CONFLICT (collection_id) "
+                "DO UPDATE SET last_us = max(last_us, excluded.last_us)",
+                (collection_id, max(v.date_added_us for v in versions)),
+            )
+        return stored
+
+    def export_owners(self, collection_id: str, after: tuple[str, str] | None, limit: int) -> list[TransferOwner]:
+        part, oid = after if after is not None else ("", "")
+        with self._read() as conn:
+            rows = conn.execute(
+                "SELECT part, id, org_id FROM object_owner WHERE collection_id=? AND (part, id) > (?, ?) "
+                "ORDER BY part, id LIMIT ?",
+                (collection_id, part, oid, limit),
+            ).fetchall()
+        return [TransferOwner(*r) for r in rows]
+
+    def import_owners(self, collection_id: str, owners: Sequence[TransferOwner]) -> None:
+        with self._write() as conn:
+            conn.executemany(
+                "INSERT OR REPLACE INTO object_owner (collection_id, part, id, org_id) VALUES (?,?,?,?)",
+                [(collection_id, o.partition, o.id, o.org_id) for o in owners],
+            )
+
+    def export_credentials(self) -> list[tuple[Credential, str]]:
+        with self._read() as conn:
+            rows = conn.execute(
+                "SELECT id, org_id, label, created, revoked, secret_sha256 FROM credentials ORDER BY created, id"
+            ).fetchall()
+        return [(Credential(*r[:5]), r[5]) for r in rows]
+
+    def import_organisation(self, org: Organisation, password_hash: str | None) -> None:
+        with self._write() as conn:
+            conn.execute(
+                "INSERT INTO organisations (id, name, grp, roles, created, password_hash) VALUES (?,?,?,?,?,?) "
+                "ON CONFLICT (id) DO UPDATE SET name=excluded.name, grp=excluded.grp, roles=excluded.roles, "
+                "created=excluded.created, password_hash=excluded.password_hash",
+                (org.id, org.name, org.group, ",".join(org.roles), org.created, password_hash),
+            )
+
+    def import_credential(self, credential: Credential, secret_sha256: str) -> None:
+        c = credential
+        with self._write() as conn:
+            conn.execute(
+                "INSERT INTO credentials (id, org_id, label, secret_sha256, created, revoked) VALUES (?,?,?,?,?,?) "
+                "ON CONFLICT (id) DO UPDATE SET org_id=excluded.org_id, label=excluded.label, "
+                "secret_sha256=excluded.secret_sha256, created=excluded.created, revoked=excluded.revoked",
+                (c.id, c.org_id, c.label, secret_sha256, c.created, c.revoked),
+            )
+
+    def export_statuses(self, after_id: str | None, limit: int) -> list[Status]:
+        with self._read() as conn:
+            rows = conn.execute(
+                "SELECT body FROM statuses WHERE id > ? ORDER BY id LIMIT ?", (after_id or "", limit)
+            ).fetchall()
+        return [status_from_doc(orjson.loads(r[0])) for r in rows]
+
+    def export_meta(self) -> dict[str, str]:
+        with self._read() as conn:
+            return {str(k): str(v) for k, v in conn.execute("SELECT key, value FROM meta ORDER BY key")}
+
+    def import_meta(self, key: str, value: str) -> None:
+        with self._write() as conn:
+            conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
+
+    def import_submission(self, submission: Submission, content: SubmissionContent) -> None:
+        with self._write() as conn:
+            conn.execute(
+                "INSERT OR REPLACE INTO submissions (id, org_id, received_at_us, doc, raw, records, draft) "
+                "VALUES (?,?,?,?,?,?,?)",
+                (submission.id, submission.org_id, submission.received_at_us,
+                 orjson.dumps(submission_to_doc(submission)), content.raw, content.records, content.draft),
+            )
+
+    def export_audit(self, after_id: str | None, limit: int) -> list[AuditEntry]:
+        with self._read() as conn:
+            rows = conn.execute(
+                "SELECT id, at_us, actor, action, target, details FROM audit "
+                "WHERE seq > coalesce((SELECT seq FROM audit WHERE id=?), 0) ORDER BY seq LIMIT ?",
+                (after_id, limit),
+            ).fetchall()
+        return [AuditEntry(*r) for r in rows]
+
+    def import_audit(self, entries: Sequence[AuditEntry]) -> None:
+        with self._write() as conn:
+            conn.executemany(
+                "INSERT OR IGNORE INTO audit (id, at_us, actor, action, target, details) VALUES (?,?,?,?,?,?)",
+                [(e.id, e.at_us, e.actor, e.action, e.target, e.details) for e in entries],
+            )
+
+    def erase_everything(self) -> None:
+        with self._write() as conn:
+            conn.execute("PRAGMA defer_foreign_keys = ON")
+            tables = [r[0] for r in conn.execute(
+                "SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%'")]
+            for table in tables:
+                if table != "meta":
+                    conn.execute(f'DELETE FROM "{table}"')
+            conn.execute("DELETE FROM meta WHERE key != 'schema_version'")
+
+
+def _schema_version(conn: sqlite3.Connection) -> int | None:
+    """The schema version a database records; None for a database without hub tables (a new one)."""
+    if not conn.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name='meta'").fetchone():
+        return None
+    row = conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+    return int(row[0]) if row else 0
 
 
 def _org(row: Sequence[Any]) -> Organisation:
