@@ -156,6 +156,11 @@ class Publishing:
         if publication.state != "pending-approval":
             raise Conflict(f"publication {publication_id} is already {publication.state}")
         self._check_approver(principal, publication.actor)
+        for sid in publication.submissions:  # a report dismissed while the request waited stays unpublished
+            s = self.store.get_submission(sid)
+            if s is None or s.state not in CORRELATED_STATES:
+                raise Conflict(f"submission {sid} is {s.state if s else 'gone'} since the publication was "
+                               f"requested; request the publication again")
         actor = self._principal(publication.actor)
         return self._write(publication, serialized, actor, principal)
 

@@ -197,3 +197,12 @@ def test_publishing_into_the_inbox_is_refused_and_makes_no_submission(demo_hub: 
     assert demo_hub.store.list_submissions("hub-analyst") == []
     assert [c.id for c in demo_hub.services.campaigns.suggest(ANALYST)] == [candidate.id]
     assert demo_hub.taxii(f"collections/{INBOX}/objects/", "hub-analyst").json == {}
+
+
+def test_a_report_dismissed_while_approval_waits_is_not_published(two_person_hub: DemoHub, pending: str) -> None:
+    first = two_person_hub.store.get_publication(pending)[0].submissions[0]  # type: ignore[index]
+    assert two_person_hub.api("POST", f"/submissions/{first}/dismissal", "hub-analyst", {}).status_code == 200
+    response = two_person_hub.api("POST", f"/publications/{pending}/approval", "hub-approver")
+    assert response.status_code == 409, response.data
+    assert two_person_hub.store.get_submission(first).state == "dismissed"  # type: ignore[union-attr]
+    assert two_person_hub.taxii(f"collections/{MEMBER_FEED}/objects/", "kita-heavy").json == {}
