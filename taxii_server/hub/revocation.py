@@ -36,7 +36,7 @@ class Revocation:
             modified = max(self.clock(), parse_us(current.get("modified", current["created"])) + 1000)
             revoked = {**current, "revoked": True, "modified": _stix_ms(modified)}
             envelope = orjson.dumps({"objects": [revoked]})
-            status = self.feeds.add_objects(principal, collection.api_root, collection.id, lambda e=envelope: e)
+            status = self.feeds.add_objects(principal, collection.api_root, collection.id, _body(envelope))
             if status.failures:
                 raise Unprocessable(f"collection {collection.id} refused the revocation: {status.failures[0].message}")
             touched.append(collection.id)
@@ -44,6 +44,10 @@ class Revocation:
             raise NotFound(f"no collection you can write holds an unrevoked {object_id}")
         self.audit.record(principal, "revoke", object_id, {"reason": reason, "collections": touched})
         return touched
+
+
+def _body(envelope: bytes) -> Callable[[], bytes]:
+    return lambda: envelope
 
 
 def _stix_ms(us: int) -> str:
