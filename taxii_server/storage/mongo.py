@@ -41,7 +41,7 @@ from dataclasses import replace
 from typing import Any
 
 import orjson
-from pymongo import ASCENDING, MongoClient, ReplaceOne
+from pymongo import ASCENDING, MongoClient
 from pymongo.errors import BulkWriteError
 
 from ..errors import ConfigError, StorageUnavailable
@@ -310,11 +310,12 @@ class MongoStore(MongoRecords):
     def import_owners(self, collection_id: str, owners: Sequence[TransferOwner]) -> None:
         if not owners:
             return
-        writes = [ReplaceOne({"c": collection_id, "p": o.partition, "i": o.id},
-                             {"c": collection_id, "p": o.partition, "i": o.id, "o": o.org_id}, upsert=True)
-                  for o in owners]
+        docs = [{"c": collection_id, "p": o.partition, "i": o.id, "o": o.org_id} for o in owners]
         with self.guard("store owners"):
-            self._coll("object_owners").bulk_write(writes, ordered=False)
+            coll = self._coll("object_owners")
+            for n in sorted(_insert_ignoring_duplicates(coll, docs)):  # already there (a resumed import): replace
+                doc = {k: v for k, v in docs[n].items() if k != "_id"}
+                coll.replace_one({"c": collection_id, "p": doc["p"], "i": doc["i"]}, doc, upsert=True)
 
     def erase_everything(self) -> None:
         with self.guard("erase the hub"):

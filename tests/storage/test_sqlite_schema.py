@@ -1,0 +1,73 @@
+"""SQLite schema versions: an older database is upgraded in place after a backup copy; a newer one is refused."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+from test_contract import SHARED, T0, ind, ts, version
+
+from taxii_server.errors import ConfigError
+from taxii_server.model import ObjectFilter
+from taxii_server.storage.base import SCHEMA_VERSION
+from taxii_server.storage.sqlite import SQLiteStore
+
+
+def craft(path: Path, schema_version: int) -> None:
+    """A database as a hub of `schema_version` left it: schema 1 lacked the (collection, id) index."""
+    store = SQLiteStore(path)
+    store.initialise()
+    store.add_versions(SHARED, "org-a", False, [version(ind(1), ts(1))], T0)
+    store.close()
+    with sqlite3.connect(path) as conn:
+        if schema_version < 2:
+            conn.execute("DROP INDEX object_versions_id")
+        conn.execute("UPDATE meta SET value=? WHERE key='schema_version'", (str(schema_version),))
+
+
+def indexes(path: Path) -> set[str]:
+    with sqlite3.connect(path) as conn:
+        return {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='index'")}
+
+
+def schema_of(path: Path) -> int:
+    with sqlite3.connect(path) as conn:
+        return int(conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()[0])
+
+
+def test_an_older_database_is_upgraded_in_place_and_keeps_its_data(tmp_path: Path) -> None:
+    path = tmp_path / "hub.sqlite3"
+    craft(path, 1)
+    store = SQLiteStore(path)
+    store.initialise()
+    assert schema_of(path) == SCHEMA_VERSION
+    assert "object_versions_id" in indexes(path)
+    assert [i.id for i in store.query(SHARED, ObjectFilter(), None, 10).items] == [ind(1)]
+
+
+def test_the_upgrade_leaves_a_backup_copy_of_the_old_database(tmp_path: Path) -> None:
+    path = tmp_path / "hub.sqlite3"
+    craft(path, 1)
+    SQLiteStore(path).initialise()
+    [backup] = tmp_path.glob("hub.sqlite3.schema-1.backup*")
+    assert schema_of(backup) == 1
+    assert "object_versions_id" not in indexes(backup)
+    with sqlite3.connect(backup) as conn:
+        assert conn.execute("SELECT count(*) FROM object_versions").fetchone()[0] == 1
+
+
+def test_a_current_database_is_not_copied_again(tmp_path: Path) -> None:
+    path = tmp_path / "hub.sqlite3"
+    craft(path, SCHEMA_VERSION)
+    SQLiteStore(path).initialise()
+    assert list(tmp_path.glob("*.backup*")) == []
+
+
+def test_a_newer_database_is_refused_with_a_clear_message_and_left_alone(tmp_path: Path) -> None:
+    path = tmp_path / "hub.sqlite3"
+    craft(path, SCHEMA_VERSION + 1)
+    with pytest.raises(ConfigError, match=rf"schema version {SCHEMA_VERSION + 1}, newer than this taxii-hub"):
+        SQLiteStore(path).initialise()
+    assert schema_of(path) == SCHEMA_VERSION + 1
+    assert list(tmp_path.glob("*.backup*")) == []
