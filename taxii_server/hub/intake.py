@@ -27,6 +27,7 @@ from converters import (
     record_to_bundle,
     record_to_dict,
 )
+from converters.ids import KeyedIds
 
 from .. import access, strict_json, tlp, validation
 from ..errors import Conflict, Forbidden, HubError, NotFound, UnsupportedMediaType
@@ -115,7 +116,10 @@ class Intake:
         return self.store.get_submission(submission.id) or submission
 
     def from_taxii(self, principal: Principal, objects: Sequence[dict[str, Any]]) -> None:
-        """Objects a member added to an inbox collection become a submission too."""
+        """Objects a member added to an inbox collection become a submission too (analysts' own inbox writes
+        are hub work, not member reports, and stay out of correlation)."""
+        if principal.is_analyst:
+            return
         body = orjson.dumps({"type": "bundle", "id": f"bundle--{uuid.uuid4()}", "objects": list(objects)})
         self.submit(principal, body, "application/stix+json", "taxii", "taxii-inbox")
 
@@ -159,9 +163,35 @@ class Intake:
                 if isinstance(o.get(key), str):
                     times.append(parse_us(o[key]))
                     break
-        draft = {"type": "bundle", "id": f"bundle--{uuid.uuid4()}", "objects": objects}
+        draft = {"type": "bundle", "id": f"bundle--{uuid.uuid4()}", "objects": self._rekeyed(objects)}
         return _Converted([], draft, level, features.from_stix(objects), min(times, default=None),
                           max(times, default=None))
+
+    def _rekeyed(self, objects: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """A member's own SDO/SRO ids could identify it elsewhere; the draft uses keyed hub ids instead (stable
+        for the same member id, irreversible), with every reference rewritten. SCO ids are content-derived and
+        marking ids are shared, so they stay."""
+        ids = KeyedIds(self.options.id_key)
+        mapping = {
+            o["id"]: ids.sdo_id(o["type"], {"submitted": o["id"]})
+            for o in objects if o["type"] not in validation.SCO_TYPES and o["type"] != "marking-definition"
+        }
+
+        def ref(value: Any) -> Any:
+            return mapping.get(value, value) if isinstance(value, str) else value
+
+        out = []
+        for obj in objects:
+            copy = {}
+            for key, value in obj.items():
+                if key == "id" or key.endswith("_ref"):
+                    copy[key] = ref(value)
+                elif key.endswith("_refs") and isinstance(value, list):
+                    copy[key] = [ref(v) for v in value]
+                else:
+                    copy[key] = value
+            out.append(copy)
+        return out
 
     # -- reading and triage --------------------------------------------------------------------------------
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -51,6 +51,9 @@ class PublicationSpec:
     last_seen: datetime
     min_group_count: int
     valid_days: Mapping[str, int]  # ip, compromised-site, domain, url, email
+    # `created` of objects the target collections already hold: versions of one object keep their `created`.
+    # Anything else is created now, so no report's own times are revealed.
+    known_created: Mapping[str, str] = field(default_factory=dict)
 
 
 def stix_time(value: datetime) -> str:
@@ -125,7 +128,7 @@ class _Builder:
         if obj["type"] in SCO_TYPES:
             return out
         out["created_by_ref"] = self.hub_id
-        out["created"] = min(obj.get("created", self.now), self.now)
+        out["created"] = self.spec.known_created.get(obj["id"], self.now)
         out["modified"] = self.now
         if obj["type"] == "indicator":
             self._validity(out)

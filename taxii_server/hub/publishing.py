@@ -125,6 +125,9 @@ class Publishing:
                         "email": self.policy.valid_days_email},
         )
         bundle = publication_bundle.build(drafts, spec, self.options())
+        known = self._known_created(principal, bundle, collections)
+        if known:
+            bundle = publication_bundle.build(drafts, dataclasses.replace(spec, known_created=known), self.options())
         serialized = bundle_bytes(bundle)
         found = leaks.findings(bundle, serialized, sensitive, self.policy.min_group_count)
         return Preview(bundle, serialized, tuple(found), collections, submissions)
@@ -253,6 +256,22 @@ class Publishing:
                 secrets |= sensitive_values(record)
                 secrets |= set(victim_facts(record, self.options().freemail_domains).domains)
         return drafts, secrets
+
+    def _known_created(
+        self, principal: Principal, bundle: dict[str, Any], targets: Sequence[CollectionDef]
+    ) -> dict[str, str]:
+        """`created` of the objects a target collection already holds (a new version must keep it)."""
+        wanted = {c.id for c in targets}
+        known: dict[str, str] = {}
+        for obj in bundle["objects"]:
+            if obj["type"] in publication_bundle.LONG_LIVED or "created" not in obj or obj["type"] == "identity":
+                continue
+            for collection, stored in self.feeds.holdings(principal, obj["id"]):
+                if collection.id in wanted:
+                    created = orjson.loads(stored.raw).get("created")
+                    if isinstance(created, str):
+                        known[obj["id"]] = min(created, known.get(obj["id"], created))
+        return known
 
     def _check_approver(self, approver: Principal, actor_org: str) -> None:
         if not approver.is_analyst:

@@ -181,10 +181,34 @@ def test_a_candidate_from_inbox_reports_is_published_with_the_same_hub_identity(
         "candidate": inbox.id, "name": "From the inbox", "tlp": "amber", "collections": ["member-feed"]})
     assert second.status_code == 201, second.data
     served = demo_hub.taxii(f"collections/{MEMBER_FEED}/objects/?match[type]=indicator", "nishi-chem").json
-    assert {_indicator(0)["id"], _indicator(1)["id"]} <= {o["id"] for o in served["objects"]}
+    assert _indicator(0)["pattern"] in {o["pattern"] for o in served["objects"]}
     hub_id = next(o["created_by_ref"] for o in served["objects"])
     versions = demo_hub.taxii(f"collections/{MEMBER_FEED}/objects/{hub_id}/versions/", "nishi-chem").json
     assert len(versions["versions"]) == 1
+
+
+def test_a_members_own_object_ids_and_times_are_not_published(demo_hub: DemoHub) -> None:
+    """A member's STIX ids (and the times it wrote) could identify it elsewhere: the hub republishes under
+    its own keyed ids, created at publication time."""
+    for n, org in enumerate(("higashi-gas", "chuo-oil")):
+        demo_hub.client().post(
+            f"/hub/collections/{INBOX}/objects/", data=orjson.dumps({"objects": [_indicator(n)]}),
+            headers=demo_hub.auth(org, Accept=TAXII, **{"Content-Type": TAXII}))
+    (candidate,) = demo_hub.services.campaigns.suggest(ANALYST)
+    published = demo_hub.api("POST", "/publications", "hub-analyst", {
+        "candidate": candidate.id, "name": "From the inbox", "tlp": "amber", "collections": ["member-feed"]})
+    assert published.status_code == 201, published.data
+    served = demo_hub.taxii(f"collections/{MEMBER_FEED}/objects/?match[type]=indicator", "nishi-chem").data
+    for n in (0, 1):
+        assert _indicator(n)["id"].encode() not in served
+    assert b"2024-05-01T00:00:00.000Z" not in served
+
+
+def test_an_analysts_inbox_writes_are_not_member_reports(demo_hub: DemoHub) -> None:
+    demo_hub.client().post(
+        f"/hub/collections/{INBOX}/objects/", data=orjson.dumps({"objects": [_indicator(3)]}),
+        headers=demo_hub.auth("hub-analyst", Accept=TAXII, **{"Content-Type": TAXII}))
+    assert demo_hub.services.intake.submissions(ANALYST) == []
 
 
 def test_publishing_into_the_inbox_is_refused_and_makes_no_submission(demo_hub: DemoHub) -> None:
