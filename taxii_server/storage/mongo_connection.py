@@ -72,13 +72,12 @@ class MongoConnection:
             if self._database is None or self._pid != pid:
                 with self.guard("connect to"):
                     client = self._factory()
+                    self._client, self._pid = client, pid
                     self._database = client.get_database(
                         self.database_name,
                         write_concern=WriteConcern("majority", j=True),
                         read_concern=ReadConcern("majority"),
                     )
-                self._client = client
-                self._pid = pid
             return self._database
 
     def _coll(self, name: str) -> Collection[Doc]:
