@@ -16,6 +16,7 @@ from gunicorn.app.base import BaseApplication
 
 from ..errors import ConfigError
 from ..settings import Settings
+from ..storage import open_store
 from . import CliContext, one_line_errors
 
 
@@ -110,7 +111,18 @@ def serve(obj: CliContext, bind: str | None, workers: int | None, threads: int, 
     click.echo(f"taxii-hub serving {scheme}://{shown}:{port}/taxii2/", err=True)
     if scheme == "https" and not tls_cert:
         click.echo(f"clients trust the development CA: {settings.ca_cert}", err=True)
+    _prepare_storage(settings)
     HubServer(settings, options).run()
+
+
+def _prepare_storage(settings: Settings) -> None:
+    """Create or upgrade the schema (MongoDB: its indexes) once, in the master, before any worker starts; a
+    database written by a newer hub stops the start here. The connection is closed before the fork."""
+    store = open_store(settings.storage.url)
+    try:
+        store.initialise()
+    finally:
+        store.close()
 
 
 def register(group: click.Group) -> None:
