@@ -5,17 +5,27 @@ Only this package knows HTTP. It never imports storage; it calls the services wi
 
 from __future__ import annotations
 
-from flask import Flask, Response
+from flask import Flask, Response, request
 
 from . import errors, hub_api, taxii
 from .services import EXTENSION, Services
 
+# One year, as browsers' preload lists expect; without includeSubDomains, which is the operator's call.
+HSTS = "max-age=31536000"
+
 
 def _hygiene(response: Response) -> Response:
-    """Authenticated, per-organisation answers must never be cached or shared between callers."""
+    """Authenticated, per-organisation answers must never be cached or shared between callers (T9).
+
+    Applied to every response, errors included. No CORS header is ever set (T10): the hub is for machines,
+    and a browser page must not read it with a member's credentials. HSTS only when the request itself came
+    over TLS; behind a TLS-terminating proxy the proxy sends it (deploy/nginx/taxii-hub.conf).
+    """
     response.headers["Cache-Control"] = "no-store"
     response.headers["Vary"] = "Authorization, Accept"
     response.headers["X-Content-Type-Options"] = "nosniff"
+    if request.is_secure:
+        response.headers["Strict-Transport-Security"] = HSTS
     return response
 
 
