@@ -7,7 +7,7 @@ CONFIG ?= config/hub.toml
 # The shared sample reports when they sit beside the checkout, else the copies the tests use.
 SAMPLES ?= $(firstword $(wildcard ../shared/samples/records) tests/data/samples/records)
 
-.PHONY: run test install init-demo lint typecheck bench bench-quick clean
+.PHONY: run test test-mongo install init-demo lint typecheck bench bench-quick clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,12 @@ run: install
 test: install
 	$(BIN)/lint-imports
 	$(BIN)/python -m pytest
+
+# The MongoDB tests (storage contract, backend tests, 503 path) against a real server as well as mongomock:
+# TAXII_HUB_TEST_MONGO_URI=mongodb://host1,host2,host3/?replicaSet=rs0 make test-mongo (databases are per test).
+test-mongo: install
+	@test -n "$$TAXII_HUB_TEST_MONGO_URI" || { echo "set TAXII_HUB_TEST_MONGO_URI to a MongoDB replica set" >&2; exit 2; }
+	$(BIN)/python -m pytest -k mongo
 
 lint: install
 	$(BIN)/ruff check taxii_server converters tests bench
