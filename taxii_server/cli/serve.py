@@ -14,10 +14,20 @@ from typing import Any
 import click
 from gunicorn.app.base import BaseApplication
 
+from .. import logs
 from ..errors import ConfigError
 from ..settings import Settings
 from ..storage import open_store
 from . import CliContext, one_line_errors
+from .worker import TaxiiThreadWorker
+
+# HTTP limits gunicorn enforces before the application (spec/security.md HTTP-02), set explicitly rather than
+# inherited: a longer request line is a 414, more or longer header fields a 431, both as TAXII errors
+# (worker.py). 8190 is gunicorn's ceiling and leaves room for long match[id] lists; nginx's default
+# large_client_header_buffers (4 × 8k) draws the same lines at the edge.
+LIMIT_REQUEST_LINE = 8190
+LIMIT_REQUEST_FIELDS = 64
+LIMIT_REQUEST_FIELD_SIZE = 8190
 
 
 class HubServer(BaseApplication):  # type: ignore[misc]
@@ -81,11 +91,15 @@ def serve(obj: CliContext, bind: str | None, workers: int | None, threads: int, 
         "bind": bind,
         "workers": workers or settings.server.workers,
         "threads": threads,
-        "worker_class": "gthread",
+        "worker_class": TaxiiThreadWorker,
         "timeout": settings.server.timeout,
         "graceful_timeout": 10,
         "accesslog": "-",
         "errorlog": "-",
+        "logger_class": logs.GunicornLogger,
+        "limit_request_line": LIMIT_REQUEST_LINE,
+        "limit_request_fields": LIMIT_REQUEST_FIELDS,
+        "limit_request_field_size": LIMIT_REQUEST_FIELD_SIZE,
         "proc_name": "taxii-hub",
         "forwarded_allow_ips": "",
         "control_socket_disable": True,
@@ -112,6 +126,7 @@ def serve(obj: CliContext, bind: str | None, workers: int | None, threads: int, 
     if scheme == "https" and not tls_cert:
         click.echo(f"clients trust the development CA: {settings.ca_cert}", err=True)
     _prepare_storage(settings)
+    logs.configure()  # before the workers build the app, so Flask's logger writes JSON lines too
     HubServer(settings, options).run()
 
 

@@ -10,7 +10,7 @@ from flask import Flask, Response, request
 from . import errors, hub_api, taxii
 from .services import EXTENSION, Services
 
-# One year, as browsers' preload lists expect; without includeSubDomains, which is the operator's call.
+# One year. includeSubDomains binds every subdomain of the operator's domain, so that choice is theirs.
 HSTS = "max-age=31536000"
 
 

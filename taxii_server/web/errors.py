@@ -13,6 +13,7 @@ from flask import Flask, Response, has_request_context, request
 from werkzeug.exceptions import HTTPException
 
 from .. import errors
+from ..logs import FIELDS
 from .media import TAXII
 
 log = logging.getLogger("taxii_server.web")
@@ -88,7 +89,7 @@ def _http_error(exc: HTTPException) -> Response:
 
 
 def _unexpected(exc: Exception) -> Response:
-    log.exception("unexpected error")
+    log.exception("unexpected error", extra={FIELDS: {"method": request.method, "path": request.path}})
     return taxii_error(500, "the hub failed to process this request; the error was logged")
 
 

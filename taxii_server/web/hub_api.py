@@ -5,6 +5,7 @@ statistics and the audit trail. JSON in and out; errors are the same error bodie
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import orjson
@@ -14,6 +15,7 @@ from ..errors import BadRequest, NotAcceptable
 from ..hub.publishing import PublishRequest
 from ..hub.services import HubServices
 from ..hub.views import candidate_view, publication_view, submission_view
+from ..logs import FIELDS
 from ..model import Publication, Submission
 from ..strict_json import loads as strict_loads
 from ..timestamps import format_us, parse_us
@@ -24,6 +26,7 @@ from .services import services
 bp = Blueprint("hub_api", __name__, url_prefix="/hub/v1")
 JSON = "application/json"
 MAX_SUBMISSION_BYTES = 20 * 1024 * 1024
+log = logging.getLogger("taxii_server.web.hub_api")
 
 
 def _hub() -> HubServices:
@@ -52,6 +55,17 @@ def _fields(allowed: set[str]) -> dict[str, Any]:
     return doc
 
 
+def _header_text(name: str) -> str | None:
+    """A header as the UTF-8 text clients send (WSGI hands header bytes over as Latin-1)."""
+    value = request.headers.get(name)
+    if value is None:
+        return None
+    try:
+        return value.encode("latin-1").decode("utf-8")
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        return value
+
+
 def _since_until() -> tuple[int | None, int | None]:
     try:
         return tuple(  # type: ignore[return-value]
@@ -68,9 +82,13 @@ def _published_from(s: Submission) -> list[Publication]:
 
 @bp.post("/submissions")
 def submit() -> Response:
-    filename = request.headers.get("X-Filename") or request.args.get("filename") or "upload"
+    filename = _header_text("X-Filename") or request.args.get("filename") or "upload"
     body = read_body(MAX_SUBMISSION_BYTES)
     submission = _hub().intake.submit(g.principal, body, request.headers.get("Content-Type", ""), "http", filename)
+    # The file name is the member's text, logged only as a field (escaped by the JSON log formatter).
+    log.info("submission received", extra={FIELDS: {
+        "organisation": g.principal.org_id, "submission": submission.id, "state": submission.state,
+        "media_type": submission.media_type, "filename": filename, "bytes": len(body)}})
     return _json(submission_view(submission, g.principal, []), 202)
 
 
