@@ -125,8 +125,8 @@ def serve(obj: CliContext, bind: str | None, workers: int | None, threads: int, 
     click.echo(f"taxii-hub serving {scheme}://{shown}:{port}/taxii2/", err=True)
     if scheme == "https" and not tls_cert:
         click.echo(f"clients trust the development CA: {settings.ca_cert}", err=True)
-    _prepare_storage(settings)
     logs.configure()  # before the workers build the app, so Flask's logger writes JSON lines too
+    _prepare_storage(settings)
     HubServer(settings, options).run()
 
 
