@@ -32,7 +32,7 @@ ClientFactory = Callable[[], "MongoClient[Doc]"]
 DRIVER_DEFAULTS: dict[str, Any] = {
     "serverSelectionTimeoutMS": 2000,
     "connectTimeoutMS": 2000,
-    "timeoutMS": 4000,
+    "timeoutMS": 3000,
     "retryWrites": True,
     "retryReads": True,
 }
