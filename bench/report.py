@@ -32,9 +32,9 @@ def advantage(hub: dict[str, Any] | None, peer: dict[str, Any] | None) -> float 
     return h / p if hub["better"] == "higher" else p / h
 
 
-def _cell(metric: dict[str, Any] | None) -> str:
+def _cell(metric: dict[str, Any] | None, skipped: bool = False) -> str:
     if metric is None:
-        return "not run"
+        return "see 'not measured'" if skipped else "not run"
     if metric.get("error"):
         return "FAILED: " + str(metric["error"]).replace("|", "/").replace("\n", " ")[:140]
     return _fmt(metric["value"])
@@ -57,8 +57,9 @@ def size_table(label: str, size: dict[str, Any]) -> str:
         ratios = []
         for peer in peers:
             ratio = advantage(metrics.get(HUB), metrics.get(peer))
-            ratios.append(f"{ratio:,.1f}×" if ratio is not None else "—")
-        lines.append("| " + " | ".join([name, unit, *[_cell(metrics[s]) for s in servers], *ratios]) + " |")
+            ratios.append(f"{_fmt(ratio)}×" if ratio is not None else "—")
+        cells = [_cell(metrics[s], "not measured" in size["servers"][s]["metrics"]) for s in servers]
+        lines.append("| " + " | ".join([name, unit, *cells, *ratios]) + " |")
     lines.append("")
     for server in servers:
         info = size["servers"][server]

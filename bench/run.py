@@ -40,7 +40,8 @@ IN_MEMORY_MAX = 200_000  # above this, objects stream through a file instead of 
 
 def _params(quick: bool, runs: int) -> workloads.Params:
     if quick:
-        return workloads.Params(runs=runs, duration_s=1.5, warmup_s=0.5, timeout_s=30.0, ingest_envelopes=3)
+        return workloads.Params(runs=runs, duration_s=1.5, warmup_s=0.5, timeout_s=30.0, ingest_envelopes=3,
+                                probe_timeout_s=10.0)
     return workloads.Params(runs=runs, duration_s=5.0, warmup_s=1.0, timeout_s=60.0, ingest_envelopes=10)
 
 
@@ -107,7 +108,7 @@ def run_size(count: int, setups: Sequence[Setup], p: workloads.Params, seed: int
                 _analyze_hub(serverdir)
                 target.notes.append("ANALYZE run after loading (--analyze-hub)")
             print(f"[{label}] {setup.name}: loaded in {target.load_seconds:.1f} s; measuring", flush=True)
-            metrics = workloads.run_all(target, p, count, middle_id, envelopes, probe_timeout_s=p.timeout_s)
+            metrics = workloads.run_all(target, p, count, middle_id, envelopes, probe_timeout_s=p.probe_timeout_s)
         finally:
             target.server.stop()
         result["servers"][setup.name] = {

@@ -32,6 +32,7 @@ class Params:
     warmup_s: float
     timeout_s: float  # per request
     ingest_envelopes: int  # per ingest run
+    probe_timeout_s: float = 30.0  # the first request; a server slower than this is reported, not measured
     max_requests: int = 200_000
 
 
