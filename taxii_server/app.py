@@ -30,7 +30,9 @@ from .web.services import Services
 
 
 def build_services(settings: Settings, store: Store | None = None) -> Services:
-    store = store if store is not None else open_store(settings.storage.url)
+    if store is None:
+        store = open_store(settings.storage.url)
+        store.initialise()  # idempotent: creates what is missing and upgrades an older schema in place
     catalog = Catalog.load(settings.collections_dir, settings.api_roots)
     paging_key = store.get_or_create_meta("paging_key", secrets.token_hex(32))
     options = ConversionOptions(id_key=settings.conversion.id_key,

@@ -7,8 +7,10 @@ gunicorn worker opens its own after fork. Every sqlite3 error is translated to `
 Indexes and why:
 - `object_versions` primary key (collection_id, date_added): keyset pages walk it in order, O(limit) per page
   at any depth.
-- unique (collection_id, part, id, version_us): duplicates are stored once; the per-object version keywords
-  (first/last, latest spec version) are NOT EXISTS probes on it.
+- unique (collection_id, part, id, version_us): duplicates are stored once.
+- (collection_id, part, id, spec_version, version_us): the per-object version keywords (first/last, latest spec
+  version) are NOT EXISTS probes on it, named with INDEXED BY so the plan never depends on statistics (without
+  ANALYZE, SQLite probed through the primary key and read the whole collection for every row).
 - (collection_id, type, date_added): `match[type]` pages.
 - (collection_id, id, date_added): `match[id]`, Get an Object and versions where no partition narrows the id
   (an analyst reading an inbox); added by schema 2.
@@ -80,6 +82,8 @@ CREATE TABLE IF NOT EXISTS object_versions (
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS object_versions_type ON object_versions (collection_id, type, date_added);
 CREATE INDEX IF NOT EXISTS object_versions_id ON object_versions (collection_id, id, date_added);
+CREATE INDEX IF NOT EXISTS object_versions_object
+    ON object_versions (collection_id, part, id, spec_version, version_us);
 CREATE TABLE IF NOT EXISTS object_owner (
     collection_id TEXT NOT NULL, part TEXT NOT NULL, id TEXT NOT NULL, org_id TEXT NOT NULL,
     PRIMARY KEY (collection_id, part, id)
@@ -693,7 +697,8 @@ def _predicate(alias: str, scope: ObjectScope, flt: ObjectFilter) -> tuple[str, 
         cond = " AND ".join(
             [f"o.collection_id = {v}.collection_id", f"o.part = {v}.part", f"o.id = {v}.id", *o_clauses, extra]
         )
-        return f"NOT EXISTS (SELECT 1 FROM object_versions o WHERE {cond})", o_params
+        # INDEXED BY: the planner must not depend on statistics (without ANALYZE it scanned the collection)
+        return f"NOT EXISTS (SELECT 1 FROM object_versions o INDEXED BY object_versions_object WHERE {cond})", o_params
 
     same_spec = ""
     if not flt.spec_versions:
