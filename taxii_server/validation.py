@@ -9,16 +9,15 @@ collection's media types and its TLP ceiling.
 
 from __future__ import annotations
 
-import functools
 import re
 from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from stix2patterns.validator import run_validator
 
 from . import tlp
 from .model import CollectionDef, NewVersion
+from .pattern_check import pattern_error
 from .strict_json import depth_exceeds
 from .timestamps import parse_us
 
@@ -26,7 +25,6 @@ _TYPE = re.compile(r"^[a-z0-9][a-z0-9-]{1,248}[a-z0-9]$")
 _UUID = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
 _ID = re.compile(rf"^([a-z0-9][a-z0-9-]*[a-z0-9])--{_UUID}$")
 MAX_OBJECT_DEPTH = 32
-MAX_PATTERN_LENGTH = 65536
 
 SCO_TYPES = frozenset({
     "artifact", "autonomous-system", "directory", "domain-name", "email-addr", "email-message", "file",
@@ -188,18 +186,4 @@ def _type_problem(otype: str, obj: dict[str, Any]) -> str | None:
             return "number_observed: must be an integer from 1 to 999999999"
     if "revoked" in obj and not isinstance(obj["revoked"], bool):
         return "revoked: must be true or false"
-    return None
-
-
-@functools.lru_cache(maxsize=65536)
-def pattern_error(pattern: str, spec_version: str = "2.1") -> str | None:
-    """The first problem stix2-patterns finds in a STIX pattern, or None. Never raises."""
-    if len(pattern) > MAX_PATTERN_LENGTH:
-        return f"longer than {MAX_PATTERN_LENGTH} characters"
-    try:
-        errors = run_validator(pattern, stix_version="2.1" if spec_version == "2.1" else "2.0")
-    except Exception as exc:  # noqa: BLE001 - the parser can crash on hostile input; that is a bad pattern
-        return f"the pattern could not be parsed ({type(exc).__name__})"
-    if errors:
-        return str(errors[0]).removeprefix("FAIL: ")
     return None
