@@ -7,7 +7,7 @@ CONFIG ?= config/hub.toml
 # The shared sample reports when they sit beside the checkout, else the copies the tests use.
 SAMPLES ?= $(firstword $(wildcard ../shared/samples/records) tests/data/samples/records)
 
-.PHONY: run test test-mongo install init-demo lint typecheck bench bench-quick clean
+.PHONY: run test test-mongo test-edge install init-demo lint typecheck bench bench-quick clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,19 @@ test: install
 test-mongo: install
 	@test -n "$$TAXII_HUB_TEST_MONGO_URI" || { echo "set TAXII_HUB_TEST_MONGO_URI to a MongoDB replica set" >&2; exit 2; }
 	$(BIN)/python -m pytest -k mongo
+
+# The example edge (deploy/nginx/taxii-hub.conf) in front of a real hub: TLS policy, body and header limits,
+# slow clients, request smuggling, identity headers (tests/edge/, marker `edge`; not part of `make test`).
+# Installs Debian's nginx when it is missing (as root: apt-get update, then nginx-light if the archive has
+# it, else nginx). The tests run their own nginx on 127.0.0.1 from a temporary directory.
+test-edge: install
+	@if ! command -v nginx >/dev/null 2>&1 && ! test -x /usr/sbin/nginx; then \
+	  test "$$(id -u)" = 0 || { echo "nginx is missing; as root: apt-get install nginx-light" >&2; exit 2; }; \
+	  apt-get update && \
+	  if apt-cache policy nginx-light | grep -q 'Candidate: [0-9]'; then pkg=nginx-light; else pkg=nginx; fi && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y $$pkg; \
+	fi
+	$(BIN)/python -m pytest -m edge tests/edge
 
 lint: install
 	$(BIN)/ruff check taxii_server converters tests bench
