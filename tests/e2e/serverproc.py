@@ -214,14 +214,17 @@ class HubServer:
                     continue
         return 0
 
-    def connect(self, worker: int | None = None, attempts: int = 300) -> http.client.HTTPSConnection:
-        """A fresh TLS connection; with `worker`, reconnect until that worker accepted it (bounded)."""
-        for _ in range(attempts):
+    def connect(self, worker: int | None = None, attempts: int = 1000) -> http.client.HTTPSConnection:
+        """A fresh TLS connection; with `worker`, reconnect until that worker accepted it (bounded). On a busy
+        machine one worker can win the accept race many times in a row, hence the generous bound."""
+        for attempt in range(attempts):
             conn = http.client.HTTPSConnection(HOST, self.port, context=self._tls, timeout=10)
             conn.connect()
             if worker is None or self.worker_of(conn) == worker:
                 return conn
             conn.close()
+            if attempt % 50 == 49:
+                time.sleep(0.05)  # let the other worker's accept loop come round
         raise AssertionError(f"no connection reached worker {worker} in {attempts} attempts")
 
     def request(
