@@ -8,9 +8,9 @@ from __future__ import annotations
 import json
 import os
 import stat
-from pathlib import Path
 import sys
 from dataclasses import asdict
+from pathlib import Path
 from typing import Any
 
 import click
