@@ -115,3 +115,15 @@ class Accounts:
         if not credentials.verify_password(secret, stored) or org is None:
             raise NotAuthenticated("wrong user name or password")
         return Principal(org.id, org.group, frozenset(org.roles), None)
+
+    def resume(self, org_id: str, credential_id: str | None) -> Principal:
+        """The principal behind a web console session, checked again on every request: the organisation must
+        still exist and the API key it signed in with (if any) must not have been revoked since."""
+        org = self.store.get_organisation(org_id)
+        if org is None:
+            raise NotAuthenticated("the organisation of this session no longer exists")
+        if credential_id is not None and not any(
+            c.id == credential_id and not c.revoked for c in self.store.list_credentials(org_id)
+        ):
+            raise NotAuthenticated("the API key this session signed in with was revoked")
+        return Principal(org.id, org.group, frozenset(org.roles), credential_id)

@@ -23,6 +23,7 @@ from .hub.revocation import Revocation
 from .hub.services import HubServices
 from .hub.stats import Stats
 from .paging import TokenSigner
+from .sessions import ConsoleSessions
 from .settings import Settings, load_settings
 from .storage import Store, open_store
 from .web import init_app
@@ -57,7 +58,7 @@ def build_services(settings: Settings, store: Store | None = None) -> Services:
         stats=Stats(store),
         audit=audit,
     )
-    return Services(feeds=feeds, accounts=Accounts(store), hub=hub)
+    return Services(feeds=feeds, accounts=Accounts(store), hub=hub, sessions=ConsoleSessions(store))
 
 
 def create_app(settings: Settings | None = None, store: Store | None = None) -> Flask:

@@ -273,3 +273,17 @@ class AuditEntry:
     action: str  # submit, reject, dismiss, publish, approve, revoke
     target: str
     details: str = ""
+
+
+@dataclass(frozen=True)
+class ConsoleSession:
+    """A web console sign-in, kept server-side. `id` is the SHA-256 of the cookie's secret (never the secret
+    itself), so a copy of the store does not let anyone resume a session."""
+
+    id: str
+    org_id: str
+    credential_id: str | None
+    csrf: str
+    lang: str
+    created_us: int
+    seen_us: int

@@ -206,6 +206,15 @@ class Intake:
         found = [self.store.get_publication(pid) for pid in self.get(principal, submission_id).publications]
         return [p for p, _ in (f for f in found if f is not None)]
 
+    def records(self, principal: Principal, submission_id: str) -> list[Record]:
+        """The incident records a submission was converted to — its mail thread — for a caller who may see the
+        submission (its reporter or an analyst); empty for STIX submissions and rejected reports."""
+        found = self.get(principal, submission_id)
+        content = self.store.get_submission_content(found.id)
+        if content is None or content.records in (b"", b"[]"):
+            return []
+        return load_records(content.records, found.id)
+
     def submissions(self, principal: Principal) -> list[Submission]:
         return self.store.list_submissions(None if principal.is_analyst else principal.org_id)
 

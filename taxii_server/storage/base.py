@@ -28,6 +28,7 @@ from typing import Any, Protocol
 from ..model import (
     AddResult,
     AuditEntry,
+    ConsoleSession,
     Credential,
     NewVersion,
     ObjectFilter,
@@ -254,7 +255,25 @@ class BulkTransferStore(Protocol):
         ...
 
 
-class Store(ObjectStore, StatusStore, AccountStore, MetaStore, HubStore, BulkTransferStore, Protocol):
+class SessionStore(Protocol):
+    """Web console sessions, shared by every worker and machine. Not exported: a copy starts signed out."""
+
+    def save_session(self, session: ConsoleSession) -> None:
+        """Insert or replace."""
+        ...
+
+    def get_session(self, session_id: str) -> ConsoleSession | None:
+        ...
+
+    def delete_session(self, session_id: str) -> None:
+        ...
+
+    def purge_sessions(self, seen_before_us: int) -> int:
+        """Remove the sessions last seen before that instant; how many were removed."""
+        ...
+
+
+class Store(ObjectStore, StatusStore, AccountStore, MetaStore, HubStore, BulkTransferStore, SessionStore, Protocol):
     """Everything the hub keeps. One instance per process; safe to use after fork."""
 
     def initialise(self) -> None:

@@ -15,7 +15,16 @@ from pymongo import ASCENDING, ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
 from ..errors import Conflict, StorageUnavailable
-from ..model import AuditEntry, Credential, Organisation, Publication, Status, Submission, SubmissionContent
+from ..model import (
+    AuditEntry,
+    ConsoleSession,
+    Credential,
+    Organisation,
+    Publication,
+    Status,
+    Submission,
+    SubmissionContent,
+)
 from .base import (
     publication_from_doc,
     publication_to_doc,
@@ -36,6 +45,7 @@ RECORD_INDEXES: tuple[tuple[str, tuple[tuple[str, int], ...], bool], ...] = (
     ("publications", (("created", ASCENDING), ("_id", ASCENDING)), False),
     ("audit", (("seq", ASCENDING),), True),
     ("audit", (("at", ASCENDING), ("seq", ASCENDING)), False),
+    ("console_sessions", (("seen", ASCENDING),), False),
 )
 
 
@@ -61,6 +71,26 @@ class MongoRecords(MongoConnection):
     def import_meta(self, key: str, value: str) -> None:
         with self.guard("write meta"):
             self._coll("meta").replace_one({"_id": key}, {"_id": key, "value": value}, upsert=True)
+
+    # -- console sessions ------------------------------------------------------------------------------------
+
+    def save_session(self, session: ConsoleSession) -> None:
+        doc = {"_id": session.id, "seen": session.seen_us, "doc": dict(session.__dict__)}
+        with self.guard("save a console session"):
+            self._coll("console_sessions").replace_one({"_id": session.id}, doc, upsert=True)
+
+    def get_session(self, session_id: str) -> ConsoleSession | None:
+        with self.guard("read a console session"):
+            doc = self._coll("console_sessions").find_one({"_id": session_id})
+        return ConsoleSession(**doc["doc"]) if doc else None
+
+    def delete_session(self, session_id: str) -> None:
+        with self.guard("end a console session"):
+            self._coll("console_sessions").delete_one({"_id": session_id})
+
+    def purge_sessions(self, seen_before_us: int) -> int:
+        with self.guard("purge console sessions"):
+            return int(self._coll("console_sessions").delete_many({"seen": {"$lt": seen_before_us}}).deleted_count)
 
     # -- statuses ------------------------------------------------------------------------------------------
 

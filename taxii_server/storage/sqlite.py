@@ -38,6 +38,7 @@ from ..errors import ConfigError, Conflict, StorageUnavailable
 from ..model import (
     AddResult,
     AuditEntry,
+    ConsoleSession,
     Credential,
     NewVersion,
     ObjectFilter,
@@ -119,6 +120,10 @@ CREATE TABLE IF NOT EXISTS audit (
     action TEXT NOT NULL, target TEXT NOT NULL, details TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS audit_at ON audit (at_us);
+CREATE TABLE IF NOT EXISTS console_sessions (
+    id TEXT PRIMARY KEY, org_id TEXT NOT NULL, seen_us INTEGER NOT NULL, doc BLOB NOT NULL
+);
+CREATE INDEX IF NOT EXISTS console_sessions_seen ON console_sessions (seen_us);
 """
 
 # What brings a database from schema n-1 to n, run before _SCHEMA (whose CREATE … IF NOT EXISTS then adds any
@@ -638,6 +643,27 @@ class SQLiteStore:
                 "INSERT OR IGNORE INTO audit (id, at_us, actor, action, target, details) VALUES (?,?,?,?,?,?)",
                 [(e.id, e.at_us, e.actor, e.action, e.target, e.details) for e in entries],
             )
+
+    # -- console sessions ------------------------------------------------------------------------------------
+
+    def save_session(self, session: ConsoleSession) -> None:
+        doc = orjson.dumps(session.__dict__)
+        with self._write() as conn:
+            conn.execute("INSERT OR REPLACE INTO console_sessions (id, org_id, seen_us, doc) VALUES (?,?,?,?)",
+                         (session.id, session.org_id, session.seen_us, doc))
+
+    def get_session(self, session_id: str) -> ConsoleSession | None:
+        with self._read() as conn:
+            row = conn.execute("SELECT doc FROM console_sessions WHERE id=?", (session_id,)).fetchone()
+        return ConsoleSession(**orjson.loads(row[0])) if row else None
+
+    def delete_session(self, session_id: str) -> None:
+        with self._write() as conn:
+            conn.execute("DELETE FROM console_sessions WHERE id=?", (session_id,))
+
+    def purge_sessions(self, seen_before_us: int) -> int:
+        with self._write() as conn:
+            return conn.execute("DELETE FROM console_sessions WHERE seen_us < ?", (seen_before_us,)).rowcount
 
     def erase_everything(self) -> None:
         with self._write() as conn:

@@ -9,6 +9,7 @@ from flask import current_app
 from ..accounts import Accounts
 from ..feeds import Feeds
 from ..hub.services import HubServices
+from ..sessions import ConsoleSessions
 
 EXTENSION = "taxii_hub"
 
@@ -18,6 +19,7 @@ class Services:
     feeds: Feeds
     accounts: Accounts
     hub: HubServices
+    sessions: ConsoleSessions
 
 
 def services() -> Services:
