@@ -287,3 +287,21 @@ class ConsoleSession:
     lang: str
     created_us: int
     seen_us: int
+
+
+@dataclass(frozen=True)
+class ClientCertificate:
+    """A client certificate the hub issued to an organisation, as stored: never its private key.
+
+    `serial` is lower-case hexadecimal; `sha256` the fingerprint of the DER certificate, so a certificate is
+    recognised only if it is exactly the one issued. Times are UTC text like a Credential's.
+    """
+
+    serial: str
+    org_id: str
+    subject: str
+    sha256: str
+    not_before: str
+    not_after: str
+    issued: str
+    revoked: str | None = None

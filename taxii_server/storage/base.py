@@ -28,6 +28,7 @@ from typing import Any, Protocol
 from ..model import (
     AddResult,
     AuditEntry,
+    ClientCertificate,
     ConsoleSession,
     Credential,
     NewVersion,
@@ -273,7 +274,32 @@ class SessionStore(Protocol):
         ...
 
 
-class Store(ObjectStore, StatusStore, AccountStore, MetaStore, HubStore, BulkTransferStore, SessionStore, Protocol):
+class CertificateStore(Protocol):
+    """Client certificates the hub issued (never their keys): looked up by serial on every request made with
+    one, so a revocation takes effect at once on every worker and machine. Exported and imported like keys."""
+
+    def add_certificate(self, certificate: ClientCertificate) -> None:
+        """Raises Conflict when the serial exists."""
+        ...
+
+    def get_certificate(self, serial: str) -> ClientCertificate | None:
+        ...
+
+    def list_certificates(self, org_id: str | None = None) -> list[ClientCertificate]:
+        """Oldest issue first; every organisation's when org_id is None."""
+        ...
+
+    def revoke_certificate(self, serial: str, when: str) -> bool:
+        """False when there is no such live certificate."""
+        ...
+
+    def import_certificate(self, certificate: ClientCertificate) -> None:
+        """Bulk transfer only: insert or replace, revoked ones included."""
+        ...
+
+
+class Store(ObjectStore, StatusStore, AccountStore, MetaStore, HubStore, BulkTransferStore, SessionStore,
+            CertificateStore, Protocol):
     """Everything the hub keeps. One instance per process; safe to use after fork."""
 
     def initialise(self) -> None:

@@ -22,6 +22,7 @@ Indexes (created idempotently by `initialise()`), and the query each one makes a
 - object_owners (c, p, i) unique: one owner per id, claimed atomically by the first adder.
 - statuses (created), credentials (sha) unique and (org, created), submissions (org, at, _id) and (at, _id),
   publications (created, _id), audit (seq) unique and (at, seq): see mongo_records.py.
+- client_certificates (org, issued): see mongo_certificates.py.
 
 Add Objects without a transaction: each version is an independent, idempotent insert; the status document is
 written once, complete, after the inserts (feeds.py), so a crash leaves either no status (the client saw no
@@ -48,6 +49,7 @@ from ..errors import ConfigError, StorageUnavailable
 from ..model import AddResult, NewVersion, ObjectFilter, ObjectScope, Page, StoredVersion
 from ..timestamps import format_us
 from .base import SCHEMA_VERSION, TransferOwner, TransferVersion
+from .mongo_certificates import CERTIFICATE_INDEXES, MongoCertificates
 from .mongo_clock import DEFAULT_LEASE_S, Allocation, CollectionClock
 from .mongo_connection import ClientFactory, Doc, parse_url
 from .mongo_records import RECORD_INDEXES, MongoRecords
@@ -64,14 +66,14 @@ OBJECT_INDEXES: tuple[tuple[str, tuple[tuple[str, int], ...], bool], ...] = (
     ("object_versions", (("c", ASCENDING), ("p", ASCENDING), ("d", ASCENDING)), False),
     ("object_owners", (("c", ASCENDING), ("p", ASCENDING), ("i", ASCENDING)), True),
 )
-INDEXES = OBJECT_INDEXES + RECORD_INDEXES
+INDEXES = OBJECT_INDEXES + RECORD_INDEXES + CERTIFICATE_INDEXES
 
 # Called after date_added values are allocated and before the versions are inserted, with the collection,
 # the first value and the count: tests inject it to interleave writers deterministically.
 BeforeInsert = Callable[[str, int, int], None]
 
 
-class MongoStore(MongoRecords):
+class MongoStore(MongoRecords, MongoCertificates):
     def __init__(
         self,
         client_factory: ClientFactory,

@@ -63,6 +63,7 @@ from .base import (
     submission_from_doc,
     submission_to_doc,
 )
+from .sqlite_certificates import SQLiteCertificates
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -106,6 +107,17 @@ CREATE TABLE IF NOT EXISTS credentials (
     revoked TEXT
 );
 CREATE INDEX IF NOT EXISTS credentials_org ON credentials (org_id);
+CREATE TABLE IF NOT EXISTS client_certificates (
+    serial TEXT PRIMARY KEY,
+    org_id TEXT NOT NULL REFERENCES organisations(id),
+    subject TEXT NOT NULL,
+    sha256 TEXT NOT NULL,
+    not_before TEXT NOT NULL,
+    not_after TEXT NOT NULL,
+    issued TEXT NOT NULL,
+    revoked TEXT
+);
+CREATE INDEX IF NOT EXISTS client_certificates_org ON client_certificates (org_id, issued);
 CREATE TABLE IF NOT EXISTS submissions (
     id TEXT PRIMARY KEY, org_id TEXT NOT NULL, received_at_us INTEGER NOT NULL, doc BLOB NOT NULL,
     raw BLOB NOT NULL, records BLOB NOT NULL, draft BLOB NOT NULL
@@ -138,7 +150,7 @@ log = logging.getLogger("taxii_server.storage")
 _MEDIA = {"2.1": "application/stix+json;version=2.1", "2.0": "application/stix+json;version=2.0"}
 
 
-class SQLiteStore:
+class SQLiteStore(SQLiteCertificates):
     def __init__(self, path: Path, *, busy_timeout_ms: int = 5000) -> None:
         self.path = path
         self.busy_timeout_ms = busy_timeout_ms

@@ -9,7 +9,8 @@ The format, one directory:
   collections/<collection>.jsonl  one object version a line, date_added ascending, raw JSON kept as a string
   owners/<collection>.jsonl       who may add versions of each id
   meta, organisations (with password hashes), credentials (SHA-256 of keys, never keys), statuses,
-  submissions (content base64), publications (bundle base64), audit: one <name>.jsonl each
+  submissions (content base64), publications (bundle base64), audit, client certificates (never their keys):
+  one <name>.jsonl each
 Every line is canonical JSON (sorted keys); a stream's sha256 is over its lines, so a copy in another backend
 has the same checksums as its source.
 
@@ -21,6 +22,7 @@ resuming re-sends and the target skips what it has. The marker is cleared only a
 from __future__ import annotations
 
 import base64
+import dataclasses
 import hashlib
 import json
 import re
@@ -33,7 +35,7 @@ from typing import Any
 import orjson
 
 from ..errors import BadRequest, Conflict, HubError
-from ..model import AuditEntry, Credential, Organisation, SubmissionContent
+from ..model import AuditEntry, ClientCertificate, Credential, Organisation, SubmissionContent
 from .base import (
     Store,
     TransferOwner,
@@ -50,7 +52,8 @@ FORMAT = "taxii-hub-export/1"
 MARKER = "transfer_in_progress"
 LOCAL_META = frozenset({"schema_version", MARKER})  # describe the database itself, never copied
 BATCH = 500
-RECORD_STREAMS = ("meta", "organisations", "credentials", "statuses", "submissions", "publications", "audit")
+RECORD_STREAMS = ("meta", "organisations", "credentials", "statuses", "submissions", "publications", "audit",
+                  "certificates")
 _SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 
 Line = dict[str, Any]
@@ -154,6 +157,7 @@ def _audit(store: Store) -> Iterator[Line]:
 _RECORD_READERS: dict[str, Callable[[Store], Iterator[Line]]] = {
     "meta": _meta, "organisations": _organisations, "credentials": _credentials, "statuses": _statuses,
     "submissions": _submissions, "publications": _publications, "audit": _audit,
+    "certificates": lambda store: (dataclasses.asdict(c) for c in store.list_certificates()),
 }
 
 
@@ -193,6 +197,7 @@ _RECORD_WRITERS: dict[str, Callable[[Store, Line], None]] = {
     "statuses": lambda s, ln: s.save_status(status_from_doc(ln)),
     "submissions": _write_submission,
     "publications": lambda s, ln: s.save_publication(publication_from_doc(ln["publication"]), _unb64(ln["bundle"])),
+    "certificates": lambda s, ln: s.import_certificate(ClientCertificate(**ln)),
 }
 
 
@@ -289,7 +294,7 @@ def _is_empty(store: Store, collection_id: str | None) -> bool:
         return not store.export_versions(collection_id, None, 1) and not store.export_owners(collection_id, None, 1)
     return not (store.transfer_collections() or store.list_organisations() or store.export_credentials()
                 or store.export_statuses(None, 1) or store.list_submissions() or store.list_publications()
-                or store.export_audit(None, 1))
+                or store.export_audit(None, 1) or store.list_certificates())
 
 
 def _verify(target: Store, summary: Summary) -> None:
