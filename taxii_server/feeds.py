@@ -258,7 +258,14 @@ class Feeds:
         self, principal: Principal, api_root: str, collection_id: str, object_id: str, req: Query
     ) -> None:
         c = self._authorise(principal, api_root, collection_id, "delete")
-        if not self.store.delete(access.object_scope(principal, c), object_id, _resolve(req).filter):
+        scope = access.object_scope(principal, c)
+        flt = _resolve(req).filter
+        # Writing to a shared collection is no licence to remove what another organisation added (T2).
+        owner = None if access.may_supersede_others(principal) else self.store.object_owner(scope, object_id)
+        if owner is not None and owner != principal.org_id:
+            raise Forbidden(f"object {object_id} was added by another organisation; only it or a hub analyst may "
+                            "delete it")
+        if not self.store.delete(scope, object_id, flt):
             raise NotFound(f"no object {object_id!r} (or no matching version) in collection {c.id}")
 
     def get_status(self, principal: Principal, api_root: str, status_id: str) -> Status:

@@ -65,6 +65,10 @@ class ObjectStore(Protocol):
     def object_exists(self, scope: ObjectScope, object_id: str) -> bool:
         ...
 
+    def object_owner(self, scope: ObjectScope, object_id: str) -> str | None:
+        """The organisation that first added the object in the caller's partition, if it is stored there."""
+        ...
+
     def delete(self, scope: ObjectScope, object_id: str, flt: ObjectFilter) -> int:
         """Delete the versions of one object that match `flt` (all of them when flt.all_versions)."""
         ...

@@ -250,6 +250,12 @@ class MongoStore(MongoRecords, MongoCertificates):
         with self.guard("read objects"):
             return self._coll("object_versions").find_one(query, {"_id": 1}) is not None
 
+    def object_owner(self, scope: ObjectScope, object_id: str) -> str | None:
+        with self.guard("read owners"):
+            doc = self._coll("object_owners").find_one(
+                {"c": scope.collection_id, "p": scope.owner or "", "i": object_id}, {"o": 1})
+        return str(doc["o"]) if doc else None
+
     def count_versions(self, collection_id: str) -> int:
         with self.guard("count objects"):
             return int(self._coll("object_versions").count_documents({"c": collection_id}))

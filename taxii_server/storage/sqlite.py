@@ -350,6 +350,14 @@ class SQLiteStore(SQLiteCertificates):
         with self._read() as conn:
             return conn.execute(sql + " LIMIT 1", params).fetchone() is not None
 
+    def object_owner(self, scope: ObjectScope, object_id: str) -> str | None:
+        with self._read() as conn:
+            row = conn.execute(
+                "SELECT org_id FROM object_owner WHERE collection_id=? AND part=? AND id=?",
+                (scope.collection_id, scope.owner or "", object_id),
+            ).fetchone()
+        return str(row[0]) if row else None
+
     def delete(self, scope: ObjectScope, object_id: str, flt: ObjectFilter) -> int:
         flt = replace(flt, ids=(object_id,), types=())
         where, params = _predicate("v", scope, flt)

@@ -245,6 +245,18 @@ def test_delete_in_a_partition_touches_only_that_partition(store: Store) -> None
     assert store.object_exists(ObjectScope(COLL, True, "org-b"), ind(1))
 
 
+def test_the_owner_is_the_first_adder_per_partition_and_goes_with_the_last_version(store: Store) -> None:
+    store.add_versions(SHARED, "org-a", False, [version(ind(1), ts(1))], T0)
+    store.add_versions(SHARED, "org-b", True, [version(ind(1), ts(2))], T0 + 1)
+    inbox = ObjectScope(COLL, partitioned=True)
+    store.add_versions(inbox, "org-b", False, [version(ind(2), ts(1))], T0 + 2)
+    assert store.object_owner(SHARED, ind(1)) == "org-a"
+    assert store.object_owner(ObjectScope(COLL, True, "org-b"), ind(2)) == "org-b"
+    assert store.object_owner(ObjectScope(COLL, True, "org-a"), ind(2)) is None
+    store.delete(SHARED, ind(1), ObjectFilter(version_keywords=frozenset({"all"})))
+    assert store.object_owner(SHARED, ind(1)) is None
+
+
 def test_statuses_round_trip_and_expire(store: Store) -> None:
     status = Status(str(uuid.uuid4()), "api1", COLL, "org-a", T0,
                     successes=(StatusDetail(ind(1), ts(1)),), failures=(StatusDetail("", "", "bad"),))
