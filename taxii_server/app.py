@@ -14,6 +14,7 @@ from converters import ConversionOptions
 
 from .accounts import Accounts
 from .catalog import Catalog
+from .certificates import ClientCertificates
 from .feeds import Feeds
 from .hub.audit import AuditLog
 from .hub.campaigns import Campaigns
@@ -58,7 +59,8 @@ def build_services(settings: Settings, store: Store | None = None) -> Services:
         stats=Stats(store),
         audit=audit,
     )
-    return Services(feeds=feeds, accounts=Accounts(store), hub=hub, sessions=ConsoleSessions(store))
+    return Services(feeds=feeds, accounts=Accounts(store), hub=hub, sessions=ConsoleSessions(store),
+                    certificates=ClientCertificates(store, settings.ca_cert.parent))
 
 
 def create_app(settings: Settings | None = None, store: Store | None = None) -> Flask:

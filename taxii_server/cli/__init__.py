@@ -65,9 +65,9 @@ def main(ctx: click.Context, config: Path | None) -> None:
 
 
 def _register() -> None:
-    from . import admin, backup, convert, hub, serve
+    from . import admin, backup, certs, convert, hub, serve
 
-    for module in (admin, serve, convert, hub, backup):
+    for module in (admin, certs, serve, convert, hub, backup):
         module.register(main)
 
 

@@ -1,8 +1,10 @@
 """`taxii-hub serve`: the hub under gunicorn (never the Flask development server).
 
 TLS by default with the certificate `init` made (TAXII §8.2.2 requires HTTPS); plain HTTP only when asked
-with --insecure-http, and then only on a loopback address. Each worker builds its own application and
-opens its own database connection after the fork.
+with --insecure-http, and then only on a loopback address. Over TLS, gunicorn asks clients for a certificate
+from the hub's CA (--client-certs optional, the default) or insists on one (required); mutual TLS ends here,
+at gunicorn, never at a proxy that would pass identity on in a header. Each worker builds its own application
+and opens its own database connection after the fork.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from .worker import TaxiiThreadWorker
 LIMIT_REQUEST_LINE = 8190
 LIMIT_REQUEST_FIELDS = 64
 LIMIT_REQUEST_FIELD_SIZE = 8190
+CLIENT_CERT_MODES = ("off", "optional", "required")
 
 
 class HubServer(BaseApplication):  # type: ignore[misc]
@@ -55,6 +58,22 @@ def _tls_context(config: Any, default_ssl_context_factory: Any) -> ssl.SSLContex
     return context
 
 
+def _client_cert_options(mode: str, settings: Settings) -> dict[str, Any]:
+    """gunicorn's TLS asks for a client certificate (`optional`) or insists on one (`required`) and verifies
+    a presented one against the hub's CA: one from another CA, or expired, fails the handshake. The
+    application then maps the verified certificate to its organisation (web/auth.py)."""
+    if mode == "off":
+        return {"cert_reqs": ssl.CERT_NONE}
+    try:
+        with open(settings.ca_cert, "rb"):
+            pass
+    except OSError as exc:
+        raise ConfigError(f"client CA {settings.ca_cert}: {exc.strerror}; run `taxii-hub init` first, "
+                          "or serve with --client-certs off") from exc
+    reqs = ssl.CERT_REQUIRED if mode == "required" else ssl.CERT_OPTIONAL
+    return {"cert_reqs": reqs, "ca_certs": str(settings.ca_cert)}
+
+
 def _is_loopback(host: str) -> bool:
     host = host.strip("[]")
     if host == "localhost":
@@ -79,10 +98,12 @@ def _split_bind(bind: str) -> tuple[str, int]:
 @click.option("--tls-cert", type=click.Path(dir_okay=False), default=None, help="Server certificate (PEM).")
 @click.option("--tls-key", type=click.Path(dir_okay=False), default=None, help="Server private key (PEM).")
 @click.option("--insecure-http", is_flag=True, help="Serve plain HTTP (loopback addresses only).")
+@click.option("--client-certs", type=click.Choice(CLIENT_CERT_MODES), default=None,
+              help="Client certificates from the hub's CA: off, optional (the default over TLS) or required.")
 @click.pass_obj
 @one_line_errors
 def serve(obj: CliContext, bind: str | None, workers: int | None, threads: int, tls_cert: str | None,
-          tls_key: str | None, insecure_http: bool) -> None:
+          tls_key: str | None, insecure_http: bool, client_certs: str | None) -> None:
     """Serve the hub over HTTPS (TAXII 2.1 at /taxii2/)."""
     settings = obj.settings()
     bind = bind or settings.server.bind
@@ -109,6 +130,9 @@ def serve(obj: CliContext, bind: str | None, workers: int | None, threads: int, 
             raise ConfigError("--insecure-http cannot be combined with --tls-cert/--tls-key")
         if not _is_loopback(host):
             raise ConfigError(f"--insecure-http is allowed only on a loopback address, not {host!r}")
+        if client_certs not in (None, "off"):
+            raise ConfigError("--client-certs needs TLS (certificates are presented in the TLS handshake); "
+                              "drop --insecure-http or use --client-certs off")
         scheme = "http"
     else:
         cert = tls_cert or str(settings.tls_cert)
@@ -120,11 +144,14 @@ def serve(obj: CliContext, bind: str | None, workers: int | None, threads: int, 
             except OSError as exc:
                 raise ConfigError(f"TLS {what} {path}: {exc.strerror}; run `taxii-hub init` first") from exc
         options.update(certfile=cert, keyfile=key, ssl_context=_tls_context)
+        options.update(_client_cert_options(client_certs or "optional", settings))
         scheme = "https"
     shown = "localhost" if host in ("127.0.0.1", "::1", "localhost") else host
     click.echo(f"taxii-hub serving {scheme}://{shown}:{port}/taxii2/", err=True)
     if scheme == "https" and not tls_cert:
         click.echo(f"clients trust the development CA: {settings.ca_cert}", err=True)
+    if scheme == "https":
+        click.echo(f"client certificates: {client_certs or 'optional'}", err=True)
     logs.configure()  # before the workers build the app, so Flask's logger writes JSON lines too
     _prepare_storage(settings)
     HubServer(settings, options).run()

@@ -39,7 +39,7 @@ def _json(body: Any, status: int = 200) -> Response:
 
 @bp.before_request
 def _identify() -> None:
-    g.principal = authenticate(request, services().accounts)
+    g.principal = authenticate(request, services().accounts, services().certificates)
     accept = request.headers.get("Accept")
     if accept is not None and not any(t in accept for t in ("application/json", "*/*", "application/*")):
         raise NotAcceptable("the hub API produces application/json")

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from flask import current_app
 
 from ..accounts import Accounts
+from ..certificates import ClientCertificates
 from ..feeds import Feeds
 from ..hub.services import HubServices
 from ..sessions import ConsoleSessions
@@ -20,6 +21,7 @@ class Services:
     accounts: Accounts
     hub: HubServices
     sessions: ConsoleSessions
+    certificates: ClientCertificates
 
 
 def services() -> Services:

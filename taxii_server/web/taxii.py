@@ -55,7 +55,7 @@ def _require_trailing_slash() -> None:
 @bp.before_request
 def _identify() -> None:
     """Every TAXII request names its caller (A7) and accepts the TAXII media type (B2, B3)."""
-    g.principal = authenticate(request, services().accounts)
+    g.principal = authenticate(request, services().accounts, services().certificates)
     if not accepts_taxii(request.headers.get("Accept")):
         raise NotAcceptable("this server produces application/taxii+json;version=2.1")
 
