@@ -7,6 +7,7 @@ always the TAXII form with exactly six fractional digits and `Z` (TAXII 2.1 §2,
 from __future__ import annotations
 
 import calendar
+import functools
 import re
 import time
 from datetime import UTC, datetime
@@ -18,6 +19,11 @@ _TS = re.compile(
 
 def parse_us(text: str, *, allow_offset: bool = False) -> int:
     """Microseconds since the epoch; ValueError naming the problem. STIX timestamps require `Z`."""
+    return _parse_us(text, allow_offset)
+
+
+@functools.lru_cache(maxsize=8192)  # real content repeats its timestamps (created = modified = valid_from …)
+def _parse_us(text: str, allow_offset: bool) -> int:
     m = _TS.match(text)
     if not m:
         raise ValueError(f"{text!r} is not an RFC 3339 timestamp like 2026-01-31T09:00:00.000000Z")

@@ -23,6 +23,7 @@ Indexes (created idempotently by `initialise()`), and the query each one makes a
 - statuses (created), credentials (sha) unique and (org, created), submissions (org, at, _id) and (at, _id),
   publications (created, _id), audit (seq) unique and (at, seq): see mongo_records.py.
 - client_certificates (org, issued): see mongo_certificates.py.
+- polls (org, at) and (at), rate_buckets (idle): see mongo_limits.py.
 
 Add Objects without a transaction: each version is an independent, idempotent insert; the status document is
 written once, complete, after the inserts (feeds.py), so a crash leaves either no status (the client saw no
@@ -52,6 +53,7 @@ from .base import SCHEMA_VERSION, TransferOwner, TransferVersion
 from .mongo_certificates import CERTIFICATE_INDEXES, MongoCertificates
 from .mongo_clock import DEFAULT_LEASE_S, Allocation, CollectionClock
 from .mongo_connection import ClientFactory, Doc, parse_url
+from .mongo_limits import LIMIT_INDEXES, MongoLimits
 from .mongo_records import RECORD_INDEXES, MongoRecords
 
 _MEDIA = {"2.1": "application/stix+json;version=2.1", "2.0": "application/stix+json;version=2.0"}
@@ -66,14 +68,14 @@ OBJECT_INDEXES: tuple[tuple[str, tuple[tuple[str, int], ...], bool], ...] = (
     ("object_versions", (("c", ASCENDING), ("p", ASCENDING), ("d", ASCENDING)), False),
     ("object_owners", (("c", ASCENDING), ("p", ASCENDING), ("i", ASCENDING)), True),
 )
-INDEXES = OBJECT_INDEXES + RECORD_INDEXES + CERTIFICATE_INDEXES
+INDEXES = OBJECT_INDEXES + RECORD_INDEXES + CERTIFICATE_INDEXES + LIMIT_INDEXES
 
 # Called after date_added values are allocated and before the versions are inserted, with the collection,
 # the first value and the count: tests inject it to interleave writers deterministically.
 BeforeInsert = Callable[[str, int, int], None]
 
 
-class MongoStore(MongoRecords, MongoCertificates):
+class MongoStore(MongoRecords, MongoCertificates, MongoLimits):
     def __init__(
         self,
         client_factory: ClientFactory,
@@ -128,10 +130,13 @@ class MongoStore(MongoRecords, MongoCertificates):
             existing = self._existing(cid, part, sorted({v.id for v in versions}))
             planned: list[tuple[int, NewVersion]] = []
             for n, v in enumerate(versions):
-                if owners.get(v.id, writer) != writer and not may_supersede:
+                found = _same_version(existing.get(v.id, []), v)
+                if found is not None and found[1] == v.raw:
+                    results[n] = AddResult(v.id, found[0], "duplicate")  # the same fact again: no change
+                elif owners.get(v.id, writer) != writer and not may_supersede:
                     results[n] = AddResult(v.id, v.version or "", "not_owner")
-                elif (found := _same_version(existing.get(v.id, []), v)) is not None:
-                    results[n] = AddResult(v.id, found[0], "duplicate" if found[1] == v.raw else "conflict")
+                elif found is not None:
+                    results[n] = AddResult(v.id, found[0], "conflict")
                 else:
                     planned.append((n, v))
             if planned:

@@ -64,6 +64,7 @@ from .base import (
     submission_to_doc,
 )
 from .sqlite_certificates import SQLiteCertificates
+from .sqlite_limits import LIMITS_SCHEMA, SQLiteLimits
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -150,7 +151,7 @@ log = logging.getLogger("taxii_server.storage")
 _MEDIA = {"2.1": "application/stix+json;version=2.1", "2.0": "application/stix+json;version=2.0"}
 
 
-class SQLiteStore(SQLiteCertificates):
+class SQLiteStore(SQLiteCertificates, SQLiteLimits):
     def __init__(self, path: Path, *, busy_timeout_ms: int = 5000) -> None:
         self.path = path
         self.busy_timeout_ms = busy_timeout_ms
@@ -218,7 +219,7 @@ class SQLiteStore(SQLiteCertificates):
             for step in range((found if found is not None else SCHEMA_VERSION) + 1, SCHEMA_VERSION + 1):
                 for statement in _UPGRADES.get(step, ()):
                     conn.execute(statement)
-            for statement in _SCHEMA.split(";"):
+            for statement in (_SCHEMA + LIMITS_SCHEMA).split(";"):
                 if statement.strip():
                     conn.execute(statement)
             conn.execute(
@@ -282,12 +283,26 @@ class SQLiteStore(SQLiteCertificates):
             clock = max(now_us, (row[0] + 1) if row else 0)
             start = clock
             for v in versions:
+                # The common case, a new versioned id, costs two statements: claim the id, then insert the
+                # version unless that exact version is somehow there already (then the careful path decides).
+                if v.version_us is not None and conn.execute(
+                    "INSERT INTO object_owner (collection_id, part, id, org_id) VALUES (?,?,?,?) "
+                    "ON CONFLICT DO NOTHING",
+                    (cid, part, v.id, writer),
+                ).rowcount == 1:
+                    version = v.version or format_us(v.version_us)
+                    if conn.execute(
+                        "INSERT INTO object_versions (collection_id, date_added, part, id, type, version,"
+                        " version_us, spec_version, added_by, raw) VALUES (?,?,?,?,?,?,?,?,?,?) "
+                        "ON CONFLICT DO NOTHING",
+                        (cid, clock, part, v.id, v.type, version, v.version_us, v.spec_version, writer, v.raw),
+                    ).rowcount == 1:
+                        results.append(AddResult(v.id, version, "added"))
+                        clock += 1
+                        continue
                 owner = conn.execute(
                     "SELECT org_id FROM object_owner WHERE collection_id=? AND part=? AND id=?", (cid, part, v.id)
                 ).fetchone()
-                if owner and owner[0] != writer and not may_supersede:
-                    results.append(AddResult(v.id, v.version or "", "not_owner"))
-                    continue
                 if v.version_us is None:
                     existing = conn.execute(
                         "SELECT raw, version FROM object_versions WHERE collection_id=? AND part=? AND id=? "
@@ -302,9 +317,14 @@ class SQLiteStore(SQLiteCertificates):
                         (cid, part, v.id, v.version_us),
                     ).fetchone()
                     version, version_us = v.version or format_us(v.version_us), v.version_us
+                if existing and bytes(existing[0]) == v.raw:
+                    results.append(AddResult(v.id, existing[1], "duplicate"))  # the same fact again: no change
+                    continue
+                if owner and owner[0] != writer and not may_supersede:
+                    results.append(AddResult(v.id, v.version or "", "not_owner"))
+                    continue
                 if existing:
-                    same = bytes(existing[0]) == v.raw
-                    results.append(AddResult(v.id, existing[1], "duplicate" if same else "conflict"))
+                    results.append(AddResult(v.id, existing[1], "conflict"))
                     continue
                 conn.execute(
                     "INSERT INTO object_versions (collection_id, date_added, part, id, type, version, version_us,"
@@ -313,7 +333,8 @@ class SQLiteStore(SQLiteCertificates):
                 )
                 if not owner:
                     conn.execute(
-                        "INSERT INTO object_owner (collection_id, part, id, org_id) VALUES (?,?,?,?)",
+                        "INSERT INTO object_owner (collection_id, part, id, org_id) VALUES (?,?,?,?) "
+                        "ON CONFLICT DO NOTHING",
                         (cid, part, v.id, writer),
                     )
                 results.append(AddResult(v.id, version, "added"))

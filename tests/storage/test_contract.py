@@ -148,6 +148,18 @@ def test_only_the_first_adder_may_add_new_versions_in_a_shared_collection(store:
     assert (hijack.outcome, analyst.outcome, owner.outcome) == ("not_owner", "added", "added")
 
 
+def test_an_exact_duplicate_from_another_organisation_is_a_duplicate_not_a_refusal(store: Store) -> None:
+    sco = "ipv4-addr--" + str(uuid.UUID(int=8, version=4))
+    store.add_versions(SHARED, "org-a", False, [version(sco, None, value="198.51.100.1"), version(ind(1), ts(1))], T0)
+    again = store.add_versions(SHARED, "org-b", False, [version(sco, None, value="198.51.100.1"),
+                                                        version(ind(1), ts(1))], T0 + 1)
+    changed = store.add_versions(SHARED, "org-b", False, [version(sco, None, value="198.51.100.9"),
+                                                          version(ind(1), ts(2))], T0 + 2)
+    assert [r.outcome for r in again] == ["duplicate", "duplicate"]
+    assert [r.outcome for r in changed] == ["not_owner", "not_owner"]
+    assert store.count_versions(COLL) == 2
+
+
 def test_partitioned_collections_keep_one_namespace_per_organisation(store: Store) -> None:
     writes = ObjectScope(COLL, partitioned=True)
     a = store.add_versions(writes, "org-a", False, [version(ind(1), ts(1))], T0)
