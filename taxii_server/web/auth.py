@@ -13,7 +13,6 @@ services; it is never stored in a thread-local below the web layer.
 from __future__ import annotations
 
 import base64
-import binascii
 
 from flask import Request
 
@@ -61,7 +60,7 @@ def _from_authorization(request: Request, accounts: Accounts) -> Principal:
     if scheme == "basic" and value:
         try:
             decoded = base64.b64decode(value, validate=True).decode("utf-8")
-        except (binascii.Error, UnicodeDecodeError) as exc:
+        except ValueError as exc:  # binascii.Error, UnicodeDecodeError, or non-ASCII text in the header
             raise NotAuthenticated("malformed Basic credentials") from exc
         username, sep, password = decoded.partition(":")
         if not sep or not username:
