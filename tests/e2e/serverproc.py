@@ -137,10 +137,13 @@ class HubServer:
     log_path: Path
     worker_count: int
     probe_org: str = "alice"  # who asks for discovery while waiting for the workers
+    client_cert: tuple[Path, Path] | None = None  # (certificate, key) this helper's own connections present
     _tls: ssl.SSLContext = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         self._tls = ssl.create_default_context(cafile=str(self.hub.ca_cert))
+        if self.client_cert is not None:
+            self._tls.load_cert_chain(*self.client_cert)
 
     # -- addresses and clients -----------------------------------------------------------------------------
 
@@ -299,9 +302,11 @@ def _server_socket_inode(server_port: int, client_port: int) -> int | None:
     return None
 
 
-def start_server(hub: HubDir, workers: int = 2, attempts: int = 3, probe_org: str = "alice") -> HubServer:
+def start_server(hub: HubDir, workers: int = 2, attempts: int = 3, probe_org: str = "alice",
+                 serve_args: tuple[str, ...] = (), client_cert: tuple[Path, Path] | None = None) -> HubServer:
     """Start `taxii-hub serve` over TLS on a free loopback port and wait until every worker answers
-    (asking for discovery as `probe_org`)."""
+    (asking for discovery as `probe_org`). `serve_args` go on serve's command line; `client_cert` is presented
+    on the helper's own connections (the readiness probe needs one with --client-certs required)."""
     server: HubServer | None = None
     for _ in range(attempts):
         port = free_port()
@@ -309,10 +314,10 @@ def start_server(hub: HubDir, workers: int = 2, attempts: int = 3, probe_org: st
         with log_path.open("wb") as log:
             process = subprocess.Popen(
                 [str(CLI), "--config", str(hub.config), "serve", "--bind", f"{HOST}:{port}",
-                 "--workers", str(workers)],
+                 "--workers", str(workers), *serve_args],
                 stdout=log, stderr=subprocess.STDOUT, env=clean_env(), cwd=hub.root, start_new_session=True,
             )
-        server = HubServer(hub, port, process, log_path, workers, probe_org)
+        server = HubServer(hub, port, process, log_path, workers, probe_org, client_cert)
         try:
             ready = server.wait_ready()
         except BaseException:
