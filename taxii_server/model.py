@@ -207,6 +207,33 @@ class NewKey:
     secret: str = field(repr=False)
 
 
+# -- poll history -------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class PollRecord:
+    """One TAXII read as the poll history keeps it: who read which collection, what was served, the answer.
+
+    `objects`/`versions` count what the page served (distinct object ids, object versions); `first_added_us` and
+    `last_added_us` are its first and last date_added (None for an empty page or an error). `object_id` is the
+    object asked for on Get an Object and versions. `credential_id` is None for a password.
+    """
+
+    id: str
+    at_us: int
+    org_id: str
+    credential_id: str | None
+    api_root: str
+    collection_id: str
+    endpoint: str  # objects, manifest, object, versions
+    status: int
+    objects: int = 0
+    versions: int = 0
+    first_added_us: int | None = None
+    last_added_us: int | None = None
+    more: bool = False
+    object_id: str = ""
+
+
 # -- the sharing workflow ------------------------------------------------------------------------------------
 
 SUBMISSION_STATES = ("received", "converted", "rejected", "in-campaign", "published", "dismissed")

@@ -36,6 +36,7 @@ from ..model import (
     ObjectScope,
     Organisation,
     Page,
+    PollRecord,
     Publication,
     Status,
     StatusDetail,
@@ -164,6 +165,41 @@ class HubStore(Protocol):
 
     def list_audit(self, since_us: int | None = None, limit: int = 1000) -> list[AuditEntry]:
         """Oldest first, at most `limit` entries at or after `since_us`."""
+        ...
+
+
+class ThrottleStore(Protocol):
+    """Token buckets for the rate limits (throttle.py), shared by every worker and machine. Not exported: a
+    copy starts with full buckets."""
+
+    def take_token(self, key: str, cost: float, per_second: float, capacity: float, now_us: int) -> tuple[bool, float]:
+        """Atomically, in one operation: refill bucket `key` (a new one starts full) by the time elapsed since
+        it was last used at `per_second`, up to `capacity`; then take `cost` tokens if that many are there (a
+        negative cost gives tokens back). Returns (taken, tokens left)."""
+        ...
+
+    def purge_buckets(self, now_us: int) -> int:
+        """Drop buckets idle long enough to be full again (they would start full anyway); how many."""
+        ...
+
+
+class PollStore(Protocol):
+    """The poll history: one record per TAXII read, bounded and rotated (hub/polls.py). Not exported: it is
+    operational telemetry, and a migrated hub starts with an empty history."""
+
+    def add_poll(self, record: PollRecord) -> None:
+        ...
+
+    def list_polls(self, org_id: str | None, since_us: int | None, limit: int) -> list[PollRecord]:
+        """Newest first, at most `limit`, at or after `since_us`; every organisation's when org_id is None."""
+        ...
+
+    def prune_polls(self, org_id: str, keep: int, older_than_us: int) -> int:
+        """Drop every record older than `older_than_us`, and the organisation's beyond its newest `keep`."""
+        ...
+
+    def newest_date_added(self, scope: ObjectScope) -> int | None:
+        """The largest date_added in the part of a collection `scope` sees; None when it is empty."""
         ...
 
 
@@ -303,7 +339,7 @@ class CertificateStore(Protocol):
 
 
 class Store(ObjectStore, StatusStore, AccountStore, MetaStore, HubStore, BulkTransferStore, SessionStore,
-            CertificateStore, Protocol):
+            CertificateStore, ThrottleStore, PollStore, Protocol):
     """Everything the hub keeps. One instance per process; safe to use after fork."""
 
     def initialise(self) -> None:
