@@ -147,11 +147,10 @@ def serve(obj: CliContext, bind: str | None, workers: int | None, threads: int, 
         options.update(_client_cert_options(client_certs or "optional", settings))
         scheme = "https"
     shown = "localhost" if host in ("127.0.0.1", "::1", "localhost") else host
-    click.echo(f"taxii-hub serving {scheme}://{shown}:{port}/taxii2/", err=True)
+    certs = f" (client certificates: {client_certs or 'optional'})" if scheme == "https" else ""
+    click.echo(f"taxii-hub serving {scheme}://{shown}:{port}/taxii2/{certs}", err=True)
     if scheme == "https" and not tls_cert:
         click.echo(f"clients trust the development CA: {settings.ca_cert}", err=True)
-    if scheme == "https":
-        click.echo(f"client certificates: {client_certs or 'optional'}", err=True)
     logs.configure()  # before the workers build the app, so Flask's logger writes JSON lines too
     _prepare_storage(settings)
     HubServer(settings, options).run()
