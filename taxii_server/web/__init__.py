@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from flask import Flask, Response, request
 
-from . import errors, hub_api, taxii
+from . import console, errors, hub_api, taxii
 from .services import EXTENSION, Services
 
 # One year. includeSubDomains binds every subdomain of the operator's domain, so that choice is theirs.
@@ -34,4 +34,5 @@ def init_app(app: Flask, services: Services) -> None:
     errors.init_app(app)
     app.register_blueprint(hub_api.bp)
     app.register_blueprint(taxii.bp)
+    console.init_app(app)
     app.after_request(_hygiene)

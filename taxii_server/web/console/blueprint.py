@@ -1,0 +1,80 @@
+"""The console's blueprint and what every console request goes through: the session, CSRF on every form, an
+upload size limit, then after the view the security headers — a Content-Security-Policy without inline
+script or style, no framing, no referrer — and the session cookies. Errors are HTML pages here, never TAXII
+JSON: a person reads them."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, redirect, render_template, request, url_for
+from flask_babel import gettext
+from werkzeug.exceptions import HTTPException
+from werkzeug.wrappers import Response as BaseResponse
+
+from ...errors import HubError
+from ..errors import STATUS_FOR
+from . import guard
+
+bp = Blueprint("console", __name__, url_prefix="/console", template_folder="templates", static_folder="static",
+               static_url_path="/static")
+
+# The largest upload the console takes in one request (several .eml files); each report is also held to the
+# hub API's own limit.
+MAX_UPLOAD_BYTES = 25 * 1024 * 1024
+CSP = ("default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; "
+       "base-uri 'none'")
+
+
+@bp.before_request
+def _before() -> BaseResponse | None:
+    request.max_content_length = MAX_UPLOAD_BYTES
+    guard.resume()
+    if request.endpoint == "console.static":
+        return None
+    guard.check_csrf()
+    if request.endpoint not in guard.PUBLIC_ENDPOINTS and guard.session() is None:
+        raise guard.SignInRequired()
+    return None
+
+
+@bp.after_request
+def _headers(response: Response) -> Response:
+    response.headers["Content-Security-Policy"] = CSP
+    response.headers["X-Frame-Options"] = "DENY"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["Cross-Origin-Opener-Policy"] = "same-origin"
+    guard.set_cookies(response)
+    return response
+
+
+def _page(status: int, message: str) -> Response:
+    body = render_template("console/error.html", status=status, message=message)
+    return Response(body, status=status, content_type="text/html; charset=utf-8")
+
+
+@bp.errorhandler(guard.SignInRequired)
+def _sign_in(exc: guard.SignInRequired) -> BaseResponse:
+    return redirect(url_for("console.login"), 303)
+
+
+@bp.errorhandler(guard.CsrfRefused)
+def _csrf(exc: guard.CsrfRefused) -> Response:
+    return _page(403, gettext("This form has expired or was not sent from the console. Reload the page and "
+                              "try again."))
+
+
+@bp.errorhandler(HubError)
+def _hub_error(exc: HubError) -> Response:
+    status = next((code for cls, code in STATUS_FOR.items() if isinstance(exc, cls)), 500)
+    if status == 404:
+        return _page(404, gettext("There is no such page, or it is not available to your organisation."))
+    return _page(status, exc.message)
+
+
+@bp.errorhandler(HTTPException)
+def _http_error(exc: HTTPException) -> Response:
+    status = exc.code or 500
+    if status == 413:
+        return _page(413, gettext("The upload is too large (at most 25 MB per request)."))
+    if status == 404:
+        return _page(404, gettext("There is no such page, or it is not available to your organisation."))
+    return _page(status, exc.description or "")

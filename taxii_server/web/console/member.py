@@ -1,0 +1,175 @@
+"""Member pages: the home page, submitting reports (files or a form for one mail thread), my submissions with
+their status timeline and what was published from them, my recent polls, and my API keys.
+
+Every page acts as the signed-in organisation through the services; a submission of another organisation is
+the services' 404. Analysts use the same submission pages and see more (the services decide what).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import orjson
+from flask import redirect, render_template, request, url_for
+from flask_babel import gettext
+from werkzeug.wrappers import Response as BaseResponse
+
+from ...errors import BadRequest, HubError
+from ...model import Submission
+from ..services import services
+from . import guard, presenters
+from .blueprint import bp
+
+MAX_REPORT_BYTES = 20 * 1024 * 1024
+MEDIA_BY_SUFFIX = {".eml": "message/rfc822", ".json": "application/json", ".jsonl": "application/json",
+                   ".stix": "application/stix+json"}
+THREAD_MESSAGES = 3
+TLP_LEVELS = ("clear", "green", "amber", "amber+strict", "red")
+ROLES = ("recon", "reply", "attack")
+_LOCAL_TIME = re.compile(r"^(\d{4}-\d\d-\d\d)[T ](\d\d:\d\d)(:\d\d)?$")
+
+
+@bp.get("/")
+def home() -> str:
+    caller = guard.principal()
+    mine = services().hub.intake.submissions(caller)
+    recent = sorted(mine, key=lambda s: s.received_at_us, reverse=True)[:5]
+    return render_template("console/home.html", recent=recent, when=presenters.when,
+                           count=len(mine), org_id=caller.org_id)
+
+
+# -- submitting -----------------------------------------------------------------------------------------------
+
+@bp.route("/submit", methods=["GET", "POST"])
+def submit() -> str:
+    caller = guard.principal()
+    results: list[tuple[str, Submission | None, str]] = []
+    if request.method == "POST":
+        intake = services().hub.intake
+        if request.form.get("kind") == "thread":
+            body, filename = _thread_record(request.form, caller.org_id)
+            results.append((filename, intake.submit(caller, body, "application/json", "console", filename), ""))
+        else:
+            files = [f for f in request.files.getlist("reports") if f.filename]
+            if not files:
+                raise BadRequest(gettext("Choose at least one .eml or .json file."))
+            for f in files:
+                name = presenters.visible(f.filename, 200)
+                suffix = "." + (f.filename or "").rsplit(".", 1)[-1].lower() if "." in (f.filename or "") else ""
+                media_type = MEDIA_BY_SUFFIX.get(suffix)
+                data = f.read(MAX_REPORT_BYTES + 1)
+                if media_type is None:
+                    results.append((name, None, gettext("Only .eml and .json files can be submitted.")))
+                elif len(data) > MAX_REPORT_BYTES:
+                    results.append((name, None, gettext("The file is larger than 20 MB.")))
+                else:
+                    try:
+                        results.append((name, intake.submit(caller, data, media_type, "console", f.filename or name),
+                                        ""))
+                    except HubError as exc:
+                        results.append((name, None, exc.message))
+    return render_template("console/submit.html", results=results, roles=ROLES, tlp_levels=TLP_LEVELS,
+                           messages=range(1, THREAD_MESSAGES + 1))
+
+
+def _time(text: str) -> str:
+    """A sent time as typed: RFC 3339 as it is, or `YYYY-MM-DD HH:MM` taken as Japan time."""
+    text = text.strip()
+    m = _LOCAL_TIME.match(text)
+    if m:
+        return f"{m.group(1)}T{m.group(2)}{m.group(3) or ':00'}+09:00"
+    return text
+
+
+def _thread_record(form: Any, org_id: str) -> tuple[bytes, str]:
+    """One incident-record/1 from the thread form; the converters validate it like any other record."""
+    messages = []
+    for n in range(1, THREAD_MESSAGES + 1):
+        def field(name: str, n: int = n) -> str:
+            return str(form.get(f"m{n}_{name}", "")).strip()
+
+        if not field("sent_at") and not field("from"):
+            continue
+        message: dict[str, Any] = {
+            "ref": f"#{n}", "role": field("role"), "sent_at": _time(field("sent_at")),
+            "from": {"address": field("from"), **({"display_name": field("display_name")}
+                                                   if field("display_name") else {})},
+            "subject": field("subject"), "body": field("body"),
+        }
+        if field("to"):
+            message["to"] = [{"address": field("to")}]
+        urls = [u.strip() for u in field("urls").splitlines() if u.strip()]
+        if urls:
+            message["urls"] = urls
+        if field("attachment"):
+            message["attachments"] = [{"name": field("attachment"), "sha256": field("sha256").lower()}]
+        messages.append(message)
+    if not messages:
+        raise BadRequest(gettext("Fill in at least one message: its sent time and sender."))
+    ref = str(form.get("record_id", "")).strip() or "console-report"
+    record = {
+        "format": "incident-record/1", "id": ref, "reporter": org_id,
+        "reported_at": messages[-1]["sent_at"], "tlp": str(form.get("tlp", "amber")), "lang": "ja",
+        "title": str(form.get("title", "")).strip() or messages[0]["subject"], "messages": messages,
+    }
+    return orjson.dumps(record), f"{ref}.json"
+
+
+# -- my submissions -------------------------------------------------------------------------------------------
+
+@bp.get("/submissions")
+def submissions() -> BaseResponse | str:
+    caller = guard.principal()
+    if caller.is_analyst:
+        return redirect(url_for("console.queue"), 303)
+    found = sorted(services().hub.intake.submissions(caller), key=lambda s: s.received_at_us, reverse=True)
+    return render_template("console/submissions.html", submissions=found, when=presenters.when)
+
+
+@bp.get("/submissions/<submission_id>")
+def submission(submission_id: str) -> str:
+    caller = guard.principal()
+    intake = services().hub.intake
+    found = intake.get(caller, submission_id)
+    published = intake.published_from(caller, found.id)
+    records = intake.records(caller, found.id)
+    return render_template(
+        "console/submission.html", s=found, steps=presenters.status_timeline(found, published),
+        published=published, errors=presenters.plain_errors(found.errors),
+        threads=[(r, presenters.thread(r)) for r in records], when=presenters.when, minutes=presenters.minutes,
+        visible=presenters.visible, analyst=caller.is_analyst,
+        features=[(k, presenters.visible(v, 120)) for k, v in found.features if k != "victim-domain"],
+    )
+
+
+# -- my recent polls ------------------------------------------------------------------------------------------
+
+@bp.get("/polls")
+def polls() -> str:
+    guard.principal()
+    # The hub does not record polls yet (the read audit / poll history work has not landed), so this page
+    # says so rather than showing made-up figures.
+    return render_template("console/polls.html")
+
+
+# -- my API keys ----------------------------------------------------------------------------------------------
+
+@bp.route("/keys", methods=["GET", "POST"])
+def keys() -> str:
+    caller = guard.principal()
+    accounts = services().accounts
+    created = None
+    if request.method == "POST":
+        label = request.form.get("label", "").strip()[:100]
+        created = accounts.create_key(caller, caller.org_id, label)
+    found = sorted(accounts.keys(caller, caller.org_id), key=lambda k: (k.revoked is not None, k.created),
+                   reverse=False)
+    return render_template("console/keys.html", keys=found, created=created, current=caller.credential_id)
+
+
+@bp.post("/keys/<credential_id>/revocation")
+def revoke_key(credential_id: str) -> BaseResponse:
+    caller = guard.principal()
+    services().accounts.revoke_key(caller, credential_id)
+    return redirect(url_for("console.keys"), 303)
