@@ -7,7 +7,7 @@ CONFIG ?= config/hub.toml
 # The shared sample reports when they sit beside the checkout, else the copies the tests use.
 SAMPLES ?= $(firstword $(wildcard ../shared/samples/records) tests/data/samples/records)
 
-.PHONY: run test test-mongo test-edge install init-demo lint typecheck bench bench-quick clean
+.PHONY: run test test-mongo test-edge install init-demo lint typecheck bench bench-quick clean translations
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -47,6 +47,16 @@ test-edge: install
 	  DEBIAN_FRONTEND=noninteractive apt-get install -y $$pkg; \
 	fi
 	$(BIN)/python -m pytest -m edge tests/edge
+
+# The web console's message catalogues: extract the texts of its templates and views, merge them into each
+# language's .po (translate the new, empty ones there), compile the .mo files Flask-Babel reads (committed).
+CONSOLE := taxii_server/web/console
+translations: install
+	$(BIN)/pybabel extract -F $(CONSOLE)/babel.cfg -k N_ --no-location --sort-output --omit-header \
+	  -o $(CONSOLE)/translations/messages.pot $(CONSOLE)
+	$(BIN)/pybabel update -i $(CONSOLE)/translations/messages.pot -d $(CONSOLE)/translations --width 120 \
+	  --ignore-obsolete --no-fuzzy-matching
+	$(BIN)/pybabel compile -d $(CONSOLE)/translations --statistics
 
 lint: install
 	$(BIN)/ruff check taxii_server converters tests bench

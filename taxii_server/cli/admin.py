@@ -61,6 +61,8 @@ def init(obj: CliContext, demo: bool, samples: Path | None, as_json: bool) -> No
                               "ca_cert": str(tls.ca_cert)}
     if demo:
         result["organisations"] = _demo(settings, Accounts(store))
+        port = settings.server.bind.rpartition(":")[2]
+        result["console_url"] = f"https://localhost:{port}/console/"
         if samples is not None:
             from ..app import build_services
             from ..demo import seed
@@ -82,6 +84,9 @@ def init(obj: CliContext, demo: bool, samples: Path | None, as_json: bool) -> No
         click.echo("poll as a member (user name = organisation id, password = its key), for example:")
         click.echo(f"  curl --cacert {tls.ca_cert} -u kita-heavy:KEY "
                    "'https://localhost:8443/hub/collections/member-feed/objects/?match[type]=campaign'")
+        click.echo(f"web console: {result['console_url']} — sign in with an organisation id and its key from the "
+                   "list above:")
+        click.echo("  a member: kita-heavy; an analyst: hub-analyst (a second analyst approves as hub-approver)")
 
 
 def _demo(settings: Settings, accounts: Accounts) -> list[dict[str, Any]]:
