@@ -19,7 +19,7 @@ import orjson
 
 from . import access, strict_json, validation
 from .catalog import Catalog
-from .errors import BadRequest, Forbidden, NotFound, Unprocessable
+from .errors import BadRequest, Forbidden, NotFound, PayloadTooLarge, Unprocessable
 from .filters import QueryRequest
 from .model import (
     ApiRootDef,
@@ -43,6 +43,7 @@ Action = Literal["see", "read", "write", "delete"]
 # A parsed query, or its parser: called only once the caller is authorised, so 404/403 precede 400 (H8).
 Query = QueryRequest | Callable[[], QueryRequest]
 PageKind = Literal["objects", "manifest", "object", "versions"]
+MAX_ENVELOPE_OBJECTS = 10_000  # one Add Objects request is one transaction; bigger batches are split by clients
 
 
 @dataclass(frozen=True)
@@ -290,4 +291,6 @@ def _envelope_objects(doc: Any) -> list[Any]:
     objects = doc.get("objects")
     if not isinstance(objects, list) or not objects:
         raise Unprocessable("the envelope must have a non-empty 'objects' list")
+    if len(objects) > MAX_ENVELOPE_OBJECTS:
+        raise PayloadTooLarge(f"the envelope holds {len(objects)} objects; at most {MAX_ENVELOPE_OBJECTS} per request")
     return objects

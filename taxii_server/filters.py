@@ -22,6 +22,9 @@ _STIX_ID = re.compile(rf"^[a-z0-9][a-z0-9-]*[a-z0-9]--{_UUID}$")
 _STIX_TYPE = re.compile(r"^[a-z0-9][a-z0-9-]*[a-z0-9]$")
 _SPEC_VERSION = re.compile(r"^\d+\.\d+$")
 STORED_SPEC_VERSIONS = ("2.0", "2.1")  # every STIX version the hub stores (validation refuses the rest)
+# A match[...] list is bounded (spec/security.md T15, QUERY-02): longer lists are a 400, not an unbounded query.
+MAX_MATCH_VALUES = 100
+MAX_VALUE_LENGTH = 256  # a STIX type has at most 250 characters, an identifier fewer
 
 # Which parameters each endpoint honours; the rest of the match[...] family is ignored there (checklist §3 #11).
 _HONOURED: dict[str, frozenset[str]] = {
@@ -86,8 +89,10 @@ def _timestamp(name: str, value: str) -> int:
 
 def _list(name: str, value: str, pattern: re.Pattern[str], what: str) -> tuple[str, ...]:
     items = value.split(",")
+    if len(items) > MAX_MATCH_VALUES:
+        raise BadRequest(f"query parameter {name}: more than {MAX_MATCH_VALUES} values")
     for item in items:
-        if not pattern.match(item):
+        if len(item) > MAX_VALUE_LENGTH or not pattern.match(item):
             raise BadRequest(f"query parameter {name}: {item!r} is not {what}")
     if len(set(items)) != len(items):
         raise BadRequest(f"query parameter {name}: a value is repeated")
@@ -96,6 +101,8 @@ def _list(name: str, value: str, pattern: re.Pattern[str], what: str) -> tuple[s
 
 def _versions(value: str) -> tuple[frozenset[str], tuple[int, ...]]:
     items = value.split(",")
+    if len(items) > MAX_MATCH_VALUES:
+        raise BadRequest(f"query parameter match[version]: more than {MAX_MATCH_VALUES} values")
     if len(set(items)) != len(items):
         raise BadRequest("query parameter match[version]: a value is repeated")
     keywords = frozenset(i for i in items if i in ("first", "last", "all"))

@@ -40,6 +40,10 @@ _RESERVED = frozenset({
 })
 
 
+# the operand of MATCHES: a string literal with the grammar's two escapes
+_MATCHES = re.compile(r"\bMATCHES\s+'((?:[^'\\]|\\.)*)'")
+
+
 def _fast_accepts(pattern: str) -> bool:
     if not (pattern.startswith("[") and pattern.endswith("]")):
         return False
@@ -85,7 +89,19 @@ def pattern_error(pattern: str, spec_version: str = "2.1") -> str | None:
         return f"longer than {MAX_PATTERN_LENGTH} characters"
     if spec_version == "2.1" and _fast_accepts(pattern):
         return None
-    return full_parser_error(pattern, spec_version)
+    return full_parser_error(pattern, spec_version) or _regex_error(pattern)
+
+
+def _regex_error(pattern: str) -> str | None:
+    """MATCHES takes a regular expression, which stix2-patterns does not check. It is compiled, never run
+    (spec/security.md §2.2: no user regex is evaluated by a backtracking engine here)."""
+    for m in _MATCHES.finditer(pattern):
+        regex = m.group(1).replace("\\'", "'").replace("\\\\", "\\")
+        try:
+            re.compile(regex)
+        except (re.error, RecursionError, OverflowError) as exc:
+            return f"MATCHES: {regex[:80]!r} is not a valid regular expression ({exc})"
+    return None
 
 
 def full_parser_error(pattern: str, spec_version: str = "2.1") -> str | None:

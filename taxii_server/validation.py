@@ -25,6 +25,11 @@ _TYPE = re.compile(r"^[a-z0-9][a-z0-9-]{1,248}[a-z0-9]$")
 _UUID = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
 _ID = re.compile(rf"^([a-z0-9][a-z0-9-]*[a-z0-9])--{_UUID}$")
 MAX_OBJECT_DEPTH = 32
+# Per-field caps (spec/security.md §2.1, STIX-05): a bigger value is a per-object failure, so one member's
+# megabyte string or 100,000-element list never reaches storage or every poller's page.
+MAX_NAME_CHARS = 4 * 1024
+MAX_STRING_CHARS = 256 * 1024
+MAX_LIST_ITEMS = 10_000
 
 SCO_TYPES = frozenset({
     "artifact", "autonomous-system", "directory", "domain-name", "email-addr", "email-message", "file",
@@ -84,15 +89,46 @@ class Rejected:
 def check(obj: Any, collection: CollectionDef) -> NewVersion | Rejected:
     if not isinstance(obj, dict):
         return Rejected("", "", "not a JSON object")
-    oid: str = obj["id"] if isinstance(obj.get("id"), str) else ""
-    version = _version_text(obj)
-    problem = _problem(obj, collection)
+    oid: str = _unicode(obj["id"]) if isinstance(obj.get("id"), str) else ""
+    version = _unicode(_version_text(obj))
+    problem = _size_problem(obj) or _problem(obj, collection)
     if problem:
         return Rejected(oid, version, problem)
+    try:
+        raw = orjson.dumps(obj)
+    except orjson.JSONEncodeError:  # JSON's \ud800 escapes decode to lone surrogates, which are not Unicode text
+        return Rejected(oid, version, "the object contains text that is not valid Unicode (a lone surrogate)")
     otype = obj["type"]
     spec_version = _spec_version(obj)
     version_us = parse_us(version) if version else None
-    return NewVersion(oid, otype, version or None, version_us, spec_version, orjson.dumps(obj))
+    return NewVersion(oid, otype, version or None, version_us, spec_version, raw)
+
+
+def _unicode(text: str) -> str:
+    """The text as it can be written back in a status (a lone surrogate shown as its escape)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return text
+
+
+def _size_problem(obj: dict[str, Any]) -> str | None:
+    name = obj.get("name")
+    if isinstance(name, str) and len(name) > MAX_NAME_CHARS:
+        return f"name: longer than {MAX_NAME_CHARS} characters"
+    stack: list[Any] = [obj]
+    while stack:
+        item = stack.pop()
+        values = item.values() if isinstance(item, dict) else item
+        if isinstance(item, list) and len(item) > MAX_LIST_ITEMS:
+            return f"a list has more than {MAX_LIST_ITEMS} items"
+        for value in values:
+            if isinstance(value, str) and len(value) > MAX_STRING_CHARS:
+                return f"a text value is longer than {MAX_STRING_CHARS} characters"
+            if isinstance(value, (dict, list)):
+                stack.append(value)
+    return None
 
 
 def _version_text(obj: dict[str, Any]) -> str:
