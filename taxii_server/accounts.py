@@ -8,6 +8,7 @@ of the command line acts as `Principal.operator()`.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
 
@@ -15,6 +16,7 @@ from . import credentials
 from .errors import BadRequest, Conflict, Forbidden, NotAuthenticated, NotFound
 from .model import ROLES, Credential, NewKey, Organisation, Principal
 from .storage.base import AccountStore
+from .throttle import Throttle
 
 ORG_ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
 OPERATOR = Principal(org_id="hub-operator", group="hub", roles=frozenset({"admin", "analyst"}))
@@ -24,9 +26,30 @@ def _now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+# (password, stored hash or None) → whether they match; always one full hash (credentials.verify_password).
+PasswordCheck = Callable[[str, str | None], bool]
+
+
 class Accounts:
-    def __init__(self, store: AccountStore) -> None:
+    """`throttle` (rate limits) is consulted before any password is hashed; `address` is the client address the
+    web layer resolved for this request (`at`), None elsewhere. `check_password` is injectable for tests that
+    count the hashes."""
+
+    def __init__(self, store: AccountStore, *, throttle: Throttle | None = None,
+                 check_password: PasswordCheck = credentials.verify_password, address: str | None = None) -> None:
         self.store = store
+        self.throttle = throttle
+        self.check_password = check_password
+        self.address = address
+
+    def at(self, address: str | None) -> Accounts:
+        """The same accounts, authenticating a request from `address` (the rate limits count per address)."""
+        return Accounts(self.store, throttle=self.throttle, check_password=self.check_password, address=address)
+
+    def admit(self, principal: Principal) -> None:
+        """An authenticated request, within its organisation's request rate (TooManyRequests otherwise)."""
+        if self.throttle is not None:
+            self.throttle.admit(principal)
 
     # -- administration ------------------------------------------------------------------------------------
 
@@ -99,6 +122,8 @@ class Accounts:
     def authenticate_key(self, secret: str) -> Principal:
         found = self.store.find_credential(credentials.key_digest(secret)) if secret else None
         if found is None:
+            if self.throttle is not None:
+                self.throttle.key_failed(self.address)  # TooManyRequests once this address fails too often
             raise NotAuthenticated("unknown or revoked API key")
         cred, org = found
         return Principal(org.id, org.group, frozenset(org.roles), cred.id)
@@ -110,10 +135,15 @@ class Accounts:
             if principal.org_id != username:
                 raise NotAuthenticated("the API key does not belong to that user name")
             return principal
+        # Throttled before the hash runs, per user name whether or not it exists (T5, T6, AUTHN-04/05).
+        if self.throttle is not None:
+            self.throttle.password_attempt(username, self.address)
         org = self.store.get_organisation(username)
         stored = self.store.get_password(username) if org else None
-        if not credentials.verify_password(secret, stored) or org is None:
+        if not self.check_password(secret, stored) or org is None:
             raise NotAuthenticated("wrong user name or password")
+        if self.throttle is not None:
+            self.throttle.password_succeeded(username, self.address)
         return Principal(org.id, org.group, frozenset(org.roles), None)
 
     def resume(self, org_id: str, credential_id: str | None) -> Principal:

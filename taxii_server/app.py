@@ -12,13 +12,15 @@ from flask import Flask
 
 from converters import ConversionOptions
 
-from .accounts import Accounts
+from . import credentials
+from .accounts import Accounts, PasswordCheck
 from .catalog import Catalog
 from .certificates import ClientCertificates
 from .feeds import Feeds
 from .hub.audit import AuditLog
 from .hub.campaigns import Campaigns
 from .hub.intake import Intake
+from .hub.polls import PollHistory
 from .hub.publishing import Publishing
 from .hub.revocation import Revocation
 from .hub.services import HubServices
@@ -27,11 +29,15 @@ from .paging import TokenSigner
 from .sessions import ConsoleSessions
 from .settings import Settings, load_settings
 from .storage import Store, open_store
+from .throttle import Throttle
 from .web import init_app
+from .web.client import ADDRESS_HEADER
 from .web.services import Services
 
 
-def build_services(settings: Settings, store: Store | None = None) -> Services:
+def build_services(settings: Settings, store: Store | None = None, *,
+                   check_password: PasswordCheck = credentials.verify_password) -> Services:
+    """`check_password` is injectable so that tests can count the password hashes."""
     if store is None:
         store = open_store(settings.storage.url)
         store.initialise()  # idempotent: creates what is missing and upgrades an older schema in place
@@ -58,14 +64,18 @@ def build_services(settings: Settings, store: Store | None = None) -> Services:
         revocation=Revocation(feeds, audit),
         stats=Stats(store),
         audit=audit,
+        polls=PollHistory(store, catalog, settings.limits),
     )
-    return Services(feeds=feeds, accounts=Accounts(store), hub=hub, sessions=ConsoleSessions(store),
+    accounts = Accounts(store, throttle=Throttle(store, settings.limits), check_password=check_password)
+    return Services(feeds=feeds, accounts=accounts, hub=hub, sessions=ConsoleSessions(store),
                     certificates=ClientCertificates(store, settings.ca_cert.parent))
 
 
-def create_app(settings: Settings | None = None, store: Store | None = None) -> Flask:
+def create_app(settings: Settings | None = None, store: Store | None = None, *,
+               check_password: PasswordCheck = credentials.verify_password) -> Flask:
     settings = settings if settings is not None else load_settings()
     app = Flask("taxii_server")
     app.config["JSON_SORT_KEYS"] = False
-    init_app(app, build_services(settings, store))
+    app.config[ADDRESS_HEADER] = settings.limits.client_address_header
+    init_app(app, build_services(settings, store, check_password=check_password))
     return app

@@ -60,5 +60,18 @@ class StorageUnavailable(HubError):
         self.retry_after = retry_after
 
 
+class TooManyRequests(HubError):
+    """The caller (an organisation, an address or an account name) is over its rate limit; it may retry after
+    `retry_after` seconds."""
+
+    def __init__(self, message: str, *, retry_after: int = 1) -> None:
+        super().__init__(message)
+        self.retry_after = max(1, retry_after)
+
+
+class StorageFull(StorageUnavailable):
+    """The database has no room left (disk full or its size limit reached); nothing of the request was stored."""
+
+
 class ConfigError(HubError):
     """The configuration or a collection definition is invalid."""

@@ -70,6 +70,27 @@ class HubSettings:
 
 
 @dataclass(frozen=True)
+class LimitsSettings:
+    """Rate limits (token buckets in the store, shared by every worker) and the bounds of the poll history.
+
+    A rate is refilled per minute up to its burst. 0 as a rate turns that limit off. `enabled = false` turns
+    every limit off (benchmarks, load tests). `client_address_header` names a header a proxy on this machine
+    sets to the client's address (nginx: X-Real-IP); it is believed only from a loopback or unix-socket peer.
+    """
+
+    enabled: bool = True
+    org_requests_per_minute: int = 0  # 0: no per-organisation limit, and no store write for a valid API key
+    org_burst: int = 600
+    address_failures_per_minute: int = 10  # failed authentications (wrong password, unknown key) per address
+    address_failure_burst: int = 30
+    account_failures_per_minute: int = 5  # password attempts per account name, taken before the hash runs
+    account_failure_burst: int = 10
+    client_address_header: str = ""
+    poll_history_days: int = 30
+    poll_history_per_org: int = 10_000
+
+
+@dataclass(frozen=True)
 class Settings:
     data_dir: Path
     collections_dir: Path
@@ -79,6 +100,7 @@ class Settings:
     server: ServerSettings = ServerSettings()
     conversion: ConversionSettings = ConversionSettings()
     hub: HubSettings = HubSettings()
+    limits: LimitsSettings = LimitsSettings()
     max_page_size: int = 1000
     status_retention_seconds: int = 7 * 24 * 3600
     source: str = field(default="defaults", compare=False)
@@ -108,6 +130,7 @@ _TABLES: dict[str, type] = {
     "discovery": DiscoverySettings,
     "conversion": ConversionSettings,
     "hub": HubSettings,
+    "limits": LimitsSettings,
 }
 _API_ROOT_KEYS: dict[str, type] = {"title": str, "description": str, "max_content_length": int}
 _DEFAULT_API_ROOTS = {
@@ -236,7 +259,17 @@ def _build(raw: dict[str, Any], source: str) -> Settings:
         raise ConfigError(f"{source}: max_page_size must be positive")
     if settings.status_retention_seconds < 24 * 3600:
         raise ConfigError(f"{source}: status_retention_seconds must be at least 86400 (TAXII 2.1 §4.3)")
+    _check_limits(source, settings.limits)
     default = settings.discovery.default
     if default and default not in settings.api_roots:
         raise ConfigError(f"[discovery] default {default!r} is not one of the api_roots")
     return settings
+
+
+def _check_limits(source: str, limits: LimitsSettings) -> None:
+    rates = (limits.org_requests_per_minute, limits.address_failures_per_minute, limits.account_failures_per_minute)
+    bursts = (limits.org_burst, limits.address_failure_burst, limits.account_failure_burst)
+    if min(rates) < 0 or min(bursts) < 1:
+        raise ConfigError(f"{source}: [limits] rates must be 0 (off) or positive, and bursts at least 1")
+    if limits.poll_history_days < 1 or limits.poll_history_per_org < 1:
+        raise ConfigError(f"{source}: [limits] poll_history_days and poll_history_per_org must be at least 1")

@@ -20,6 +20,7 @@ from ..errors import HubError, NotFound
 from ..model import Principal
 from ..timestamps import parse_us
 from . import CliContext, one_line_errors
+from .progress import Step, progress
 
 AS_OPTION = click.option("--as", "as_org", metavar="ORG", help="Act as this organisation.")
 JSON_OPTION = click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
@@ -78,13 +79,32 @@ def media_type_of(path: Path, data: bytes) -> str:
 @one_line_errors
 def submit(obj: CliContext, files: tuple[str, ...], as_org: str | None, as_json: bool) -> None:
     """Submit reports (.eml, incident-record JSON, STIX bundles; files, directories or globs) as ORG."""
-    from ..hub.views import submission_view
     from .convert import expand_inputs
 
     services = _services(obj)
     principal = _principal(services, as_org, required=True)
-    results, failed = [], False
-    for name, path in expand_inputs(files, (".eml", ".json", ".jsonl", ".ndjson")):
+    results: list[dict[str, Any]] = []
+    items = list(expand_inputs(files, (".eml", ".json", ".jsonl", ".ndjson")))
+    with progress("submit", len(items)) as step:
+        failed = _submit_all(services, principal, items, results, step if len(items) > 1 else _silent)
+    _emit(results, as_json, lambda: "\n".join(f"{r['id']}  {r['status']:<12} {', '.join(r['record_ids'])}"
+                                              for r in results))
+    if failed:
+        raise click.exceptions.Exit(1)
+
+
+def _silent(name: str, total: int | None = None) -> None:
+    pass
+
+
+def _submit_all(services: Any, principal: Principal, items: list[tuple[str, Path | None]],
+                results: list[dict[str, Any]], step: Step) -> bool:
+    """Submit each file, reporting problems one line each on stderr; whether any failed."""
+    from ..hub.views import submission_view
+
+    failed = False
+    for name, path in items:
+        step(name)
         if path is None:
             click.echo(f"taxii-hub: {name}: no such file", err=True)
             failed = True
@@ -101,10 +121,7 @@ def submit(obj: CliContext, files: tuple[str, ...], as_org: str | None, as_json:
             failed = True
             for error in s.errors:
                 click.echo(f"taxii-hub: {error}", err=True)
-    _emit(results, as_json, lambda: "\n".join(f"{r['id']}  {r['status']:<12} {', '.join(r['record_ids'])}"
-                                              for r in results))
-    if failed:
-        raise click.exceptions.Exit(1)
+    return failed
 
 
 @click.group()
@@ -347,6 +364,37 @@ def audit(obj: CliContext, since: str | None, as_org: str | None, as_json: bool)
         f"{r['at']}  {r['actor']:<14} {r['action']:<18} {r['target']}" for r in rows) or "no entries")
 
 
+@click.command()
+@click.option("--org", default=None, metavar="ORG", help="Only this organisation's reads.")
+@click.option("--since", default=None, help="Recent reads from this date (YYYY-MM-DD or RFC 3339).")
+@click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 1000), help="Recent reads listed.")
+@AS_OPTION
+@JSON_OPTION
+@click.pass_obj
+@one_line_errors
+def polls(obj: CliContext, org: str | None, since: str | None, limit: int, as_org: str | None, as_json: bool) -> None:
+    """Poll history: per organisation and collection the last success and error and the lag behind
+    publication, then the most recent TAXII reads (analysts see every organisation; a member only its own)."""
+    from ..hub.polls import collection_polls_view, poll_view
+
+    services = _services(obj)
+    principal = _principal(services, as_org, required=False)
+    history = services.hub.polls
+    data = {"collections": [collection_polls_view(c) for c in history.summary(principal, org)],
+            "polls": [poll_view(r) for r in history.polls(principal, org, _timestamp("--since", since), limit)]}
+
+    def human() -> str:
+        lines = [f"{c['organisation']:<14} {c['api_root']}/{c['collection']}  {c['polls']} reads, "
+                 f"{c['errors']} errors, last success {(c['last_success'] or {}).get('at', 'never')}, lag "
+                 f"{'unknown' if c['lag_seconds'] is None else str(c['lag_seconds']) + ' s'}"
+                 for c in data["collections"]]
+        lines += [f"{r['at']}  {r['organisation']:<14} {r['status']} {r['endpoint']:<9} {r['collection']}  "
+                  f"{r['objects']} objects" for r in data["polls"]]
+        return "\n".join(lines) or "no polls"
+
+    _emit(data, as_json, human)
+
+
 def register(group: click.Group) -> None:
-    for command in (submit, submissions, dismiss, campaigns, publish, publications, revoke, stats, audit):
+    for command in (submit, submissions, dismiss, campaigns, publish, publications, revoke, stats, audit, polls):
         group.add_command(command)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from .audit import AuditLog
 from .campaigns import Campaigns
 from .intake import Intake
+from .polls import PollHistory
 from .publishing import Publishing
 from .revocation import Revocation
 from .stats import Stats
@@ -20,3 +21,4 @@ class HubServices:
     revocation: Revocation
     stats: Stats
     audit: AuditLog
+    polls: PollHistory

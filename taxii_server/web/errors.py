@@ -28,6 +28,8 @@ STATUS_FOR: dict[type[errors.HubError], int] = {
     errors.PayloadTooLarge: 413,
     errors.UnsupportedMediaType: 415,
     errors.Unprocessable: 422,
+    errors.TooManyRequests: 429,
+    errors.StorageFull: 507,  # before its base class: the first match wins
     errors.StorageUnavailable: 503,
     errors.ConfigError: 500,
 }
@@ -35,7 +37,7 @@ TITLES = {
     400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 405: "Method Not Allowed",
     406: "Not Acceptable", 409: "Conflict", 413: "Payload Too Large", 415: "Unsupported Media Type",
     422: "Unprocessable Content", 429: "Too Many Requests", 500: "Internal Server Error",
-    503: "Service Unavailable",
+    503: "Service Unavailable", 507: "Insufficient Storage",
 }
 CHALLENGES = ('Basic realm="taxii-hub", charset="UTF-8"', 'Bearer realm="taxii-hub"')
 
@@ -70,7 +72,7 @@ def _hub_error(exc: errors.HubError) -> Response:
     if status >= 500:
         log.error("service error: %s", exc.message)
     response = taxii_error(status, exc.message, exc.details)
-    if isinstance(exc, errors.StorageUnavailable):
+    if isinstance(exc, (errors.StorageUnavailable, errors.TooManyRequests)):
         response.headers["Retry-After"] = str(exc.retry_after)
     return response
 

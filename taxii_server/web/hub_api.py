@@ -12,6 +12,7 @@ import orjson
 from flask import Blueprint, Response, g, request
 
 from ..errors import BadRequest, NotAcceptable
+from ..hub.polls import collection_polls_view, poll_view
 from ..hub.publishing import PublishRequest
 from ..hub.services import HubServices
 from ..hub.views import candidate_view, publication_view, submission_view
@@ -21,6 +22,7 @@ from ..strict_json import loads as strict_loads
 from ..timestamps import format_us, parse_us
 from .auth import authenticate
 from .body import read_body
+from .client import client_address
 from .services import services
 
 bp = Blueprint("hub_api", __name__, url_prefix="/hub/v1")
@@ -39,7 +41,9 @@ def _json(body: Any, status: int = 200) -> Response:
 
 @bp.before_request
 def _identify() -> None:
-    g.principal = authenticate(request, services().accounts, services().certificates)
+    accounts = services().accounts.at(client_address(request))
+    g.principal = authenticate(request, accounts, services().certificates)
+    accounts.admit(g.principal)
     accept = request.headers.get("Accept")
     if accept is not None and not any(t in accept for t in ("application/json", "*/*", "application/*")):
         raise NotAcceptable("the hub API produces application/json")
@@ -188,6 +192,28 @@ def revoke() -> Response:
 def stats() -> Response:
     since, until = _since_until()
     return _json(_hub().stats.compute(g.principal, since, until).__dict__)
+
+
+@bp.get("/polls")
+def polls() -> Response:
+    """The caller's own TAXII reads (every organisation's for analysts, `?org=` to choose one): per collection
+    the last success and error and the lag behind publication, then the most recent reads."""
+    since, _ = _since_until()
+    org = request.args.get("org") or None
+    history = _hub().polls
+    summary = history.summary(g.principal, org)
+    recent = history.polls(g.principal, org, since, _limit())
+    if not summary and not recent:
+        return _json({})
+    return _json({"collections": [collection_polls_view(c) for c in summary],
+                  "polls": [poll_view(r) for r in recent]})
+
+
+def _limit() -> int:
+    text = request.args.get("limit", "100")
+    if not text.isdigit() or not 0 < int(text) <= 1000:
+        raise BadRequest("limit: an integer from 1 to 1000")
+    return int(text)
 
 
 @bp.get("/audit")

@@ -15,9 +15,11 @@ from flask import Blueprint, Response, g, request
 from .. import filters
 from ..errors import NotAcceptable, NotFound, UnsupportedMediaType
 from ..feeds import Feeds, PageResult
+from ..hub.polls import PollRead
 from . import resources
 from .auth import authenticate
 from .body import read_body
+from .client import client_address
 from .media import TAXII, accepts_taxii, is_taxii_content
 from .services import services
 
@@ -42,6 +44,7 @@ def _query(endpoint: filters.Endpoint) -> Callable[[], filters.QueryRequest]:
 
 
 def _paged(page: PageResult, body: bytes) -> Response:
+    g.page = page  # for the poll history (_record_read)
     return taxii_response(body, headers=resources.date_added_headers(page))
 
 
@@ -55,7 +58,9 @@ def _require_trailing_slash() -> None:
 @bp.before_request
 def _identify() -> None:
     """Every TAXII request names its caller (A7) and accepts the TAXII media type (B2, B3)."""
-    g.principal = authenticate(request, services().accounts, services().certificates)
+    accounts = services().accounts.at(client_address(request))
+    g.principal = authenticate(request, accounts, services().certificates)
+    accounts.admit(g.principal)  # the organisation's request rate (429 + Retry-After when over)
     if not accepts_taxii(request.headers.get("Accept")):
         raise NotAcceptable("this server produces application/taxii+json;version=2.1")
 
@@ -144,3 +149,20 @@ def versions(api_root: str, collection_id: str, object_id: str) -> Response:
     req = _query("versions")
     page = _feeds().get_versions(g.principal, api_root, collection_id, object_id, req)
     return _paged(page, resources.versions(page))
+
+
+_READS = {"taxii.get_objects": "objects", "taxii.manifest": "manifest", "taxii.get_object": "object",
+          "taxii.versions": "versions"}
+
+
+@bp.after_request
+def _record_read(response: Response) -> Response:
+    """Every read of an identified caller goes into the poll history, errors included (issue #6)."""
+    endpoint = _READS.get(request.endpoint or "")
+    principal = g.get("principal")
+    if endpoint is not None and principal is not None:
+        args = request.view_args or {}
+        read = PollRead(str(args.get("api_root", "")), str(args.get("collection_id", "")), endpoint,
+                        response.status_code, g.get("page"), str(args.get("object_id", "")))
+        services().hub.polls.record(principal, read)
+    return response

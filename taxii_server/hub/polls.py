@@ -1,0 +1,183 @@
+"""The poll history: every TAXII read a member makes (what it read, what it was served, how it was answered),
+and per collection how far behind publication it is.
+
+Owns recording reads (the web layer reports each one after answering it), rotating the history (at most
+`poll_history_days` old and `poll_history_per_org` records per organisation, pruned every `prune_every`
+records a process writes, so between prunes it may exceed the bound by that many per process), and who may
+see which records: a member only its own, analysts everyone's. Another organisation's polls are, to a member,
+exactly like polls that do not exist (an empty answer). Must not: know HTTP, or let a failure to record turn a
+served read into an error.
+
+Lag is the newest date_added in the part of the collection the member may read, minus the newest date_added
+it has been served from Get Objects within the kept history (None when it has been served nothing there).
+Objects withheld by a TLP ceiling are always 0: a collection's `max_tlp` is enforced when objects are written
+(validation refuses them), so a reader is never served less than the collection holds.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from .. import access
+from ..catalog import Catalog
+from ..errors import HubError
+from ..feeds import PageResult
+from ..model import PollRecord, Principal
+from ..settings import LimitsSettings
+from ..storage.base import AccountStore, PollStore
+from ..timestamps import format_us, now_us
+
+log = logging.getLogger(__name__)
+DAY_US = 24 * 3600 * 1_000_000
+MAX_LISTED = 1000
+
+
+@dataclass(frozen=True)
+class PollRead:
+    """What the web layer reports about one TAXII read it answered."""
+
+    api_root: str
+    collection_id: str
+    endpoint: str  # objects, manifest, object, versions
+    status: int
+    page: PageResult | None = None
+    object_id: str = ""
+
+
+@dataclass(frozen=True)
+class CollectionPolls:
+    """One organisation's reads of one collection, summarised."""
+
+    org_id: str
+    api_root: str
+    collection_id: str
+    polls: int
+    errors: int
+    last_success: PollRecord | None
+    last_error: PollRecord | None
+    newest_received_us: int | None
+    newest_available_us: int | None
+    withheld_by_tlp: int = 0
+
+    @property
+    def lag_us(self) -> int | None:
+        if self.newest_available_us is None or self.newest_received_us is None:
+            return None
+        return max(0, self.newest_available_us - self.newest_received_us)
+
+
+class PollStoreWithAccounts(PollStore, AccountStore, Protocol):
+    """What the poll history needs from the store."""
+
+
+class PollHistory:
+    def __init__(self, store: PollStoreWithAccounts, catalog: Catalog, limits: LimitsSettings, *,
+                 clock: Callable[[], int] = now_us, prune_every: int = 64) -> None:
+        self.store = store
+        self.catalog = catalog
+        self.keep_per_org = limits.poll_history_per_org
+        self.keep_us = limits.poll_history_days * DAY_US
+        self.clock = clock
+        self.prune_every = prune_every
+        self._recorded = 0
+
+    def record(self, principal: Principal, read: PollRead) -> None:
+        """Keep one read; a store failure is logged, never raised (the read itself was answered)."""
+        items = read.page.items if read.page is not None else ()
+        now = self.clock()
+        record = PollRecord(
+            id=str(uuid.uuid4()), at_us=now, org_id=principal.org_id, credential_id=principal.credential_id,
+            api_root=read.api_root, collection_id=read.collection_id, endpoint=read.endpoint, status=read.status,
+            objects=len({i.id for i in items}), versions=len(items),
+            first_added_us=items[0].date_added_us if items else None,
+            last_added_us=items[-1].date_added_us if items else None,
+            more=bool(read.page and read.page.more), object_id=read.object_id,
+        )
+        try:
+            self.store.add_poll(record)
+            self._recorded += 1
+            if self._recorded % self.prune_every == 0:
+                self.store.prune_polls(principal.org_id, self.keep_per_org, now - self.keep_us)
+        except HubError as exc:
+            log.warning("a read by %s could not be recorded in the poll history: %s", principal.org_id, exc.message)
+
+    def polls(self, principal: Principal, org_id: str | None = None, since_us: int | None = None,
+              limit: int = MAX_LISTED) -> list[PollRecord]:
+        """Newest first. A member sees only its own: naming another organisation gives an empty list."""
+        wanted = self._org_filter(principal, org_id)
+        if wanted == "":
+            return []
+        return self.store.list_polls(wanted, since_us, min(max(limit, 1), MAX_LISTED))
+
+    def summary(self, principal: Principal, org_id: str | None = None) -> list[CollectionPolls]:
+        """Per organisation and collection read: counts, last success and error, lag behind publication."""
+        wanted = self._org_filter(principal, org_id)
+        if wanted == "":
+            return []
+        groups: dict[tuple[str, str, str], list[PollRecord]] = {}
+        for r in self.store.list_polls(wanted, None, self.keep_per_org if wanted else 10 * self.keep_per_org):
+            groups.setdefault((r.org_id, r.api_root, r.collection_id), []).append(r)
+        return [self._summarise(key, records) for key, records in sorted(groups.items())]
+
+    def _org_filter(self, principal: Principal, org_id: str | None) -> str | None:
+        """The organisation to list (None: all, analysts only); "" when the caller may see nothing asked for."""
+        if principal.is_analyst:
+            return org_id
+        return principal.org_id if org_id in (None, principal.org_id) else ""
+
+    def _summarise(self, key: tuple[str, str, str], records: list[PollRecord]) -> CollectionPolls:
+        org_id, api_root, collection_id = key
+        ok = [r for r in records if r.status < 400]
+        failed = [r for r in records if r.status >= 400]
+        received = [r.last_added_us for r in ok if r.endpoint == "objects" and r.last_added_us is not None]
+        return CollectionPolls(
+            org_id=org_id, api_root=api_root, collection_id=collection_id, polls=len(records), errors=len(failed),
+            last_success=ok[0] if ok else None, last_error=failed[0] if failed else None,
+            newest_received_us=max(received) if received else None,
+            newest_available_us=self._newest_available(org_id, api_root, collection_id),
+        )
+
+    def _newest_available(self, org_id: str, api_root: str, collection_id: str) -> int | None:
+        """The newest date_added the organisation may read in the collection; None when it may not read it."""
+        collection = self.catalog.find(api_root, collection_id)
+        org = self.store.get_organisation(org_id)
+        if collection is None or org is None:
+            return None
+        reader = Principal(org.id, org.group, frozenset(org.roles))
+        if not access.can_read(reader, collection):
+            return None
+        return self.store.newest_date_added(access.object_scope(reader, collection))
+
+
+# -- views, shared by the hub API and the command line ----------------------------------------------------------
+
+def _us(value: int | None) -> str | None:
+    return format_us(value) if value is not None else None
+
+
+def poll_view(r: PollRecord) -> dict[str, Any]:
+    view: dict[str, Any] = {
+        "at": format_us(r.at_us), "organisation": r.org_id, "credential": r.credential_id, "api_root": r.api_root,
+        "collection": r.collection_id, "endpoint": r.endpoint, "status": r.status, "objects": r.objects,
+        "versions": r.versions, "date_added_first": _us(r.first_added_us), "date_added_last": _us(r.last_added_us),
+        "more": r.more,
+    }
+    if r.object_id:
+        view["object"] = r.object_id
+    return view
+
+
+def collection_polls_view(c: CollectionPolls) -> dict[str, Any]:
+    lag = c.lag_us
+    return {
+        "organisation": c.org_id, "api_root": c.api_root, "collection": c.collection_id, "polls": c.polls,
+        "errors": c.errors, "last_success": poll_view(c.last_success) if c.last_success else None,
+        "last_error": poll_view(c.last_error) if c.last_error else None,
+        "newest_received": _us(c.newest_received_us), "newest_available": _us(c.newest_available_us),
+        "lag_seconds": round(lag / 1_000_000, 3) if lag is not None else None,
+        "withheld_by_tlp": c.withheld_by_tlp,
+    }
