@@ -60,14 +60,17 @@ def one_line_errors(func: F) -> F:
 @click.version_option(package_name="taxii-hub")
 @click.pass_context
 def main(ctx: click.Context, config: Path | None) -> None:
-    """taxii-hub: a STIX 2.1 / TAXII 2.1 threat-feed hub."""
+    """taxii-hub: a STIX 2.1 / TAXII 2.1 threat-feed hub.
+
+    Shell completion (bash; zsh and fish likewise): eval "$(_TAXII_HUB_COMPLETE=bash_source taxii-hub)"
+    """
     ctx.obj = CliContext(config)
 
 
 def _register() -> None:
-    from . import admin, backup, certs, convert, hub, serve
+    from . import admin, backup, certs, convert, doctor, hub, serve
 
-    for module in (admin, certs, serve, convert, hub, backup):
+    for module in (admin, certs, serve, convert, hub, backup, doctor):
         module.register(main)
 
 

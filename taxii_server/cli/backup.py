@@ -11,8 +11,9 @@ from typing import Any
 import click
 
 from ..storage import Store, open_store
-from ..storage.transfer import Summary, copy_store, export_directory, import_directory
+from ..storage.transfer import OnStream, Summary, copy_store, export_directory, import_directory
 from . import CliContext, one_line_errors
+from .progress import Step, progress
 
 
 def _open(url: str) -> Store:
@@ -23,6 +24,10 @@ def _open(url: str) -> Store:
         store.close()  # e.g. an unreachable MongoDB: release the client before reporting
         raise
     return store
+
+
+def _streams(step: Step) -> OnStream:
+    return lambda name, index, total: step(name, total)
 
 
 def _report(verb: str, summary: Summary, where: str, as_json: bool) -> None:
@@ -50,7 +55,9 @@ def export_cmd(obj: CliContext, collection_id: str | None, output: Path, force: 
     """Write the hub's object versions (JSON Lines, one file per collection) and its records to a directory."""
     store = _open(obj.settings().storage.url)
     try:
-        summary = export_directory(store, output, collection_id=collection_id, force=force)
+        with progress("export") as step:
+            summary = export_directory(store, output, collection_id=collection_id, force=force,
+                                       on_stream=_streams(step))
     finally:
         store.close()
     _report("exported", summary, str(output), as_json)
@@ -67,7 +74,8 @@ def import_cmd(obj: CliContext, directory: Path, force: bool, as_json: bool) -> 
     settings = obj.settings()
     store = _open(settings.storage.url)
     try:
-        summary = import_directory(directory, store, force=force)
+        with progress("import") as step:
+            summary = import_directory(directory, store, force=force, on_stream=_streams(step))
     finally:
         store.close()
     _report("imported", summary, settings.storage.url, as_json)
@@ -90,7 +98,8 @@ def migrate_cmd(obj: CliContext, target_url: str, force: bool, as_json: bool) ->
     try:
         target = _open(target_url)
         try:
-            summary = copy_store(source, target, force=force)
+            with progress("migrate") as step:
+                summary = copy_store(source, target, force=force, on_stream=_streams(step))
         finally:
             target.close()
     finally:

@@ -30,6 +30,7 @@ from converters import (
 )
 
 from . import one_line_errors
+from .progress import Step, progress
 
 _RECORD_SUFFIXES = (".json", ".jsonl", ".ndjson")
 _EML_SUFFIXES = (".eml",)
@@ -98,8 +99,30 @@ def convert(ctx: click.Context, inputs: tuple[str, ...], input_format: str, outp
     options = ConversionOptions(id_key=conversion.id_key, hub_identity_name=conversion.hub_identity_name)
     suffixes = {"auto": _RECORD_SUFFIXES + _EML_SUFFIXES, "record": _RECORD_SUFFIXES, "eml": _EML_SUFFIXES}
     bundles: list[dict[str, Any]] = []
+    items = list(expand_inputs(inputs, suffixes[input_format]))
+    with progress("convert", len(items)) as step:
+        failed = _convert_all(items, input_format, options, bundles, step if len(items) > 1 else _silent)
+    if bundles:
+        data = bundle_bytes(merge_bundles(bundles, options), pretty=pretty) + b"\n"
+        if output is None:
+            sys.stdout.buffer.write(data)
+            sys.stdout.flush()
+        else:
+            output.write_bytes(data)
+    if failed:
+        raise click.exceptions.Exit(1)
+
+
+def _silent(name: str, total: int | None = None) -> None:
+    pass
+
+
+def _convert_all(items: list[tuple[str, Path | None]], input_format: str, options: ConversionOptions,
+                 bundles: list[dict[str, Any]], step: Step) -> int:
+    """Convert each input into `bundles`, reporting failures one line each; how many failed."""
     failed = 0
-    for name, path in expand_inputs(inputs, suffixes[input_format]):
+    for name, path in items:
+        step(name)
         if path is None:
             _report(name, "(file)", "no such file or directory")
             failed += 1
@@ -115,35 +138,28 @@ def convert(ctx: click.Context, inputs: tuple[str, ...], input_format: str, outp
         except Exception as exc:  # noqa: BLE001 - a converter bug must not hide the rest of the batch
             _report(name, "(internal)", f"{type(exc).__name__}: {exc}")
             failed += 1
-    if bundles:
-        data = bundle_bytes(merge_bundles(bundles, options), pretty=pretty) + b"\n"
-        if output is None:
-            sys.stdout.buffer.write(data)
-            sys.stdout.flush()
-        else:
-            output.write_bytes(data)
-    if failed:
-        raise click.exceptions.Exit(1)
+    return failed
 
 
 @click.command("validate")
 @click.argument("bundles", nargs=-1, required=True)
+@click.option("--json", "as_json", is_flag=True, help="Print each bundle's verdict and problems as JSON.")
 @one_line_errors
-def validate(bundles: tuple[str, ...]) -> None:
+def validate(bundles: tuple[str, ...], as_json: bool) -> None:
     """Check bundles with stix2-validator (strict) and the hub's publication rules."""
     failed = 0
+    verdicts = []
     for name, path in expand_inputs(bundles, (".json",)):
-        if path is None:
-            _report(name, "(file)", "no such file or directory")
-            failed += 1
-            continue
-        problems = _problems(path)
+        problems = ["(file): no such file or directory"] if path is None else _problems(path)
+        verdicts.append({"file": name, "valid": not problems, "problems": problems})
         for problem in problems:
             _report(name, problem)
         if problems:
             failed += 1
-        else:
+        elif not as_json:
             click.echo(f"{name}: valid")
+    if as_json:
+        click.echo(json.dumps(verdicts, indent=2, ensure_ascii=False))
     if failed:
         raise click.exceptions.Exit(1)
 

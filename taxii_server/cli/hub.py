@@ -167,13 +167,17 @@ def submissions_show(obj: CliContext, submission_id: str, as_org: str | None) ->
 @click.argument("submission_id")
 @click.option("--reason", default="", help="Why the report is dismissed (kept in the audit trail).")
 @AS_OPTION
+@JSON_OPTION
 @click.pass_obj
 @one_line_errors
-def dismiss(obj: CliContext, submission_id: str, reason: str, as_org: str | None) -> None:
+def dismiss(obj: CliContext, submission_id: str, reason: str, as_org: str | None, as_json: bool) -> None:
     """Dismiss a report as not worth publishing (analysts)."""
+    from ..hub.views import submission_view
+
     services = _services(obj)
-    s = services.hub.intake.dismiss(_principal(services, as_org, required=True), submission_id, reason)
-    click.echo(f"{s.id} dismissed")
+    principal = _principal(services, as_org, required=True)
+    s = services.hub.intake.dismiss(principal, submission_id, reason)
+    _emit(submission_view(s, principal, []), as_json, lambda: f"{s.id} dismissed")
 
 
 # -- campaigns and publications -----------------------------------------------------------------------------
@@ -312,13 +316,14 @@ def publications_approve(obj: CliContext, publication_id: str, as_org: str | Non
 @click.argument("stix_id")
 @click.option("--reason", default="", help="Why (kept in the audit trail).")
 @AS_OPTION
+@JSON_OPTION
 @click.pass_obj
 @one_line_errors
-def revoke(obj: CliContext, stix_id: str, reason: str, as_org: str | None) -> None:
+def revoke(obj: CliContext, stix_id: str, reason: str, as_org: str | None, as_json: bool) -> None:
     """Revoke a published object in every collection that holds it."""
     services = _services(obj)
     touched = services.hub.revocation.revoke(_principal(services, as_org, required=True), stix_id, reason)
-    click.echo(f"{stix_id} revoked in {', '.join(touched)}")
+    _emit({"id": stix_id, "revoked_in": touched}, as_json, lambda: f"{stix_id} revoked in {', '.join(touched)}")
 
 
 # -- statistics and audit -----------------------------------------------------------------------------------

@@ -204,16 +204,25 @@ _RECORD_WRITERS: dict[str, Callable[[Store, Line], None]] = {
 # -- copies --------------------------------------------------------------------------------------------------
 
 
+OnStream = Callable[[str, int, int], None]  # (stream name, its index, how many streams): progress for the CLI
+
+
+def _quiet(name: str, index: int, total: int) -> None:
+    pass
+
+
 def hub_id(store: Store) -> str:
     return store.get_or_create_meta("hub_id", str(uuid.uuid4()))
 
 
-def copy_store(source: Store, target: Store, *, collection_id: str | None = None, force: bool = False) -> Summary:
+def copy_store(source: Store, target: Store, *, collection_id: str | None = None, force: bool = False,
+               on_stream: OnStream = _quiet) -> Summary:
     """Copy a hub (or one collection) from one store to another and verify it; see the module docstring."""
     summary = Summary(hub_id(source), _scope(collection_id))
     names = stream_names(source, collection_id)
     _claim_target(target, summary, collection_id, force)
-    for name in names:
+    for n, name in enumerate(names):
+        on_stream(name, n, len(names))
         stats: dict[str, Any] = {}
         write_stream(target, name, (line for line, _ in _counted(read_stream(source, name), stats)))
         summary.streams[name] = stats
@@ -222,13 +231,15 @@ def copy_store(source: Store, target: Store, *, collection_id: str | None = None
 
 
 def export_directory(source: Store, directory: Path, *, collection_id: str | None = None,
-                     force: bool = False) -> Summary:
+                     force: bool = False, on_stream: OnStream = _quiet) -> Summary:
     if (directory / "manifest.json").exists():
         if not force:
             raise Conflict(f"{directory} already holds an export; choose another directory or use --force")
         (directory / "manifest.json").unlink()  # written again last: a half-done export never looks complete
     summary = Summary(hub_id(source), _scope(collection_id))
-    for name in stream_names(source, collection_id):
+    names = stream_names(source, collection_id)
+    for n, name in enumerate(names):
+        on_stream(name, n, len(names))
         path = directory / name
         path.parent.mkdir(parents=True, exist_ok=True)
         stats: dict[str, Any] = {}
@@ -240,14 +251,15 @@ def export_directory(source: Store, directory: Path, *, collection_id: str | Non
     return summary
 
 
-def import_directory(directory: Path, target: Store, *, force: bool = False) -> Summary:
+def import_directory(directory: Path, target: Store, *, force: bool = False, on_stream: OnStream = _quiet) -> Summary:
     summary = read_manifest(directory)
     for name, expected in summary.streams.items():  # the files first: never import a damaged export
         if _tally(_read_file(directory / name)) != expected:
             raise TransferFailed(f"{directory / name}: does not match the manifest (damaged or edited)")
     collection_id = None if summary.scope == "hub" else summary.scope.removeprefix("collection:")
     _claim_target(target, summary, collection_id, force)
-    for name in summary.streams:
+    for n, name in enumerate(summary.streams):
+        on_stream(name, n, len(summary.streams))
         write_stream(target, name, _read_file(directory / name))
     _verify(target, summary)
     return summary
