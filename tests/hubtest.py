@@ -72,12 +72,14 @@ def write_collections(directory: Path, collections: dict[str, dict[str, Any]], a
 
 
 def write_config(path: Path, data_dir: Path, collections_dir: Path, extra: str = "") -> Path:
+    """Rate limits are off: suites send many bad credentials from 127.0.0.1 on purpose (schemathesis, the
+    authorisation matrix); tests of the limits set their own (tests/web/test_rate_limits.py)."""
     path.write_text(
         f'data_dir = "{data_dir}"\ncollections_dir = "{collections_dir}"\nmax_page_size = 100\n'
         f'[storage]\nurl = "sqlite:///{data_dir / "hub.sqlite3"}"\n'
         f'[api_roots.{ROOT}]\ntitle = "API root one"\ndescription = "test root"\nmax_content_length = 65536\n'
         f'[api_roots.api2]\ntitle = "API root two"\n'
-        f'[discovery]\ntitle = "test hub"\ndefault = "{ROOT}"\n' + extra
+        f'[discovery]\ntitle = "test hub"\ndefault = "{ROOT}"\n[limits]\nenabled = false\n' + extra
     )
     return path
 
