@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from taxii_server.errors import TooManyRequests
+from taxii_server.errors import ConfigError, TooManyRequests
 from taxii_server.model import Principal
-from taxii_server.settings import LimitsSettings
+from taxii_server.settings import LimitsSettings, load_settings
 from taxii_server.storage.sqlite import SQLiteStore
 from taxii_server.throttle import Throttle
 
@@ -129,3 +129,16 @@ def test_unknown_keys_are_counted_per_address(store: SQLiteStore) -> None:
         t.key_failed("192.0.2.1")
     with pytest.raises(TooManyRequests):
         t.key_failed("192.0.2.1")
+
+
+def test_limits_can_be_turned_off_from_the_environment_for_benchmarks() -> None:
+    assert load_settings(env={"TAXII_HUB_LIMITS__ENABLED": "false"}).limits.enabled is False
+
+
+@pytest.mark.parametrize("table", ["[limits]\norg_burst = 0\n", "[limits]\naccount_failures_per_minute = -1\n",
+                                   "[limits]\nper_second = 5\n"], ids=["zero-burst", "negative-rate", "unknown-key"])
+def test_bad_limits_fail_loudly(tmp_path: Path, table: str) -> None:
+    config = tmp_path / "hub.toml"
+    config.write_text(table)
+    with pytest.raises(ConfigError, match="limits"):
+        load_settings(config, env={})

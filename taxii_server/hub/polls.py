@@ -34,6 +34,7 @@ from ..timestamps import format_us, now_us
 log = logging.getLogger(__name__)
 DAY_US = 24 * 3600 * 1_000_000
 MAX_LISTED = 1000
+SUMMARY_WINDOW = 1000  # the summary is drawn from each organisation's most recent reads
 
 
 @dataclass(frozen=True)
@@ -114,13 +115,16 @@ class PollHistory:
         return self.store.list_polls(wanted, since_us, min(max(limit, 1), MAX_LISTED))
 
     def summary(self, principal: Principal, org_id: str | None = None) -> list[CollectionPolls]:
-        """Per organisation and collection read: counts, last success and error, lag behind publication."""
+        """Per organisation and collection read (from its latest SUMMARY_WINDOW reads): counts, last success
+        and error, lag behind publication."""
         wanted = self._org_filter(principal, org_id)
         if wanted == "":
             return []
+        orgs = [wanted] if wanted is not None else [o.id for o in self.store.list_organisations()]
         groups: dict[tuple[str, str, str], list[PollRecord]] = {}
-        for r in self.store.list_polls(wanted, None, self.keep_per_org if wanted else 10 * self.keep_per_org):
-            groups.setdefault((r.org_id, r.api_root, r.collection_id), []).append(r)
+        for org in orgs:
+            for r in self.store.list_polls(org, None, SUMMARY_WINDOW):
+                groups.setdefault((r.org_id, r.api_root, r.collection_id), []).append(r)
         return [self._summarise(key, records) for key, records in sorted(groups.items())]
 
     def _org_filter(self, principal: Principal, org_id: str | None) -> str | None:
