@@ -54,6 +54,12 @@ class PageResult:
 
 
 @dataclass(frozen=True)
+class _Stored:
+    status: Status
+    added: tuple[NewVersion, ...]
+
+
+@dataclass(frozen=True)
 class Discovery:
     title: str
     description: str
@@ -213,6 +219,18 @@ class Feeds:
         checked = [validation.check(obj, c) for obj in objects]
         accepted = [v for v in checked if isinstance(v, NewVersion)]
         now = self.clock()
+        with self.store.atomic():  # the objects and their status, or nothing (spec §3.1: no torn envelope)
+            status = self._store_objects(principal, api_root, c, checked, accepted, now)
+        if self.on_inbox is not None and c.visibility == "own" and status.added:
+            self._report_inbox(principal, list(status.added))
+        if status.status.id.startswith("0"):  # now and then, drop statuses past retention (TAXII §4.3: ≥ 24 h)
+            self.store.purge_statuses(now - self.status_retention_us)
+        return status.status
+
+    def _store_objects(
+        self, principal: Principal, api_root: str, c: CollectionDef,
+        checked: list[NewVersion | validation.Rejected], accepted: list[NewVersion], now: int,
+    ) -> _Stored:
         results = iter(
             self.store.add_versions(
                 access.object_scope(principal, c), principal.org_id, access.may_supersede_others(principal),
@@ -241,11 +259,7 @@ class Feeds:
                                              "a hub analyst may add new versions"))
         status = Status(str(uuid.uuid4()), api_root, c.id, principal.org_id, now, tuple(successes), tuple(failures))
         self.store.save_status(status)
-        if self.on_inbox is not None and c.visibility == "own" and added:
-            self._report_inbox(principal, added)
-        if status.id.startswith("0"):  # now and then, drop statuses past retention (TAXII §4.3: ≥ 24 h)
-            self.store.purge_statuses(now - self.status_retention_us)
-        return status
+        return _Stored(status, tuple(added))
 
     def _report_inbox(self, principal: Principal, added: list[NewVersion]) -> None:
         """Objects a member put in an inbox become a hub submission. They are stored already, so a failure

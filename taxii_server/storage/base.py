@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from typing import Any, Protocol
 
 from ..model import (
@@ -64,6 +65,11 @@ class ObjectStore(Protocol):
         ...
 
     def object_exists(self, scope: ObjectScope, object_id: str) -> bool:
+        ...
+
+    def atomic(self) -> AbstractContextManager[None]:
+        """Make the writes inside one transaction where the backend can (SQLite: an Add Objects request's
+        objects and its status). MongoDB does not: its writes stay separate and idempotent (spec §3.3)."""
         ...
 
     def object_owner(self, scope: ObjectScope, object_id: str) -> str | None:

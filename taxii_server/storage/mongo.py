@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import replace
 from typing import Any
 
@@ -254,6 +255,11 @@ class MongoStore(MongoRecords, MongoCertificates, MongoLimits):
             query["p"] = scope.owner
         with self.guard("read objects"):
             return self._coll("object_versions").find_one(query, {"_id": 1}) is not None
+
+    def atomic(self) -> AbstractContextManager[None]:
+        """No multi-document transaction (spec §3.3): objects are written first, idempotently, then the status.
+        A failure in between leaves objects without a status; the client's retry finds them already present."""
+        return nullcontext()
 
     def object_owner(self, scope: ObjectScope, object_id: str) -> str | None:
         with self.guard("read owners"):
