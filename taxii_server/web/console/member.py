@@ -147,10 +147,15 @@ def submission(submission_id: str) -> str:
 
 @bp.get("/polls")
 def polls() -> str:
-    guard.principal()
-    # The hub does not record polls yet (the read audit / poll history work has not landed), so this page
-    # says so rather than showing made-up figures.
-    return render_template("console/polls.html")
+    caller = guard.principal()
+    history = services().hub.polls
+    summary = history.summary(caller, caller.org_id)
+    recent = history.polls(caller, caller.org_id, None, 20)
+    catalog = services().feeds.catalog
+    titles = {(c.api_root, c.collection_id): (found.title if (found := catalog.find(c.api_root, c.collection_id))
+                                             else c.collection_id) for c in summary}
+    return render_template("console/polls.html", summary=summary, recent=recent, titles=titles,
+                           when=presenters.when, minutes=presenters.minutes)
 
 
 # -- my API keys ----------------------------------------------------------------------------------------------

@@ -28,7 +28,7 @@ CAMPAIGN_NAME = f"技術資料送付の件 (browser test {uuid.uuid4().hex[:8]})
 def open_page(browser: Any, server: DemoServer, width: int = 1280, height: int = 900) -> Any:
     context = browser.new_context(base_url=server.base_url, ignore_https_errors=True,
                                   viewport={"width": width, "height": height})
-    context.set_default_timeout(10_000)
+    context.set_default_timeout(20_000)  # a cold Chromium on a busy CI machine
     return context.new_page()
 
 
@@ -113,6 +113,14 @@ def test_the_member_receives_the_published_campaign_over_taxii(demo_server: Demo
         headers={"Accept": TAXII}, timeout=10)
     assert reply.status_code == 200
     assert CAMPAIGN_NAME in [o["name"] for o in reply.json()["objects"]]
+
+
+def test_the_member_sees_that_read_under_my_polls(browser: Any, demo_server: DemoServer, artifacts: Path) -> None:
+    page = sign_in(browser, demo_server, MEMBER)
+    page.goto("/console/polls")
+    assert "Member feed" in page.locator("table").first.inner_text()
+    shot(page, artifacts, "member-polls")
+    page.context.close()
 
 
 @pytest.mark.parametrize("path", ["/console/queue", "/console/candidates", "/console/audit", "/console/stats",

@@ -178,3 +178,10 @@ def test_the_language_is_japanese_by_default_and_switchable(hub: DemoHub) -> Non
 def test_the_language_switch_never_redirects_off_the_console(hub: DemoHub, target: str) -> None:
     reply = signed_in(hub, MEMBER).post("/console/language", {"lang": "en", "next": target})
     assert reply.headers["Location"] == "/console/"
+
+
+def test_my_polls_lists_the_members_own_reads(hub: DemoHub) -> None:
+    assert hub.taxii("collections/member-feed/objects/", MEMBER).status_code == 200
+    assert hub.taxii("collections/member-feed/objects/", "higashi-gas").status_code == 200
+    html = signed_in(hub, MEMBER).get("/console/polls").get_data(as_text=True)
+    assert "Member feed" in html and "higashi-gas" not in html
