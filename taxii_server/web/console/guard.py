@@ -3,7 +3,9 @@
 The session cookie holds only a random secret (`__Host-` prefixed: Secure, Path=/, no Domain; HttpOnly;
 SameSite=Strict); its state — organisation, CSRF token, language, times — is in the store (sessions.py), so
 every worker sees it. Each request resumes the session, then asks `Accounts.resume` for the principal, so a
-revoked key or a removed organisation ends its sessions at once. Every POST carries a CSRF token: the
+revoked key or a removed organisation ends its sessions at once. A session opened with a client certificate
+(verified by the TLS layer, mapped by `ClientCertificates.authenticate` as on the APIs) needs that certificate
+on every later request too. Every POST carries a CSRF token: the
 session's, or before sign-in a double-submit token (a cookie and a form field that must match).
 
 This module identifies and checks tokens; it decides nothing about data (the services do).
@@ -19,11 +21,13 @@ from flask import Response, g, request
 from ...errors import NotAuthenticated, NotFound
 from ...model import ConsoleSession, Principal
 from ...sessions import DEFAULT_LANGUAGE, IDLE_TIMEOUT_S, LANGUAGES
+from ..auth import peer_certificate
 from ..services import services
 
 SESSION_COOKIE = "__Host-taxii-hub-console"
 LOGIN_COOKIE = "__Host-taxii-hub-login"
 LANG_COOKIE = "__Host-taxii-hub-lang"
+CERTIFICATE_PREFIX = "cert:"
 PUBLIC_ENDPOINTS = frozenset({"console.login", "console.language", "console.static"})
 
 
@@ -44,7 +48,7 @@ def resume() -> None:
     found = services().sessions.resume(secret) if secret else None
     if found is not None:
         try:
-            g.console_principal = services().accounts.resume(found.org_id, found.credential_id)
+            g.console_principal = _principal_of(found)
             g.console_session = found
         except NotAuthenticated:
             services().sessions.close(found)
@@ -52,6 +56,21 @@ def resume() -> None:
         forget(SESSION_COOKIE)
     lang = g.console_session.lang if g.console_session else request.cookies.get(LANG_COOKIE, DEFAULT_LANGUAGE)
     g.console_lang = lang if lang in LANGUAGES else DEFAULT_LANGUAGE
+
+
+def _principal_of(found: ConsoleSession) -> Principal:
+    """A session opened with a client certificate lives only on connections presenting that same certificate
+    (checked again, revocation included, on every request); one opened with a key or password only while the
+    organisation exists and the key is not revoked."""
+    if found.credential_id and found.credential_id.startswith(CERTIFICATE_PREFIX):
+        der = peer_certificate(request)
+        if der is None:
+            raise NotAuthenticated("this session needs its client certificate")
+        principal = services().certificates.authenticate(der)
+        if principal.credential_id != found.credential_id or principal.org_id != found.org_id:
+            raise NotAuthenticated("another client certificate than the one this session signed in with")
+        return principal
+    return services().accounts.resume(found.org_id, found.credential_id)
 
 
 def session() -> ConsoleSession | None:

@@ -1,9 +1,10 @@
 """Signing in and out, and choosing the language.
 
 Sign-in takes the organisation id and its password or one of its API keys, checked by the same
-`Accounts.authenticate_basic` as HTTP Basic on the APIs. Client certificates do not sign in to the console
-yet: the hub has no verified-certificate identity to reuse (see the README). A failed sign-in says only
-that the id or secret was wrong.
+`Accounts.authenticate_basic` as HTTP Basic on the APIs, or — when the TLS layer verified a client certificate
+on this connection (`serve --client-certs`) — that certificate, mapped to its organisation exactly as on the
+APIs (`auth.peer_certificate`, `ClientCertificates.authenticate`). A failed sign-in says only that the id or
+secret was wrong.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from ...errors import NotAuthenticated
 from ...sessions import LANGUAGES
+from ..auth import peer_certificate
 from ..services import services
 from . import guard
 from .blueprint import bp
@@ -23,19 +25,25 @@ _MAX_FIELD = 512
 
 @bp.route("/login", methods=["GET", "POST"])
 def login() -> BaseResponse | str:
+    certificate = peer_certificate(request)
     if request.method == "GET":
         if guard.session() is not None:
             return redirect(url_for("console.home"), 303)
-        return render_template("console/login.html", error=None, org_id="")
+        return render_template("console/login.html", error=None, org_id="", certificate=certificate is not None)
     org_id = request.form.get("org_id", "").strip()[:_MAX_FIELD]
     secret = request.form.get("secret", "")[:_MAX_FIELD]
     try:
-        if not org_id or not secret:
-            raise NotAuthenticated("missing")
-        principal = services().accounts.authenticate_basic(org_id, secret)
+        if request.form.get("method") == "certificate":
+            if certificate is None:
+                raise NotAuthenticated("no client certificate on this connection")
+            principal = services().certificates.authenticate(certificate)
+        else:
+            if not org_id or not secret:
+                raise NotAuthenticated("missing")
+            principal = services().accounts.authenticate_basic(org_id, secret)
     except NotAuthenticated:
         page = render_template("console/login.html", error=gettext("Wrong organisation id, password or API key."),
-                               org_id=org_id)
+                               org_id=org_id, certificate=certificate is not None)
         return BaseResponse(page, status=401, content_type="text/html; charset=utf-8")
     current = guard.session()
     if current is not None:  # a new sign-in replaces the old session, never extends it
