@@ -174,11 +174,14 @@ def test_the_keyboard_reaches_a_visible_skip_link_first(browser: Any, demo_serve
     page.context.close()
 
 
-@pytest.mark.parametrize("path", ["/console/submit", "/console/submissions"])
-def test_member_pages_reflow_at_200_percent_zoom(browser: Any, demo_server: DemoServer, path: str) -> None:
+@pytest.mark.parametrize(("org", "path"), [(MEMBER, "/console/submit"), (MEMBER, "/console/submissions"),
+                                           (MEMBER, "/console/polls"), ("hub-analyst", "/console/queue"),
+                                           ("hub-analyst", "/console/candidates"), ("hub-analyst", "/console/stats"),
+                                           ("hub-analyst", "/console/audit")])
+def test_pages_reflow_at_200_percent_zoom(browser: Any, demo_server: DemoServer, org: str, path: str) -> None:
     """A 640-pixel-wide window is what a 1280-pixel screen shows at 200 % zoom: nothing may need sideways
     scrolling."""
-    page = sign_in(browser, demo_server, MEMBER, width=640, height=800)
+    page = sign_in(browser, demo_server, org, width=640, height=800)
     page.goto(path)
     assert page.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth + 1")
     page.context.close()
