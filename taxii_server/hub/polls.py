@@ -104,7 +104,9 @@ class PollHistory:
             if self._recorded % self.prune_every == 0:
                 self.store.prune_polls(principal.org_id, self.keep_per_org, now - self.keep_us)
         except HubError as exc:
-            log.warning("a read by %s could not be recorded in the poll history: %s", principal.org_id, exc.message)
+            log.warning("a read could not be recorded in the poll history (%s): org=%s collection=%s endpoint=%s "
+                        "status=%s versions=%d", exc.message, principal.org_id, read.collection_id, read.endpoint,
+                        read.status, record.versions)
 
     def polls(self, principal: Principal, org_id: str | None = None, since_us: int | None = None,
               limit: int = MAX_LISTED) -> list[PollRecord]:

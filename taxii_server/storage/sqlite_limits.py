@@ -61,17 +61,22 @@ class SQLiteLimits:
         raise NotImplementedError
 
     @contextmanager
-    def _unsynced_write(self) -> Iterator[sqlite3.Connection]:
-        """A write transaction on the same connection that commits without waiting for the disk."""
+    def _unsynced_write(self, busy_ms: int | None = None) -> Iterator[sqlite3.Connection]:
+        """A write transaction on the same connection that commits without waiting for the disk; with
+        `busy_ms`, it also waits at most that long for the write lock (instead of the store's busy timeout)."""
         with self._read() as conn:
             level = conn.execute("PRAGMA synchronous").fetchone()[0]
+            busy = conn.execute("PRAGMA busy_timeout").fetchone()[0]
             conn.execute("PRAGMA synchronous = NORMAL")
+            if busy_ms is not None:
+                conn.execute(f"PRAGMA busy_timeout = {int(busy_ms)}")
         try:
             with self._write() as conn:
                 yield conn
         finally:
             with self._read() as conn:
                 conn.execute(f"PRAGMA synchronous = {int(level)}")
+                conn.execute(f"PRAGMA busy_timeout = {int(busy)}")
 
     # -- rate-limit buckets --------------------------------------------------------------------------------
 
@@ -90,7 +95,9 @@ class SQLiteLimits:
     # -- poll history --------------------------------------------------------------------------------------
 
     def add_poll(self, record: PollRecord) -> None:
-        with self._unsynced_write() as conn:
+        # A read is answered before it is recorded; it must not then wait seconds for a write lock another
+        # request holds. If the lock does not come within 250 ms the record is dropped and logged instead.
+        with self._unsynced_write(busy_ms=250) as conn:
             conn.execute("INSERT INTO polls (at_us, org_id, doc) VALUES (?,?,?)",
                          (record.at_us, record.org_id, orjson.dumps(dataclasses.asdict(record))))
 
