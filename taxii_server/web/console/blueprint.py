@@ -10,7 +10,7 @@ from flask_babel import gettext
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response as BaseResponse
 
-from ...errors import HubError
+from ...errors import HubError, TooManyRequests
 from ..errors import STATUS_FOR
 from . import guard
 
@@ -67,7 +67,10 @@ def _hub_error(exc: HubError) -> Response:
     status = next((code for cls, code in STATUS_FOR.items() if isinstance(exc, cls)), 500)
     if status == 404:
         return _page(404, gettext("There is no such page, or it is not available to your organisation."))
-    return _page(status, exc.message)
+    page = _page(status, exc.message)
+    if isinstance(exc, TooManyRequests):
+        page.headers["Retry-After"] = str(exc.retry_after)
+    return page
 
 
 @bp.errorhandler(HTTPException)

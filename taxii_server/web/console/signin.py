@@ -16,6 +16,7 @@ from werkzeug.wrappers import Response as BaseResponse
 from ...errors import NotAuthenticated
 from ...sessions import LANGUAGES
 from ..auth import peer_certificate
+from ..client import client_address
 from ..services import services
 from . import guard
 from .blueprint import bp
@@ -40,7 +41,8 @@ def login() -> BaseResponse | str:
         else:
             if not org_id or not secret:
                 raise NotAuthenticated("missing")
-            principal = services().accounts.authenticate_basic(org_id, secret)
+            # per address as on the APIs: the rate limits on passwords and unknown keys apply to sign-in too
+            principal = services().accounts.at(client_address(request)).authenticate_basic(org_id, secret)
     except NotAuthenticated:
         page = render_template("console/login.html", error=gettext("Wrong organisation id, password or API key."),
                                org_id=org_id, certificate=certificate is not None)

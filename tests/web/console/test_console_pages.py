@@ -185,3 +185,15 @@ def test_my_polls_lists_the_members_own_reads(hub: DemoHub) -> None:
     assert hub.taxii("collections/member-feed/objects/", "higashi-gas").status_code == 200
     html = signed_in(hub, MEMBER).get("/console/polls").get_data(as_text=True)
     assert "Member feed" in html and "higashi-gas" not in html
+
+
+def test_password_guessing_at_sign_in_meets_the_same_rate_limit_as_the_apis(tmp_path: Path) -> None:
+    limited = make_demo_hub(tmp_path, "[limits]\naccount_failures_per_minute = 1\naccount_failure_burst = 3\n")
+    try:
+        console = Console(limited)
+        statuses = [console.post("/console/login", {"org_id": MEMBER, "secret": f"guess-{n}"}).status_code
+                    for n in range(6)]
+        assert statuses[:3] == [401, 401, 401] and statuses[-1] == 429
+        assert "Retry-After" in console.post("/console/login", {"org_id": MEMBER, "secret": "again"}).headers
+    finally:
+        limited.store.close()
