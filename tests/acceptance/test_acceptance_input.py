@@ -223,14 +223,16 @@ BAD_QUERIES = ["limit=-1", "limit=0", "limit=abc", "added_after=garbage", "added
                "added_after=2021-01-01T00:00:00Z&added_after=2021-01-02T00:00:00Z"]
 
 
-@pytest.mark.parametrize("suffix", ["objects/", "manifest/", "objects/{o}/versions/"])
-@pytest.mark.parametrize("query", BAD_QUERIES)
+# The versions endpoint takes no match[version] (TAXII §5.8), so those pairs are not asked of it.
+QUERY_CASES = [(suffix, query) for suffix in ("objects/", "manifest/", "objects/{o}/versions/") for query in BAD_QUERIES
+               if not ("match[version]" in query and "versions" in suffix)]
+
+
+@pytest.mark.parametrize(("suffix", "query"), QUERY_CASES)
 def test_query_01_malformed_filters_are_a_400(acc: AcceptanceHub, suffix: str, query: str) -> None:
     o = new_id("indicator")
     acc.post(CA, [valid(o)])
     path = f"/{ROOT}/collections/{CA}/" + suffix.format(o=o)
-    if "match[version]" in query and "versions" in suffix:
-        pytest.skip("the versions endpoint takes no match[version] (TAXII §5.8)")
     assert error_shape_ok(acc.get(f"{path}?{query}"), 400)
 
 
