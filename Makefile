@@ -24,9 +24,11 @@ run: install
 	$(BIN)/taxii-hub --config $(CONFIG) init --demo --samples $(SAMPLES)
 	$(BIN)/taxii-hub --config $(CONFIG) serve
 
-# Set up from scratch, then the whole suite: layer contracts, then every test.
+# Set up from scratch, then the whole suite: layer contracts, lint, strict types, then every test.
 test: install
 	$(BIN)/lint-imports
+	$(BIN)/ruff check taxii_server converters tests bench
+	$(BIN)/mypy
 	$(BIN)/python -m pytest
 
 # The MongoDB tests (storage contract, backend tests, 503 path) against a real server as well as mongomock:
