@@ -8,12 +8,14 @@ Whenever both answers are the same error, they must be byte-identical in body an
 not see a resource cannot tell it from one that does not exist, and a refusal never depends on the resource.
 
 Kinds of caller, relative to collection CA and to organisation A's resources (acceptance_hub.py): the owner
-(A), a reader, a writer-only organisation, an outsider, a hub analyst, no credentials, and A's revoked key.
+(A), a reader, a writer-only organisation, an outsider, a hub analyst, no credentials, A's revoked key, and
+A's expired and revoked client certificates (presented the way gunicorn's TLS socket presents a verified one).
 """
 
 from __future__ import annotations
 
 import base64
+import datetime
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -33,14 +35,31 @@ from acceptance_hub import (
     build,
     valid,
 )
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
 from hubtest import MT, ROOT, new_id
 from werkzeug.test import TestResponse
 
 from taxii_server.accounts import OPERATOR
+from taxii_server.certificates import ClientCertificates
+from taxii_server.tls import ensure_development_tls
 
-KINDS = ("owner", "reader", "writer", "outsider", "analyst", "anonymous", "revoked")
+KINDS = ("owner", "reader", "writer", "outsider", "analyst", "anonymous", "revoked", "expired-cert",
+         "revoked-cert")
+CERT_KINDS = ("expired-cert", "revoked-cert")
 ORG_OF: dict[str, str | None] = {"owner": A, "reader": READER, "writer": WRITER, "outsider": OUTSIDER,
-                                 "analyst": ANALYST, "anonymous": None, "revoked": A}
+                                 "analyst": ANALYST, "anonymous": None, "revoked": A, "expired-cert": A,
+                                 "revoked-cert": A}
+
+
+class PeerSocket:
+    """What the application sees of gunicorn's TLS socket: the DER certificate the client presented."""
+
+    def __init__(self, der: bytes) -> None:
+        self.der = der
+
+    def getpeercert(self, binary_form: bool = False) -> bytes:
+        return self.der
 SENDERS = iter(f"sender-{n}@attacker.example" for n in range(1_000_000))
 # Each request comes from its own client address, so the failed-authentication throttle (429, its own tests)
 # never stands in for the answer the matrix is about.
@@ -58,9 +77,12 @@ class World:
     submission_id: str
     candidate_id: str
     publication_id: str
+    certificates: dict[str, bytes] | None = None
 
     def headers(self, kind: str, json_api: bool) -> dict[str, str]:
         headers = {"Accept": "application/json" if json_api else MT}
+        if kind in CERT_KINDS:
+            return headers  # the certificate alone speaks for the caller
         org = ORG_OF[kind]
         secret = self.revoked_key if kind == "revoked" else self.acc.keys[org] if org else None
         if org is not None and secret is not None:
@@ -98,7 +120,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     acc = build(tmp_path_factory.mktemp("matrix"))
     revoked = acc.accounts.create_key(OPERATOR, A, "to be revoked")
     acc.accounts.revoke_key(OPERATOR, revoked.credential.id)
-    made = World(acc, revoked.secret, "", "", "", "", "")
+    made = World(acc, revoked.secret, "", "", "", "", "", _certificates(acc))
     made.object_id = made.fresh_object()
     made.status_id = str(acc.post(CA, [valid()]).json["id"])
     made.submission_id = made.fresh_submission()
@@ -117,6 +139,21 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     made.publication_id = published.json["id"]
     yield made
     acc.store.close()
+
+
+def _certificates(acc: AcceptanceHub) -> dict[str, bytes]:
+    """A's certificate that expired yesterday, and A's certificate that was revoked, both hub-issued."""
+    ensure_development_tls(acc.settings.ca_cert.parent)
+    issuer = ClientCertificates(acc.store, acc.settings.ca_cert.parent)
+    expired = issuer.issue(OPERATOR, A, days=1, not_before=datetime.datetime.now(datetime.UTC)
+                           - datetime.timedelta(days=3))
+    revoked = issuer.issue(OPERATOR, A)
+    issuer.revoke(OPERATOR, revoked.record.serial)
+
+    def der(pem: bytes) -> bytes:
+        return x509.load_pem_x509_certificate(pem).public_bytes(serialization.Encoding.DER)
+
+    return {"expired-cert": der(expired.cert_pem), "revoked-cert": der(revoked.cert_pem)}
 
 
 def publication_request(submission_id: str) -> dict[str, Any]:
@@ -196,7 +233,8 @@ _ALL = ("owner", "reader", "writer", "outsider", "analyst")
 
 def _row(default: tuple[int, int], **per_kind: tuple[int, int]) -> dict[str, tuple[int, int]]:
     row = dict.fromkeys(_ALL, default) | per_kind
-    return row | {"anonymous": (401, 401), "revoked": (401, 401)}
+    return row | {"anonymous": (401, 401), "revoked": (401, 401), "expired-cert": (401, 401),
+                  "revoked-cert": (401, 401)}
 
 
 _ANALYST_ONLY = dict.fromkeys(("owner", "reader", "writer", "outsider"), (404, 404))
@@ -245,8 +283,10 @@ def _send(w: World, kind: str, endpoint: str, exists: bool) -> TestResponse:
     if body is not None:
         headers["Content-Type"] = "application/json" if json_api else MT
         data = orjson.dumps(body)
-    return w.acc.client().open(path, method=method, headers=headers, data=data,
-                               environ_base={"REMOTE_ADDR": next(ADDRESSES)})
+    environ: dict[str, Any] = {"REMOTE_ADDR": next(ADDRESSES)}
+    if kind in CERT_KINDS and w.certificates is not None:
+        environ["gunicorn.socket"] = PeerSocket(w.certificates[kind])
+    return w.acc.client().open(path, method=method, headers=headers, data=data, environ_base=environ)
 
 
 def _cases() -> Iterator[Any]:
@@ -279,6 +319,9 @@ def test_each_caller_gets_what_its_rights_give_and_refusals_never_depend_on_the_
             assert response.headers["Content-Type"] == ("application/json" if ENDPOINTS[endpoint][1] else MT)
         if response.status_code == 401:
             assert response.headers.get_all("WWW-Authenticate")
+            if kind in CERT_KINDS:  # refused for the certificate itself, not for a missing credential
+                reason = "has expired" if kind == "expired-cert" else "has been revoked"
+                assert reason in orjson.loads(response.data)["description"]
     if existing.status_code == missing.status_code >= 400:
         assert existing.data == missing.data
         assert dict(existing.headers) == dict(missing.headers)
