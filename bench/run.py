@@ -142,7 +142,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--medallion-max", type=parse_size, default=10_000,
                         help="largest size medallion is tried at (default 10k)")
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--no-conversion", action="store_true")
     parser.add_argument("--analyze-hub", action="store_true",

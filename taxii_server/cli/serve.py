@@ -94,7 +94,8 @@ def _split_bind(bind: str) -> tuple[str, int]:
 @click.command()
 @click.option("--bind", default=None, help="HOST:PORT (default from the configuration, 127.0.0.1:8443).")
 @click.option("--workers", type=click.IntRange(1, 64), default=None, help="gunicorn worker processes.")
-@click.option("--threads", type=click.IntRange(1, 64), default=4, show_default=True, help="Threads per worker.")
+@click.option("--threads", type=click.IntRange(1, 64), default=2, show_default=True,
+              help="Threads per worker (more threads mean more GIL contention: 2 measured best, bench/README.md).")
 @click.option("--tls-cert", type=click.Path(dir_okay=False), default=None, help="Server certificate (PEM).")
 @click.option("--tls-key", type=click.Path(dir_okay=False), default=None, help="Server private key (PEM).")
 @click.option("--insecure-http", is_flag=True, help="Serve plain HTTP (loopback addresses only).")
