@@ -7,7 +7,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from test_contract import BACKENDS, store  # noqa: F401 - store: the backend-parametrised fixture
+from backends import BACKENDS
 
 from taxii_server.errors import Conflict
 from taxii_server.model import ClientCertificate, Organisation
@@ -28,20 +28,20 @@ def with_orgs(made: Store) -> Store:
     return made
 
 
-def test_a_certificate_is_found_by_its_serial(store: Store) -> None:  # noqa: F811
+def test_a_certificate_is_found_by_its_serial(store: Store) -> None:
     with_orgs(store).add_certificate(certificate("0a1b"))
     assert store.get_certificate("0a1b") == certificate("0a1b")
     assert store.get_certificate("ffff") is None
 
 
-def test_a_serial_is_recorded_once(store: Store) -> None:  # noqa: F811
+def test_a_serial_is_recorded_once(store: Store) -> None:
     with_orgs(store).add_certificate(certificate("0a1b"))
     with pytest.raises(Conflict):
         store.add_certificate(certificate("0a1b", "org-b"))
     assert store.get_certificate("0a1b") == certificate("0a1b")
 
 
-def test_certificates_are_listed_in_issue_order_per_organisation_or_all(store: Store) -> None:  # noqa: F811
+def test_certificates_are_listed_in_issue_order_per_organisation_or_all(store: Store) -> None:
     with_orgs(store)
     later = certificate("01", issued="2021-03-01T00:00:00.000000Z")
     earlier = certificate("02", issued="2021-02-01T00:00:00.000000Z")
@@ -53,7 +53,7 @@ def test_certificates_are_listed_in_issue_order_per_organisation_or_all(store: S
     assert store.list_certificates("org-c") == []
 
 
-def test_revocation_is_recorded_once(store: Store) -> None:  # noqa: F811
+def test_revocation_is_recorded_once(store: Store) -> None:
     with_orgs(store).add_certificate(certificate("0a1b"))
     assert store.revoke_certificate("0a1b", "2021-06-01T00:00:00.000000Z") is True
     assert store.revoke_certificate("0a1b", "2021-07-01T00:00:00.000000Z") is False
@@ -62,7 +62,7 @@ def test_revocation_is_recorded_once(store: Store) -> None:  # noqa: F811
     assert found is not None and found.revoked == "2021-06-01T00:00:00.000000Z"
 
 
-def test_import_inserts_or_replaces_revoked_ones_included(store: Store) -> None:  # noqa: F811
+def test_import_inserts_or_replaces_revoked_ones_included(store: Store) -> None:
     with_orgs(store)
     store.import_certificate(certificate("0a1b"))
     revoked = replace(certificate("0a1b"), revoked="2021-06-01T00:00:00.000000Z")
@@ -70,7 +70,7 @@ def test_import_inserts_or_replaces_revoked_ones_included(store: Store) -> None:
     assert store.list_certificates() == [revoked]
 
 
-def test_erasing_the_hub_removes_its_certificates(store: Store) -> None:  # noqa: F811
+def test_erasing_the_hub_removes_its_certificates(store: Store) -> None:
     with_orgs(store).add_certificate(certificate("0a1b"))
     store.erase_everything()
     assert store.list_certificates() == []

@@ -1,18 +1,12 @@
-"""The storage contract (storage/base.py), written once and run against every backend.
-
-Backends: `sqlite`; `mongo` (MongoDB through mongomock, always); `mongo-server` (a real MongoDB, only when
-TAXII_HUB_TEST_MONGO_URI is set: `make test-mongo`). `pytest -k mongo` selects exactly the MongoDB runs.
+"""The storage contract (storage/base.py), written once and run against every backend (backends.py; the
+`store` fixture is in conftest.py). `pytest -k mongo` selects exactly the MongoDB runs.
 """
 
 from __future__ import annotations
 
-import os
 import threading
 import uuid
-from collections.abc import Callable, Iterator
-from pathlib import Path
 
-import mongomock
 import orjson
 import pytest
 
@@ -27,49 +21,11 @@ from taxii_server.model import (
     StatusDetail,
 )
 from taxii_server.storage.base import Store
-from taxii_server.storage.mongo import MongoStore
-from taxii_server.storage.sqlite import SQLiteStore
 from taxii_server.timestamps import parse_us
 
 COLL = "c0ffee00-0000-4000-8000-000000000001"
 SHARED = ObjectScope(COLL)
 T0 = 1_700_000_000_000_000
-
-
-def make_sqlite(tmp_path: Path) -> Store:
-    return SQLiteStore(tmp_path / "contract.sqlite3")
-
-
-def make_mongomock(tmp_path: Path) -> Store:
-    client = mongomock.MongoClient()  # one in-memory server per store: tests never share data
-    return MongoStore(lambda: client, "taxii_hub_contract")
-
-
-MONGO_URI = os.environ.get("TAXII_HUB_TEST_MONGO_URI", "")
-
-
-def make_mongo_server(tmp_path: Path) -> Store:
-    """A real server (a replica set for retryable writes): a fresh database per test, dropped afterwards."""
-    import pymongo
-
-    client: pymongo.MongoClient[dict[str, object]] = pymongo.MongoClient(MONGO_URI, serverSelectionTimeoutMS=5000)
-    return MongoStore(lambda: client, f"taxii_hub_test_{uuid.uuid4().hex[:12]}")
-
-
-BACKENDS: dict[str, Callable[[Path], Store]] = {"sqlite": make_sqlite, "mongo": make_mongomock}
-if MONGO_URI:
-    BACKENDS["mongo-server"] = make_mongo_server
-
-
-@pytest.fixture(params=[pytest.param(name, marks=[pytest.mark.mongo] if "mongo" in name else [])
-                        for name in sorted(BACKENDS)])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    made = BACKENDS[request.param](tmp_path)
-    made.initialise()
-    yield made
-    if isinstance(made, MongoStore) and request.param == "mongo-server":
-        made._db().client.drop_database(made.database_name)
-    made.close()
 
 
 def version(object_id: str, modified: str | None, spec: str = "2.1", **extra: object) -> NewVersion:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from test_contract import store  # noqa: F401 - the backend-parametrised fixture
 
 from taxii_server.model import AuditEntry, Publication, Submission, SubmissionContent
 from taxii_server.storage.base import Store
@@ -21,7 +20,7 @@ def submission(n: int, org: str = "org-a", **kw: object) -> Submission:
     return Submission(**values)  # type: ignore[arg-type]
 
 
-def test_submissions_round_trip_with_their_content(store: Store) -> None:  # noqa: F811
+def test_submissions_round_trip_with_their_content(store: Store) -> None:
     sub = submission(1, first_seen_us=T0 - 5, last_seen_us=T0 - 1)
     store.add_submission(sub, SubmissionContent(b"raw", b"[]", b"{}"))
     assert store.get_submission("sub-1") == sub
@@ -29,21 +28,21 @@ def test_submissions_round_trip_with_their_content(store: Store) -> None:  # noq
     assert store.get_submission("sub-2") is None
 
 
-def test_updating_a_submission_keeps_its_content(store: Store) -> None:  # noqa: F811
+def test_updating_a_submission_keeps_its_content(store: Store) -> None:
     store.add_submission(submission(1), SubmissionContent(b"raw", b"[]", b"{}"))
     store.update_submission(submission(1, state="published", publications=("pub-1",)))
     assert store.get_submission("sub-1").publications == ("pub-1",)  # type: ignore[union-attr]
     assert store.get_submission_content("sub-1").raw == b"raw"  # type: ignore[union-attr]
 
 
-def test_submissions_are_listed_oldest_first_and_per_organisation(store: Store) -> None:  # noqa: F811
+def test_submissions_are_listed_oldest_first_and_per_organisation(store: Store) -> None:
     for n, org in ((3, "org-b"), (1, "org-a"), (2, "org-a")):
         store.add_submission(submission(n, org), SubmissionContent(b"", b"[]", b"{}"))
     assert [s.id for s in store.list_submissions()] == ["sub-1", "sub-2", "sub-3"]
     assert [s.id for s in store.list_submissions("org-a")] == ["sub-1", "sub-2"]
 
 
-def test_publications_round_trip_and_can_be_replaced(store: Store) -> None:  # noqa: F811
+def test_publications_round_trip_and_can_be_replaced(store: Store) -> None:
     pending = Publication("pub-1", "Campaign", "desc", "amber", ("c1",), ("sub-1",), "cand-1", "desk", None,
                           "pending-approval", T0)
     store.save_publication(pending, b"{}")
@@ -54,7 +53,7 @@ def test_publications_round_trip_and_can_be_replaced(store: Store) -> None:  # n
     assert store.list_publications() == [published]
 
 
-def test_audit_entries_keep_their_order(store: Store) -> None:  # noqa: F811
+def test_audit_entries_keep_their_order(store: Store) -> None:
     entries = [AuditEntry(f"a{n}", T0 + n, "desk", "publish", f"pub-{n}", "{}") for n in range(5)]
     for e in entries:
         store.add_audit(e)
@@ -64,6 +63,6 @@ def test_audit_entries_keep_their_order(store: Store) -> None:  # noqa: F811
 
 
 @pytest.mark.parametrize("state", ["received", "rejected", "dismissed"])
-def test_any_state_round_trips(store: Store, state: str) -> None:  # noqa: F811
+def test_any_state_round_trips(store: Store, state: str) -> None:
     store.add_submission(submission(1, state=state, errors=("x: bad",)), SubmissionContent(b"", b"[]", b"{}"))
     assert store.get_submission("sub-1").state == state  # type: ignore[union-attr]

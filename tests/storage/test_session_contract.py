@@ -3,30 +3,14 @@ session service's timeouts on top of it."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
-from test_contract import BACKENDS
 
 from taxii_server.model import ConsoleSession, Principal
 from taxii_server.sessions import ConsoleSessions
 from taxii_server.storage.base import Store
-from taxii_server.storage.mongo import MongoStore
 
 T0 = 1_700_000_000_000_000
 ALICE = Principal("alice", "heavy-industry", frozenset({"member"}), "cred-1")
-
-
-@pytest.fixture(params=[pytest.param(name, marks=[pytest.mark.mongo] if "mongo" in name else [])
-                        for name in sorted(BACKENDS)])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    made = BACKENDS[request.param](tmp_path)
-    made.initialise()
-    yield made
-    if isinstance(made, MongoStore) and request.param == "mongo-server":
-        made._db().client.drop_database(made.database_name)
-    made.close()
 
 
 def session(sid: str, seen_us: int) -> ConsoleSession:
