@@ -2,7 +2,7 @@
 
 Authentication answers only "which organisation is this"; what it may do is decided in `access.py`.
 Administrative operations take the acting principal first, like every service method; the local operator
-of the command line acts as `Principal.operator()`.
+of the command line acts as `OPERATOR`.
 """
 
 from __future__ import annotations
@@ -126,7 +126,7 @@ class Accounts:
                 self.throttle.key_failed(self.address)  # TooManyRequests once this address fails too often
             raise NotAuthenticated("unknown or revoked API key")
         cred, org = found
-        return Principal(org.id, org.group, frozenset(org.roles), cred.id)
+        return org.principal(cred.id)
 
     def authenticate_basic(self, username: str, secret: str) -> Principal:
         """HTTP Basic: the password is an API key of that organisation, or the organisation's password."""
@@ -144,7 +144,14 @@ class Accounts:
             raise NotAuthenticated("wrong user name or password")
         if self.throttle is not None:
             self.throttle.password_succeeded(username, self.address)
-        return Principal(org.id, org.group, frozenset(org.roles), None)
+        return org.principal()
+
+    def acting_as(self, org_id: str) -> Principal:
+        """The organisation a local operator's command acts as (`--as ORG`); NotFound when there is none."""
+        org = self.store.get_organisation(org_id)
+        if org is None:
+            raise NotFound(f"no organisation {org_id!r}")
+        return org.principal()
 
     def resume(self, org_id: str, credential_id: str | None) -> Principal:
         """The principal behind a web console session, checked again on every request: the organisation must
@@ -156,4 +163,4 @@ class Accounts:
             c.id == credential_id and not c.revoked for c in self.store.list_credentials(org_id)
         ):
             raise NotAuthenticated("the API key this session signed in with was revoked")
-        return Principal(org.id, org.group, frozenset(org.roles), credential_id)
+        return org.principal(credential_id)

@@ -193,7 +193,7 @@ class ClientCertificates:
         org = self.store.get_organisation(record.org_id)
         if org is None:
             raise NotAuthenticated("the client certificate's organisation no longer exists")
-        return Principal(org.id, org.group, frozenset(org.roles), f"cert:{serial}")
+        return org.principal(f"cert:{serial}")
 
     # -- the CA ----------------------------------------------------------------------------------------------
 

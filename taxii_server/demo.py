@@ -13,7 +13,7 @@ import orjson
 from .errors import NotFound
 from .hub.publishing import PublishRequest
 from .hub.services import HubServices
-from .model import Organisation, Principal
+from .model import Organisation
 from .storage.base import Store
 
 
@@ -52,9 +52,9 @@ def seed(services: HubServices, samples: Path) -> DemoResult:
         if org is None:
             continue
         before = len(store.list_submissions(org.id))
-        services.intake.submit(_principal(org), data, "application/json", "cli", path.name)
+        services.intake.submit(org.principal(), data, "application/json", "cli", path.name)
         submitted += len(store.list_submissions(org.id)) - before
-    analyst = _principal(_org(store, "hub-analyst"))
+    analyst = _org(store, "hub-analyst").principal()
     candidates = services.campaigns.suggest(analyst)
     if not candidates:
         return DemoResult(submitted, None)
@@ -70,7 +70,7 @@ def seed(services: HubServices, samples: Path) -> DemoResult:
         tlp="amber",
         collections=("member-feed",),
         candidate_id=largest.id,
-        approver=_principal(_org(store, "hub-approver")),
+        approver=_org(store, "hub-approver").principal(),
     )
     return DemoResult(submitted, services.publishing.publish(analyst, request).id)
 
@@ -86,7 +86,3 @@ def _org(store: Store, org_id: str) -> Organisation:
     if org is None:
         raise NotFound(f"demo organisation {org_id!r} is missing; run `taxii-hub init --demo`")
     return org
-
-
-def _principal(org: Organisation) -> Principal:
-    return Principal(org.id, org.group, frozenset(org.roles))

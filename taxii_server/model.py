@@ -39,6 +39,10 @@ class Organisation:
     roles: tuple[str, ...]
     created: str
 
+    def principal(self, credential_id: str | None = None) -> Principal:
+        """This organisation as a caller, reached through `credential_id` (None: the local operator's word)."""
+        return Principal(self.id, self.group, frozenset(self.roles), credential_id)
+
 
 @dataclass(frozen=True)
 class Credential:

@@ -16,7 +16,7 @@ import click
 import orjson
 
 from ..accounts import OPERATOR
-from ..errors import HubError, NotFound
+from ..errors import HubError
 from ..model import Principal
 from ..timestamps import parse_us
 from . import CliContext, one_line_errors
@@ -37,10 +37,8 @@ def _principal(services: Any, as_org: str | None, *, required: bool) -> Principa
         if required:
             raise click.UsageError("--as ORG is required: this command acts as an organisation")
         return OPERATOR
-    org = services.accounts.store.get_organisation(as_org)
-    if org is None:
-        raise NotFound(f"no organisation {as_org!r}")
-    return Principal(org.id, org.group, frozenset(org.roles))
+    principal: Principal = services.accounts.acting_as(as_org)
+    return principal
 
 
 def _emit(data: Any, as_json: bool, human: Callable[[], str]) -> None:

@@ -153,7 +153,7 @@ class PollHistory:
         org = self.store.get_organisation(org_id)
         if collection is None or org is None:
             return None
-        reader = Principal(org.id, org.group, frozenset(org.roles))
+        reader = org.principal()
         if not access.can_read(reader, collection):
             return None
         return self.store.newest_date_added(access.object_scope(reader, collection))

@@ -283,7 +283,7 @@ class Publishing:
         org = self.store.get_organisation(org_id)
         if org is None:
             raise NotFound(f"no organisation {org_id!r}")
-        return Principal(org.id, org.group, frozenset(org.roles))
+        return org.principal()
 
 
 def _datetime(us: int) -> datetime:

@@ -10,21 +10,12 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from serverproc import HubServer, build_hub, start_server
+from serverproc import HubServer, build_hub, client_environment, start_server
 
 
 @pytest.fixture(scope="module", autouse=True)
-def client_environment() -> Iterator[None]:
-    """In-process clients trust only the hub's CA and never go through a proxy to 127.0.0.1.
-
-    taxii2-client builds its own requests.Session, and requests lets REQUESTS_CA_BUNDLE/CURL_CA_BUNDLE
-    override a session's `verify`, so those variables are removed while an end-to-end module runs.
-    """
-    with pytest.MonkeyPatch.context() as mp:
-        for name in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"):
-            mp.delenv(name, raising=False)
-        for name in ("NO_PROXY", "no_proxy"):
-            mp.setenv(name, "127.0.0.1,localhost")
+def clients_trust_only_the_hub() -> Iterator[None]:
+    with client_environment():
         yield
 
 

@@ -22,12 +22,15 @@ import ssl
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email.message import Message
 from pathlib import Path
 from typing import Any
 
+import pytest
 import requests
 from hubtest import COLLECTIONS, MT, ORGS, ROOT, write_collections, write_config
 
@@ -50,6 +53,21 @@ E2E_COLLECTIONS: dict[str, dict[str, Any]] = {
     for name, cid in (("e2e-feed", FEED), ("e2e-walk", WALK), ("e2e-stream", STREAM), ("e2e-scratch", SCRATCH))
 }
 E2E_ORGS = {**ORGS, FEEDER: ("Feeder Test Co", "e2e", ("member",))}
+
+
+@contextmanager
+def client_environment() -> Iterator[None]:
+    """In-process clients trust only the hub's CA and never go through a proxy to 127.0.0.1.
+
+    taxii2-client builds its own requests.Session, and requests lets REQUESTS_CA_BUNDLE/CURL_CA_BUNDLE
+    override a session's `verify`, so those variables are removed while an end-to-end module runs.
+    """
+    with pytest.MonkeyPatch.context() as mp:
+        for name in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"):
+            mp.delenv(name, raising=False)
+        for name in ("NO_PROXY", "no_proxy"):
+            mp.setenv(name, f"{HOST},localhost")
+        yield
 
 
 def clean_env() -> dict[str, str]:

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 import requests
 from hubflow import CAMPAIGN_FILES, HEAVY_INDUSTRY, MEMBER_FEED, MEMBERS, ORG_NAMES, RECORDS, ROOT, load, write_config
-from serverproc import HubDir, HubServer, run_cli, start_server
+from serverproc import HubDir, HubServer, client_environment, run_cli, start_server
 from taxii2client.common import _HTTPConnection
 from taxii2client.v21 import ApiRoot, Collection, Server, as_pages
 
@@ -42,14 +42,8 @@ PROTECTED = {*REPORTERS, *(ORG_NAMES[r] for r in REPORTERS), *_victim_values()}
 
 
 @pytest.fixture(scope="module", autouse=True)
-def client_environment() -> Iterator[None]:
-    """Clients trust only the hub's CA and never use a proxy for 127.0.0.1 (requests lets
-    REQUESTS_CA_BUNDLE override a session's `verify`, and taxii2-client builds its own sessions)."""
-    with pytest.MonkeyPatch.context() as mp:
-        for name in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"):
-            mp.delenv(name, raising=False)
-        for name in ("NO_PROXY", "no_proxy"):
-            mp.setenv(name, "127.0.0.1,localhost")
+def clients_trust_only_the_hub() -> Iterator[None]:
+    with client_environment():
         yield
 
 

@@ -7,6 +7,7 @@ exist, and every service called here checks the analyst role again.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import orjson
@@ -113,32 +114,39 @@ def _publish_request(candidate_id: str) -> tuple[PublishRequest, dict[str, Any]]
     return req, {"name": name, "description": description, "tlp": level, "collections": collections}
 
 
-@bp.post("/candidates/<candidate_id>/preview")
-def preview(candidate_id: str) -> str:
+def _on_candidate(
+    candidate_id: str, act: Callable[[Principal, PublishRequest, dict[str, Any]], BaseResponse | str]
+) -> BaseResponse | str:
+    """Run a publishing step for the form posted on a candidate's page; a refusal is shown on that page with
+    the form as filled in (a candidate that no longer exists stays a 404)."""
     caller = guard.require_analyst()
     req, form = _publish_request(candidate_id)
     try:
-        shown = services().hub.publishing.preview(caller, req)
+        return act(caller, req, form)
     except HubError as exc:
         if isinstance(exc, NotFound):
             raise
         return _candidate_page(caller, candidate_id, form=form, problem=exc.message)
-    bundle = orjson.dumps(shown.bundle, option=orjson.OPT_INDENT_2).decode()
-    return _candidate_page(caller, candidate_id, form=form, preview=shown, bundle_text=bundle,
-                           object_count=len(shown.bundle.get("objects", [])))
+
+
+@bp.post("/candidates/<candidate_id>/preview")
+def preview(candidate_id: str) -> BaseResponse | str:
+    def show(caller: Principal, req: PublishRequest, form: dict[str, Any]) -> str:
+        shown = services().hub.publishing.preview(caller, req)
+        bundle = orjson.dumps(shown.bundle, option=orjson.OPT_INDENT_2).decode()
+        return _candidate_page(caller, candidate_id, form=form, preview=shown, bundle_text=bundle,
+                               object_count=len(shown.bundle.get("objects", [])))
+
+    return _on_candidate(candidate_id, show)
 
 
 @bp.post("/candidates/<candidate_id>/publication")
 def publish(candidate_id: str) -> BaseResponse | str:
-    caller = guard.require_analyst()
-    req, form = _publish_request(candidate_id)
-    try:
+    def write(caller: Principal, req: PublishRequest, _form: dict[str, Any]) -> BaseResponse:
         done = services().hub.publishing.publish(caller, req)
-    except HubError as exc:
-        if isinstance(exc, NotFound):
-            raise
-        return _candidate_page(caller, candidate_id, form=form, problem=exc.message)
-    return redirect(url_for("console.publication", publication_id=done.id), 303)
+        return redirect(url_for("console.publication", publication_id=done.id), 303)
+
+    return _on_candidate(candidate_id, write)
 
 
 # -- publications and approvals -------------------------------------------------------------------------------
