@@ -19,6 +19,8 @@ from .certificates import ClientCertificates
 from .feeds import Feeds
 from .hub.audit import AuditLog
 from .hub.campaigns import Campaigns
+from .hub.correlation import DAY_US, Policy
+from .hub.correlator import Correlator
 from .hub.intake import Intake
 from .hub.polls import PollHistory
 from .hub.publishing import Publishing
@@ -46,8 +48,8 @@ def build_services(settings: Settings, store: Store | None = None, *,
     options = ConversionOptions(id_key=settings.conversion.id_key,
                                 hub_identity_name=settings.conversion.hub_identity_name)
     audit = AuditLog(store)
-    campaigns = Campaigns(store, settings.hub.correlation_window_days)
-    intake = Intake(store, options, audit, on_change=campaigns.refresh)
+    campaigns = Campaigns(store, Correlator(store, correlation_policy(settings)), audit)
+    intake = Intake(store, options, audit)
     feeds = Feeds(
         catalog,
         store,
@@ -69,6 +71,12 @@ def build_services(settings: Settings, store: Store | None = None, *,
     accounts = Accounts(store, throttle=Throttle(store, settings.limits), check_password=check_password)
     return Services(feeds=feeds, accounts=accounts, hub=hub, sessions=ConsoleSessions(store),
                     certificates=ClientCertificates(store, settings.ca_cert.parent))
+
+
+def correlation_policy(settings: Settings) -> Policy:
+    hub = settings.hub
+    return Policy(window_us=hub.correlation_window_days * DAY_US, max_organisations=hub.correlation_max_organisations,
+                  max_span_us=hub.correlation_max_span_days * DAY_US, max_reports=hub.correlation_max_reports)
 
 
 def create_app(settings: Settings | None = None, store: Store | None = None, *,

@@ -55,6 +55,7 @@ def seed(services: HubServices, samples: Path) -> DemoResult:
         services.intake.submit(org.principal(), data, "application/json", "cli", path.name)
         submitted += len(store.list_submissions(org.id)) - before
     analyst = _org(store, "hub-analyst").principal()
+    services.campaigns.drain()  # the demo wants its campaign now, not when a worker gets to it
     candidates = services.campaigns.suggest(analyst)
     if not candidates:
         return DemoResult(submitted, None)

@@ -60,6 +60,12 @@ class HubSettings:
     """The sharing workflow's policy."""
 
     correlation_window_days: int = 90  # reports further apart than this are never linked
+    # Over-correlation guard: a value seen in more reports, from more organisations, or over a longer span
+    # (first to last report) than these is shown as evidence but never links reports.
+    correlation_max_reports: int = 200
+    correlation_max_organisations: int = 20
+    correlation_max_span_days: int = 60
+    correlation_worker: bool = True  # `serve` runs the correlation step in a thread of each worker process
     min_group_count: int = 2  # below this many reporting members, a sector group is reported only as "members"
     two_person_rule: bool = False  # a publication needs a second analyst's approval
     valid_days_ip: int = 30  # valid_until of IP indicators, from publication

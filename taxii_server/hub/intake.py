@@ -1,5 +1,6 @@
 """Intake: a member's report — `.eml`, incident-record/1 JSON (one, a list, JSON Lines) or a STIX bundle —
-becomes a submission: stored as received, converted to a hub-internal draft bundle, and correlated.
+becomes a submission: stored as received, converted to a hub-internal draft bundle, and indexed for the
+correlation step, which runs later and elsewhere (a member's answer never waits for it or depends on it).
 
 The reporter is always the authenticated organisation: a record naming another reporter is refused and
 nothing is stored. A report that cannot be converted is kept as `rejected` with its errors, so nothing a
@@ -36,6 +37,7 @@ from ..storage.base import Store
 from ..timestamps import now_us, parse_us
 from . import features
 from .audit import AuditLog, require_analyst
+from .correlation import eligible, postings_for
 
 MEDIA_TYPES = ("message/rfc822", "application/json", "application/stix+json")
 _STIX_INTAKE = CollectionDef(id="intake", api_root="", title="intake")
@@ -57,14 +59,14 @@ class Intake:
         store: Store,
         options: ConversionOptions,
         audit: AuditLog,
-        on_change: Callable[[], object] = lambda: None,
         clock: Callable[[], int] = now_us,
+        new_id: Callable[[], str] = lambda: str(uuid.uuid4()),
     ) -> None:
         self.store = store
         self.options = options
         self.audit = audit
-        self.on_change = on_change
         self.clock = clock
+        self.new_id = new_id
 
     def conversion_options(self) -> ConversionOptions:
         """The configured options, with the organisation registry's sector groups."""
@@ -78,9 +80,9 @@ class Intake:
         if media_type not in MEDIA_TYPES:
             raise UnsupportedMediaType(f"a report must be one of {', '.join(MEDIA_TYPES)}, not {media_type!r}")
         digest = hashlib.sha256(body).hexdigest()
-        for earlier in self.store.list_submissions(principal.org_id):
-            if earlier.content_sha256 == digest:
-                return earlier  # the same report sent again: one submission, as before
+        earlier = self.store.submission_by_digest(principal.org_id, digest)
+        if earlier is not None:
+            return earlier  # the same report sent again: one submission, as before
         now = self.clock()
         errors: tuple[str, ...] = ()
         try:
@@ -92,7 +94,7 @@ class Intake:
                 raise
             converted, errors = None, (f"{filename}: {exc.message}",)
         submission = Submission(
-            id=str(uuid.uuid4()),
+            id=self.new_id(),
             org_id=principal.org_id,
             received_at_us=now,
             source=source,
@@ -108,12 +110,16 @@ class Intake:
         )
         records = orjson.dumps([record_to_dict(r) for r in converted.records]) if converted else b"[]"
         draft = bundle_bytes(converted.draft) if converted and converted.draft else b"{}"
-        self.store.add_submission(submission, SubmissionContent(body, records, draft))
+        # Indexed for correlation in the same transaction; correlated later by the correlation step, so
+        # neither this answer nor its timing depends on what other members reported.
+        postings = [dataclasses.replace(p, live=False) for p in postings_for(submission)] \
+            if eligible(submission) else []
+        earlier = self.store.add_submission_once(submission, SubmissionContent(body, records, draft), postings, now)
+        if earlier is not None:
+            return earlier  # the same report posted twice at once: the first one stands
         self.audit.record(principal, "submit", submission.id, {"source": source, "media_type": media_type,
                                                                "state": submission.state})
-        if converted:
-            self.on_change()
-        return self.store.get_submission(submission.id) or submission
+        return submission
 
     def from_taxii(self, principal: Principal, objects: Sequence[dict[str, Any]]) -> None:
         """Objects a member added to an inbox collection become a submission too (analysts' own inbox writes
@@ -224,7 +230,8 @@ class Intake:
         if found.state == "published":
             raise Conflict("a published submission cannot be dismissed; revoke what was published instead")
         dismissed = dataclasses.replace(found, state="dismissed")
-        self.store.update_submission(dismissed)
+        with self.store.atomic():
+            self.store.update_submission(dismissed)
+            self.store.enqueue_correlation([f"s:{submission_id}"], self.clock())
         self.audit.record(principal, "dismiss", submission_id, {"reason": reason})
-        self.on_change()
         return dismissed

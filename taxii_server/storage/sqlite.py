@@ -64,6 +64,7 @@ from .base import (
     submission_to_doc,
 )
 from .sqlite_certificates import SQLiteCertificates
+from .sqlite_correlation import CORRELATION_SCHEMA, UPGRADE_TO_3, SQLiteCorrelation
 from .sqlite_limits import LIMITS_SCHEMA, SQLiteLimits
 
 _SCHEMA = """
@@ -144,6 +145,7 @@ CREATE INDEX IF NOT EXISTS console_sessions_seen ON console_sessions (seen_us);
 # changed key, data to rewrite), and for an index an old database should get right away.
 _UPGRADES: dict[int, tuple[str, ...]] = {
     2: ("CREATE INDEX IF NOT EXISTS object_versions_id ON object_versions (collection_id, id, date_added)",),
+    3: UPGRADE_TO_3,
 }
 
 log = logging.getLogger("taxii_server.storage")
@@ -151,7 +153,7 @@ log = logging.getLogger("taxii_server.storage")
 _MEDIA = {"2.1": "application/stix+json;version=2.1", "2.0": "application/stix+json;version=2.0"}
 
 
-class SQLiteStore(SQLiteCertificates, SQLiteLimits):
+class SQLiteStore(SQLiteCertificates, SQLiteLimits, SQLiteCorrelation):
     # 4 s: a write that finds the database locked answers 503 within 5 s (spec §3.2), below gunicorn's timeout.
     def __init__(self, path: Path, *, busy_timeout_ms: int = 4000) -> None:
         self.path = path
@@ -237,7 +239,7 @@ class SQLiteStore(SQLiteCertificates, SQLiteLimits):
             for step in range((found if found is not None else SCHEMA_VERSION) + 1, SCHEMA_VERSION + 1):
                 for statement in _UPGRADES.get(step, ()):
                     conn.execute(statement)
-            for statement in (_SCHEMA + LIMITS_SCHEMA).split(";"):
+            for statement in (_SCHEMA + LIMITS_SCHEMA + CORRELATION_SCHEMA).split(";"):
                 if statement.strip():
                     conn.execute(statement)
             conn.execute(
