@@ -42,7 +42,7 @@ class Campaigns:
 
     def lag(self, principal: Principal) -> tuple[int, float | None]:
         """Jobs waiting for the correlation step and the age of the oldest, in seconds."""
-        require_analyst(principal, "correlation status")
+        require_analyst(principal, "campaign candidate")
         return self.correlator.lag()
 
     # -- reading candidates ----------------------------------------------------------------------------------
