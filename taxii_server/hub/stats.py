@@ -7,7 +7,6 @@ the share of free-mail senders, C2 locations by country, reports per month. Anal
 from __future__ import annotations
 
 import dataclasses
-
 import time
 from collections import Counter
 from collections.abc import Mapping, Sequence
