@@ -26,8 +26,9 @@ from email.parser import BytesParser
 from types import MappingProxyType
 
 from converters import anonymisation, archive, charsets, filetypes, links
-from converters.errors import EmlError, EmlLimitExceeded, RecordError
-from converters.limits import DEFAULT_LIMITS, EmlLimits
+from converters.budget import UNLIMITED, Budget
+from converters.errors import EmlError, EmlLimitExceeded, RecordError, RecordLimitExceeded
+from converters.limits import DEFAULT_LIMITS, DEFAULT_RECORD_LIMITS, EmlLimits, RecordLimits
 from converters.record import Address, Attachment, Message, Record, record_from_dict, record_to_dict
 
 # Sender-side headers worth keeping (all attacker-controlled); recipient-side ones are kept as sensitive.
@@ -77,6 +78,8 @@ def parse_eml(
     role: str | None = None,
     limits: EmlLimits = DEFAULT_LIMITS,
     tlp: str = "amber",
+    record_limits: RecordLimits = DEFAULT_RECORD_LIMITS,
+    budget: Budget = UNLIMITED,
 ) -> Record:
     """Parse one mail into a one-message record (role `attack` with an attachment or URL, else `recon`).
 
@@ -90,7 +93,7 @@ def parse_eml(
     except RecursionError as exc:
         raise EmlLimitExceeded(source, "max_mime_depth", "MIME structure nested too deeply") from exc
     try:
-        return _Parser(source, limits).message(root, role, tlp, raw)
+        return _Parser(source, limits, record_limits, budget).message(root, role, tlp, raw)
     except RecursionError as exc:
         # The stdlib address parser recurses on nested comments ("((((…))))" in To:).
         raise EmlLimitExceeded(source, "max_header_nesting", "a header nests comments too deeply") from exc
@@ -121,9 +124,12 @@ def _precheck(raw: bytes, source: str, limits: EmlLimits) -> None:
 
 
 class _Parser:
-    def __init__(self, source: str, limits: EmlLimits) -> None:
+    def __init__(self, source: str, limits: EmlLimits, record_limits: RecordLimits = DEFAULT_RECORD_LIMITS,
+                 budget: Budget = UNLIMITED) -> None:
         self.source = source
         self.limits = limits
+        self.record_limits = record_limits
+        self.budget = budget
         self.notes: list[str] = []
         self.parts = 0
 
@@ -189,6 +195,7 @@ class _Parser:
                 self.source, "max_mime_depth", f"MIME nesting deeper than {self.limits.max_mime_depth}"
             )
         self.parts += 1
+        self.budget.check(self.source)
         if self.parts > self.limits.max_parts:
             raise EmlLimitExceeded(self.source, "max_parts", f"more than {self.limits.max_parts} MIME parts")
         if depth > 1:
@@ -274,7 +281,9 @@ class _Parser:
             lang="ja" if _has_japanese(text) else "en",
         )
         try:
-            record_from_dict(record_to_dict(record), self.source)
+            record_from_dict(record_to_dict(record), self.source, limits=self.record_limits)
+        except RecordLimitExceeded as exc:
+            raise EmlLimitExceeded(self.source, exc.limit, f"{exc.path}: {exc.message}") from exc
         except RecordError as exc:
             raise EmlError(self.source, exc.path or "(record)", exc.message) from exc
         return record

@@ -34,6 +34,7 @@ class StorageSettings:
 class ServerSettings:
     bind: str = "127.0.0.1:8443"
     workers: int = 2
+    threads: int = 2  # per worker (more threads mean more GIL contention: 2 measured best, bench/README.md)
     timeout: int = 30
     tls_cert: str = ""  # default: <data_dir>/tls/server.crt, made by `taxii-hub init`
     tls_key: str = ""
@@ -88,6 +89,22 @@ class LimitsSettings:
     client_address_header: str = ""
     poll_history_days: int = 30
     poll_history_per_org: int = 10_000
+    # Budgets of one report (incident records, mails, STIX bundles, console uploads), checked before schema
+    # validation or conversion; over one is a 413/400 naming the field and the limit (converters/limits.py).
+    max_submission_bytes: int = 20 * 1024 * 1024
+    max_records: int = 1000
+    max_messages: int = 100
+    max_recipients: int = 500
+    max_attachments: int = 100
+    max_urls: int = 500
+    max_text_chars: int = 1024 * 1024
+    max_field_chars: int = 16 * 1024
+    # Every JSON body (TAXII envelopes, hub API, uploads): the longest string, array and object.
+    max_json_string_chars: int = 1024 * 1024
+    max_json_array_items: int = 100_000
+    max_json_object_members: int = 10_000
+    conversion_cpu_seconds: int = 20  # CPU time one report's conversion may take before it is rejected
+    submission_worker_share: int = 50  # percent of a worker's threads one organisation's conversions may hold
 
 
 @dataclass(frozen=True)
@@ -273,3 +290,13 @@ def _check_limits(source: str, limits: LimitsSettings) -> None:
         raise ConfigError(f"{source}: [limits] rates must be 0 (off) or positive, and bursts at least 1")
     if limits.poll_history_days < 1 or limits.poll_history_per_org < 1:
         raise ConfigError(f"{source}: [limits] poll_history_days and poll_history_per_org must be at least 1")
+    for name in _BUDGETS:
+        if getattr(limits, name) < 1:
+            raise ConfigError(f"{source}: [limits] {name} must be at least 1")
+    if not 1 <= limits.submission_worker_share <= 100:
+        raise ConfigError(f"{source}: [limits] submission_worker_share is a percentage from 1 to 100")
+
+
+_BUDGETS = ("max_submission_bytes", "max_records", "max_messages", "max_recipients", "max_attachments", "max_urls",
+            "max_text_chars", "max_field_chars", "max_json_string_chars", "max_json_array_items",
+            "max_json_object_members", "conversion_cpu_seconds")
