@@ -66,7 +66,6 @@ _PARAM = re.compile(r";\s*([^\s=;]+)\s*=\s*(\"(?:[^\"\\]|\\.)*\"|[^;]*)")
 _MULTIPART = re.compile(rb"(?im)^content-type:[ \t]*(?:\r?\n[ \t]+)?multipart/")
 _BOUNDARY_LINE = re.compile(rb"(?m)^--")
 _MESSAGE_ID = re.compile(r"<[^<>\s]{1,990}>")
-_MAX_BODY = 1024 * 1024
 
 _Get = Callable[[str], list[str]]
 
@@ -245,22 +244,23 @@ class _Parser:
             else:
                 urls.extend(links.urls_in_text(text))
             body_parts.append(text.replace("\r\n", "\n").strip())
-        body = "\n\n".join(p for p in body_parts if p)[:_MAX_BODY] or None
+        body = "\n\n".join(p for p in body_parts if p) or None
+        urls = list(dict.fromkeys(urls))
+        to = self.addresses(get("To"))
+        cc = self.addresses(get("Cc"))
+        self.within_budgets(body, urls, len(to) + len(cc), len(found))  # before the attachments are read
         attachments = tuple(self.attachment(leaf, name, ctype, body or "") for leaf, name, ctype in found)
-        urls = list(dict.fromkeys(urls))[:1000]
         subject_raw = get("Subject")
         subject = self.text(subject_raw[0])[:4096] if subject_raw else None
         message_id = _first_id(get("Message-ID"))
-        to = self.addresses(get("To"))
-        cc = self.addresses(get("Cc"))
         kept = self.kept_headers(get)
         received = tuple(" ".join(value.split()) for value in get("Received"))[:100]
         message = Message(
             role=role or ("attack" if attachments or urls else "recon"),
             sent_at=sent_at,
             from_=sender,
-            to=to[:500],
-            cc=cc[:500],
+            to=to,
+            cc=cc,
             subject=subject,
             body=body,
             message_id=message_id,
@@ -287,6 +287,19 @@ class _Parser:
         except RecordError as exc:
             raise EmlError(self.source, exc.path or "(record)", exc.message) from exc
         return record
+
+    def within_budgets(self, body: str | None, urls: list[str], recipients: int, attachments: int) -> None:
+        """The record budgets a mail can exceed, checked before its attachments are read and its record built."""
+        limits = self.record_limits
+        checks = (
+            ("max_text_chars", "body", len(body or ""), limits.max_text_chars, "characters"),
+            ("max_urls", "urls", len(urls), limits.max_urls, "URLs"),
+            ("max_recipients", "To and Cc", recipients, limits.max_recipients, "recipients"),
+            ("max_attachments", "attachments", attachments, limits.max_attachments, "attachments"),
+        )
+        for name, where, count, cap, what in checks:
+            if count > cap:
+                raise EmlLimitExceeded(self.source, name, f"{where}: {count} {what} (limit {cap}, {name})")
 
     def sender(self, values: list[str]) -> Address:
         if not values:

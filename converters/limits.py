@@ -33,8 +33,8 @@ DEFAULT_LIMITS = EmlLimits()
 
 # Which incident-record list a field name holds, and the RecordLimits field that caps it per list.
 _LIST_LIMITS = {
-    "messages": "max_messages", "urls": "max_urls", "attachments": "max_attachments",
-    "members": "max_attachments", "received": "max_received", "c2": "max_c2",
+    "messages": "max_messages", "urls": "max_urls", "to": "max_recipients", "cc": "max_recipients",
+    "attachments": "max_attachments", "members": "max_attachments", "received": "max_received", "c2": "max_c2",
 }
 _TEXT_FIELDS = frozenset({"body", "description"})
 
@@ -56,7 +56,7 @@ class RecordLimits:
     max_received: int = 100  # Received headers of one message
     max_c2: int = 100  # C2 endpoints of one attachment
     max_list_items: int = 200  # any other list in a record
-    max_text_chars: int = 1024 * 1024  # a message body or a description
+    max_text_chars: int = 512 * 1024  # a message body or a description
     max_field_chars: int = 16 * 1024  # any other string (subject, names, addresses, header values)
 
 

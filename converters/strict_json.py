@@ -16,6 +16,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
+
 MAX_SAFE_INT = 2**53 - 1
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
@@ -23,9 +25,9 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 @dataclass(frozen=True)
 class JsonLimits:
     max_depth: int = 64
-    max_string_chars: int = 1024 * 1024  # a mail body or a STIX description; the body size bounds the rest
-    max_array_items: int = 100_000
-    max_object_members: int = 10_000
+    max_json_string_chars: int = 1024 * 1024  # a mail body or a STIX description; the body size bounds the rest
+    max_json_array_items: int = 100_000
+    max_json_object_members: int = 10_000
 
 
 DEFAULT_JSON_LIMITS = JsonLimits()
@@ -87,6 +89,7 @@ def loads(data: bytes | str, limits: JsonLimits = DEFAULT_JSON_LIMITS) -> Any:
     else:
         text = data
     text = text.removeprefix("\ufeff")
+    _budget_prepass(text, limits)
     try:
         value = json.loads(
             text, object_pairs_hook=_pairs, parse_int=_int, parse_float=_float, parse_constant=_constant
@@ -104,6 +107,17 @@ def loads(data: bytes | str, limits: JsonLimits = DEFAULT_JSON_LIMITS) -> Any:
     return value
 
 
+def _budget_prepass(text: str, limits: JsonLimits) -> None:
+    """An oversized document is refused at orjson's speed, before the slower reader that finds duplicate member
+    names: a 20 MB record with 600,000 recipients costs a tenth of a second, not seconds. Whatever orjson cannot
+    read is left to the strict reader, which says why."""
+    try:
+        value = orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return
+    check(value, limits)
+
+
 def check(value: Any, limits: JsonLimits = DEFAULT_JSON_LIMITS) -> None:
     """Refuse a decoded document over a budget or holding a lone surrogate; iterative, so any depth is safe."""
     stack: list[tuple[Any, int, tuple[str | int, ...]]] = [(value, 1, ())]
@@ -117,25 +131,28 @@ def check(value: Any, limits: JsonLimits = DEFAULT_JSON_LIMITS) -> None:
         if depth > limits.max_depth:
             raise JSONRefused(f"the JSON text is nested more than {limits.max_depth} levels deep", "max_depth")
         if isinstance(item, dict):
-            if len(item) > limits.max_object_members:
-                raise JSONRefused(f"{path_text(path)}: {len(item)} members (limit {limits.max_object_members})",
-                                  "max_object_members")
+            if len(item) > limits.max_json_object_members:
+                raise JSONRefused(f"{path_text(path)}: {len(item)} members (limit {limits.max_json_object_members}, "
+                                  "max_json_object_members)",
+                                  "max_json_object_members")
             for key, child in item.items():
                 _check_string(key, (*path, key), limits)
                 if isinstance(child, (dict, list, str)):
                     stack.append((child, depth + 1, (*path, key)))
         else:
-            if len(item) > limits.max_array_items:
-                raise JSONRefused(f"{path_text(path)}: {len(item)} items (limit {limits.max_array_items})",
-                                  "max_array_items")
+            if len(item) > limits.max_json_array_items:
+                raise JSONRefused(f"{path_text(path)}: {len(item)} items (limit {limits.max_json_array_items}, "
+                                  "max_json_array_items)",
+                                  "max_json_array_items")
             stack.extend((child, depth + 1, (*path, n)) for n, child in enumerate(item)
                          if isinstance(child, (dict, list, str)))
 
 
 def _check_string(text: str, path: tuple[str | int, ...], limits: JsonLimits) -> None:
-    if len(text) > limits.max_string_chars:
-        raise JSONRefused(f"{path_text(path)}: a string of {len(text)} characters (limit {limits.max_string_chars})",
-                          "max_string_chars")
+    if len(text) > limits.max_json_string_chars:
+        raise JSONRefused(f"{path_text(path)}: a string of {len(text)} characters (limit "
+                          f"{limits.max_json_string_chars}, max_json_string_chars)",
+                          "max_json_string_chars")
     if _SURROGATE.search(text):
         raise JSONRefused(f"{path_text(path)}: a lone surrogate escape (\\ud800-\\udfff), which is not text")
 

@@ -78,8 +78,9 @@ def build_services(settings: Settings, store: Store | None = None, *,
 
 
 def json_limits(limits: LimitsSettings) -> JsonLimits:
-    return JsonLimits(max_string_chars=limits.max_json_string_chars, max_array_items=limits.max_json_array_items,
-                      max_object_members=limits.max_json_object_members)
+    return JsonLimits(max_json_string_chars=limits.max_json_string_chars,
+                      max_json_array_items=limits.max_json_array_items,
+                      max_json_object_members=limits.max_json_object_members)
 
 
 def record_limits(limits: LimitsSettings) -> RecordLimits:

@@ -97,7 +97,7 @@ class LimitsSettings:
     max_recipients: int = 500
     max_attachments: int = 100
     max_urls: int = 500
-    max_text_chars: int = 1024 * 1024
+    max_text_chars: int = 512 * 1024
     max_field_chars: int = 16 * 1024
     # Every JSON body (TAXII envelopes, hub API, uploads): the longest string, array and object.
     max_json_string_chars: int = 1024 * 1024

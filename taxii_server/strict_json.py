@@ -13,7 +13,7 @@ from .errors import BadRequest, PayloadTooLarge
 
 __all__ = ["DEFAULT_JSON_LIMITS", "MAX_SAFE_INT", "JsonLimits", "depth_exceeds", "loads"]
 MAX_DEPTH = DEFAULT_JSON_LIMITS.max_depth
-_SIZE_LIMITS = ("max_string_chars", "max_array_items", "max_object_members")
+_SIZE_LIMITS = ("max_json_string_chars", "max_json_array_items", "max_json_object_members")
 
 
 def loads(data: bytes, limits: JsonLimits = DEFAULT_JSON_LIMITS) -> Any:

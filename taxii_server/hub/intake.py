@@ -96,20 +96,8 @@ class Intake:
             if earlier.content_sha256 == digest:
                 return earlier  # the same report sent again: one submission, as before
         now = self.clock()
-        errors: tuple[str, ...] = ()
-        try:
-            with self.share.hold(principal.org_id):
-                converted = self._convert(principal, body, media_type, filename, Budget(self.cpu_seconds))
-        except (RecordLimitExceeded, EmlLimitExceeded) as exc:  # refused before any work, and not kept
-            raise PayloadTooLarge(str(exc)) from exc
-        except BudgetExceeded as exc:  # refused, not kept: sending it again would cost the same again
-            raise Unprocessable(str(exc)) from exc
-        except ConversionError as exc:
-            converted, errors = None, (str(exc),)
-        except HubError as exc:
-            if isinstance(exc, (Forbidden, PayloadTooLarge)):
-                raise
-            converted, errors = None, (f"{filename}: {exc.message}",)
+        with self.share.hold(principal.org_id):
+            converted, errors = self._converted(principal, body, media_type, filename)
         submission = Submission(
             id=str(uuid.uuid4()),
             org_id=principal.org_id,
@@ -133,6 +121,22 @@ class Intake:
         if converted:
             self.on_change()
         return self.store.get_submission(submission.id) or submission
+
+    def _converted(self, principal: Principal, body: bytes, media_type: str,
+                   filename: str) -> tuple[_Converted | None, tuple[str, ...]]:
+        """The conversion, or the errors a rejected submission keeps; refusals (nothing kept) raise."""
+        try:
+            return self._convert(principal, body, media_type, filename, Budget(self.cpu_seconds)), ()
+        except (RecordLimitExceeded, EmlLimitExceeded) as exc:  # refused before any work, and not kept
+            raise PayloadTooLarge(str(exc)) from exc
+        except BudgetExceeded as exc:  # refused, not kept: sending it again would cost the same again
+            raise Unprocessable(str(exc)) from exc
+        except ConversionError as exc:
+            return None, (str(exc),)
+        except HubError as exc:
+            if isinstance(exc, (Forbidden, PayloadTooLarge)):
+                raise
+            return None, (f"{filename}: {exc.message}",)
 
     def from_taxii(self, principal: Principal, objects: Sequence[dict[str, Any]]) -> None:
         """Objects a member added to an inbox collection become a submission too (analysts' own inbox writes

@@ -86,7 +86,7 @@ def _published_from(s: Submission) -> list[Publication]:
 @bp.post("/submissions")
 def submit() -> Response:
     filename = _header_text("X-Filename") or request.args.get("filename") or "upload"
-    body = read_body(services().limits.max_submission_bytes)
+    body = read_body(services().limits.max_submission_bytes, "[limits] max_submission_bytes")
     submission = _hub().intake.submit(g.principal, body, media_type(request.headers.get("Content-Type")), "http",
                                       filename)
     # The file name is the member's text, logged only as a field (escaped by the JSON log formatter).
