@@ -21,6 +21,7 @@ from .hub.audit import AuditLog
 from .hub.campaigns import Campaigns
 from .hub.intake import Intake
 from .hub.polls import PollHistory
+from .hub.publication_bundle import hub_identity_ids
 from .hub.publishing import Publishing
 from .hub.revocation import Revocation
 from .hub.services import HubServices
@@ -61,6 +62,8 @@ def build_services(settings: Settings, store: Store | None = None, *,
         status_retention_s=settings.status_retention_seconds,
         on_inbox=intake.from_taxii,
         json_limits=json_limits(limits),
+        reserved_identities=hub_identity_ids(options),
+        future_skew_s=settings.future_skew_seconds,
     )
     hub = HubServices(
         intake=intake,
