@@ -68,7 +68,8 @@ def init(obj: CliContext, demo: bool, samples: Path | None, as_json: bool) -> No
             from ..demo import seed
 
             seeded = seed(build_services(settings, store).hub, samples)
-            result["demo"] = {"reports_submitted": seeded.submitted, "publication": seeded.publication}
+            result["demo"] = {"reports_submitted": seeded.submitted, "already_there": seeded.already_there,
+                              "publication": seeded.publication, "published_now": seeded.published_now}
     store.close()
     if as_json:
         _emit(result, True, "")
@@ -78,8 +79,7 @@ def init(obj: CliContext, demo: bool, samples: Path | None, as_json: bool) -> No
     for org in result.get("organisations", []):
         click.echo(f"  {org['id']:<15} {org['group']:<15} {','.join(org['roles']):<15} key {org['key']}")
     if "demo" in result:
-        click.echo(f"demo: {result['demo']['reports_submitted']} sample reports submitted; the five-member campaign "
-                   f"is publication {result['demo']['publication']} in the member feed")
+        click.echo(_demo_summary(result["demo"]))
     if demo:
         click.echo("poll as a member (user name = organisation id, password = its key), for example:")
         click.echo(f"  curl --cacert {tls.ca_cert} -u kita-heavy:KEY "
@@ -87,6 +87,23 @@ def init(obj: CliContext, demo: bool, samples: Path | None, as_json: bool) -> No
         click.echo(f"web console: {result['console_url']} — sign in with an organisation id and its key from the "
                    "list above:")
         click.echo("  a member: kita-heavy; an analyst: hub-analyst (a second analyst approves as hub-approver)")
+
+
+def _demo_summary(demo: dict[str, Any]) -> str:
+    """What `init --demo --samples` did; a second run says the samples and the publication were already there."""
+    submitted, already = demo["reports_submitted"], demo["already_there"]
+    if submitted and already:
+        reports = f"{submitted} sample reports submitted ({already} sample files were already there)"
+    elif submitted:
+        reports = f"{submitted} sample reports submitted"
+    elif already:
+        reports = f"the sample reports were already submitted ({already} files)"
+    else:
+        reports = "no sample reports found"
+    if demo["publication"] is None:
+        return f"demo: {reports}; no campaign candidate to publish"
+    verb = "is" if demo["published_now"] else "was already"
+    return f"demo: {reports}; the five-member campaign {verb} publication {demo['publication']} in the member feed"
 
 
 def _demo(settings: Settings, accounts: Accounts) -> list[dict[str, Any]]:
