@@ -110,6 +110,7 @@ class Settings:
     limits: LimitsSettings = LimitsSettings()
     max_page_size: int = 1000
     status_retention_seconds: int = 7 * 24 * 3600
+    future_skew_seconds: int = 300  # `created`/`modified` later than this after the hub's clock are refused
     source: str = field(default="defaults", compare=False)
     config_file: Path | None = field(default=None, compare=False)
     found_by: str = field(default="", compare=False)  # "--config", "$TAXII_HUB_CONFIG", or the searched path
@@ -141,6 +142,7 @@ _TOP_LEVEL: dict[str, type] = {
     "collections_dir": str,
     "max_page_size": int,
     "status_retention_seconds": int,
+    "future_skew_seconds": int,
 }
 _TABLES: dict[str, type] = {
     "storage": StorageSettings,
@@ -297,6 +299,8 @@ def _build(raw: dict[str, Any], source: str) -> Settings:
         raise ConfigError(f"{source}: max_page_size must be positive")
     if settings.status_retention_seconds < 24 * 3600:
         raise ConfigError(f"{source}: status_retention_seconds must be at least 86400 (TAXII 2.1 §4.3)")
+    if settings.future_skew_seconds < 0:
+        raise ConfigError(f"{source}: future_skew_seconds must be 0 or more")
     _check_limits(source, settings.limits)
     default = settings.discovery.default
     if default and default not in settings.api_roots:
