@@ -18,9 +18,15 @@ from typing import Any
 import orjson
 
 from converters import (
+    DEFAULT_RECORD_LIMITS,
+    Budget,
+    BudgetExceeded,
     ConversionError,
     ConversionOptions,
+    EmlLimitExceeded,
     Record,
+    RecordLimitExceeded,
+    RecordLimits,
     bundle_bytes,
     load_records,
     merge_bundles,
@@ -31,13 +37,14 @@ from converters import (
 from converters.ids import KeyedIds
 
 from .. import access, strict_json, tlp, validation
-from ..errors import Conflict, Forbidden, HubError, NotFound, UnsupportedMediaType
+from ..errors import Conflict, Forbidden, HubError, NotFound, PayloadTooLarge, Unprocessable, UnsupportedMediaType
 from ..model import CollectionDef, Principal, Publication, Submission, SubmissionContent
 from ..storage.base import Store
 from ..timestamps import now_us, parse_us
 from . import features
 from .audit import AuditLog, require_analyst
 from .correlation import eligible, postings_for
+from .share import UNSHARED, WorkerShare
 
 MEDIA_TYPES = ("message/rfc822", "application/json", "application/stix+json")
 _STIX_INTAKE = CollectionDef(id="intake", api_root="", title="intake")
@@ -60,12 +67,19 @@ class Intake:
         options: ConversionOptions,
         audit: AuditLog,
         clock: Callable[[], int] = now_us,
+        *,
+        limits: RecordLimits = DEFAULT_RECORD_LIMITS,
+        cpu_seconds: float = 20.0,
+        share: WorkerShare = UNSHARED,
         new_id: Callable[[], str] = lambda: str(uuid.uuid4()),
     ) -> None:
         self.store = store
         self.options = options
         self.audit = audit
         self.clock = clock
+        self.limits = limits
+        self.cpu_seconds = cpu_seconds
+        self.share = share
         self.new_id = new_id
 
     def conversion_options(self) -> ConversionOptions:
@@ -84,15 +98,8 @@ class Intake:
         if earlier is not None:
             return earlier  # the same report sent again: one submission, as before
         now = self.clock()
-        errors: tuple[str, ...] = ()
-        try:
-            converted = self._convert(principal, body, media_type, filename)
-        except ConversionError as exc:
-            converted, errors = None, (str(exc),)
-        except HubError as exc:
-            if isinstance(exc, Forbidden):
-                raise
-            converted, errors = None, (f"{filename}: {exc.message}",)
+        with self.share.hold(principal.org_id):
+            converted, errors = self._converted(principal, body, media_type, filename)
         submission = Submission(
             id=self.new_id(),
             org_id=principal.org_id,
@@ -121,6 +128,22 @@ class Intake:
                                                                "state": submission.state})
         return submission
 
+    def _converted(self, principal: Principal, body: bytes, media_type: str,
+                   filename: str) -> tuple[_Converted | None, tuple[str, ...]]:
+        """The conversion, or the errors a rejected submission keeps; refusals (nothing kept) raise."""
+        try:
+            return self._convert(principal, body, media_type, filename, Budget(self.cpu_seconds)), ()
+        except (RecordLimitExceeded, EmlLimitExceeded) as exc:  # refused before any work, and not kept
+            raise PayloadTooLarge(str(exc)) from exc
+        except BudgetExceeded as exc:  # refused, not kept: sending it again would cost the same again
+            raise Unprocessable(str(exc)) from exc
+        except ConversionError as exc:
+            return None, (str(exc),)
+        except HubError as exc:
+            if isinstance(exc, (Forbidden, PayloadTooLarge)):
+                raise
+            return None, (f"{filename}: {exc.message}",)
+
     def from_taxii(self, principal: Principal, objects: Sequence[dict[str, Any]]) -> None:
         """Objects a member added to an inbox collection become a submission too (analysts' own inbox writes
         are hub work, not member reports, and stay out of correlation)."""
@@ -129,20 +152,26 @@ class Intake:
         body = orjson.dumps({"type": "bundle", "id": f"bundle--{uuid.uuid4()}", "objects": list(objects)})
         self.submit(principal, body, "application/stix+json", "taxii", "taxii-inbox")
 
-    def _convert(self, principal: Principal, body: bytes, media_type: str, filename: str) -> _Converted:
+    def _convert(self, principal: Principal, body: bytes, media_type: str, filename: str,
+                 budget: Budget) -> _Converted:
         if media_type == "application/stix+json":
             return self._convert_stix(body, filename)
         if media_type == "message/rfc822":
-            records = [parse_eml(body, filename)]
+            records = [parse_eml(body, filename, record_limits=self.limits, budget=budget)]
         else:
-            records = load_records(body, filename)
+            records = load_records(body, filename, self.limits, budget)
         for record in records:
             if record.reporter not in (None, principal.org_id):
                 raise Forbidden(f"{filename}: record {record.id}: reporter {record.reporter!r} is not your "
                                 f"organisation; members report only for themselves")
         records = [dataclasses.replace(r, reporter=principal.org_id) for r in records]
         options = self.conversion_options()
-        draft = merge_bundles([record_to_bundle(r, options) for r in records], options)
+        bundles = []
+        for record in records:
+            budget.check(filename)
+            bundles.append(record_to_bundle(record, options))
+        budget.check(filename)
+        draft = merge_bundles(bundles, options)
         found: set[features.Feature] = set()
         for r in records:
             found |= features.from_record(r, self.options.freemail_domains)
@@ -153,7 +182,7 @@ class Intake:
         return _Converted(records, draft, level, found, min(times, default=None), max(times, default=None))
 
     def _convert_stix(self, body: bytes, filename: str) -> _Converted:
-        doc = strict_json.loads(body)
+        doc = strict_json.loads(body, self.limits.json)
         objects = doc.get("objects") if isinstance(doc, dict) else None
         if not isinstance(objects, list) or not objects:
             raise ConversionError(filename, "objects", "a STIX bundle with a non-empty 'objects' list is required")

@@ -1,6 +1,6 @@
 """The correlation index, its queue, the materialised candidates and the analysts' exclusions, splits and merges
-on SQLite (CorrelationStore in base.py). A mixin of SQLiteStore, which provides the connections, the
-`BEGIN IMMEDIATE` write transactions and the translation of sqlite3 errors; the tables are created with the
+on SQLite (CorrelationStore in base.py). A mixin of SQLiteStore on SQLiteConnection (the connections, the
+`BEGIN IMMEDIATE` write transactions and the translation of sqlite3 errors); the tables are created with the
 rest of the schema through CORRELATION_SCHEMA.
 
 Tables and the queries they serve:
@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Sequence
-from contextlib import AbstractContextManager
 from typing import Any
 
 import orjson
@@ -36,6 +35,7 @@ from ..model import (
     SubmissionContent,
 )
 from .base import submission_from_doc, submission_to_doc
+from .sqlite_connection import SQLiteConnection
 
 CORRELATION_SCHEMA = """
 CREATE TABLE IF NOT EXISTS submission_digests (
@@ -89,13 +89,7 @@ _LEASE = "correlation"
 _POSTING_COLUMNS = "kind, value, submission_id, org_id, first_us, last_us, live"
 
 
-class SQLiteCorrelation:
-    # Provided by SQLiteStore: a read connection, and a write transaction (BEGIN IMMEDIATE … COMMIT).
-    def _read(self) -> AbstractContextManager[sqlite3.Connection]:
-        raise NotImplementedError
-
-    def _write(self) -> AbstractContextManager[sqlite3.Connection]:
-        raise NotImplementedError
+class SQLiteCorrelation(SQLiteConnection):
 
     # -- submissions and the index ---------------------------------------------------------------------------
 
