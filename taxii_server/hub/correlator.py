@@ -147,16 +147,17 @@ class Correlator:
 
     # -- the queue -----------------------------------------------------------------------------------------
 
-    def step(self) -> bool:
-        """Run the oldest job, if any and if no other worker holds the lease; true when one ran."""
+    def step(self, batch: int = 1) -> int:
+        """Run up to `batch` of the oldest jobs in one transaction (on SQLite: one commit), if no other worker
+        holds the lease; how many ran."""
         if self.store.correlation_backlog()[0] == 0:
-            return False
+            return 0
+        done = 0
         with self.store.atomic():
             now = self.clock()
             if not self.store.lease_correlation(self.owner, now, now + LEASE_US):
-                return False
-            job = self.store.next_correlation_job()
-            if job is not None:
+                return 0
+            while done < batch and (job := self.store.next_correlation_job()) is not None:
                 try:
                     self.run(job)
                 except HubError:
@@ -165,14 +166,18 @@ class Correlator:
                     log.exception("correlation job %d (%s) failed and was dropped; `taxii-hub campaigns "
                                   "rebuild` recomputes everything", job.seq, job.job)
                 self.store.finish_correlation_job(job.seq)
+                done += 1
             self.store.release_correlation(self.owner)
-        return job is not None
+        return done
 
-    def drain(self, limit: int | None = None) -> int:
+    def drain(self, limit: int | None = None, batch: int = 64) -> int:
         """Run jobs until the queue is empty (or `limit` ran); how many ran."""
         done = 0
-        while (limit is None or done < limit) and self.step():
-            done += 1
+        while limit is None or done < limit:
+            ran = self.step(batch if limit is None else min(batch, limit - done))
+            if not ran:
+                break
+            done += ran
         return done
 
     def lag(self) -> tuple[int, float | None]:

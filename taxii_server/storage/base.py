@@ -194,8 +194,8 @@ class CorrelationStore(Protocol):
     def add_submission_once(
         self, submission: Submission, content: SubmissionContent, postings: Sequence[Posting], now_us: int
     ) -> Submission | None:
-        """Store the submission, its content, its postings (not live) and a job `s:<id>` for the correlation
-        step, unless the organisation already sent the same content: then store nothing and return that
+        """Store the submission, its content, its postings (never live, whatever they say) and a job `s:<id>` for
+        the correlation step, unless the organisation already sent the same content: then store nothing and return that
         earlier submission."""
         ...
 

@@ -73,7 +73,7 @@ class MongoCorrelation(MongoConnection):
                 {"_id": submission.id},
                 {"_id": submission.id, "raw": content.raw, "records": content.records, "draft": content.draft},
                 upsert=True)
-            self._replace_postings(submission.id, postings)
+            self._replace_postings(submission.id, [dataclasses.replace(p, live=False) for p in postings])
             self._coll("submissions").insert_one({"_id": submission.id, "org": submission.org_id,
                                                   "at": submission.received_at_us,
                                                   "doc": submission_to_doc(submission)})

@@ -19,6 +19,7 @@ Must not: decide what links reports (hub/correlator.py does), or open connection
 
 from __future__ import annotations
 
+import dataclasses
 import sqlite3
 from collections.abc import Sequence
 from typing import Any
@@ -110,7 +111,7 @@ class SQLiteCorrelation(SQLiteConnection):
                 (submission.id, submission.org_id, submission.received_at_us,
                  orjson.dumps(submission_to_doc(submission)), content.raw, content.records, content.draft),
             )
-            _insert_postings(conn, postings)
+            _insert_postings(conn, [dataclasses.replace(p, live=False) for p in postings])
             conn.execute("INSERT INTO corr_queue (job, enqueued_us) VALUES (?, ?)", (f"s:{submission.id}", now_us))
         return None
 

@@ -29,7 +29,7 @@ from hubflow import INBOX, ROOT, DemoHub, attachment, make_demo_hub, principal, 
 from taxii_server.app import create_app
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from web.console.consoleclient import Console  # noqa: E402
+from web.console.consoleclient import Console
 
 PROBER, OTHER = "kita-heavy", "higashi-gas"
 SHARED = {"sender": "lure@attacker.example", "url": "https://lure.attacker.example/doc",

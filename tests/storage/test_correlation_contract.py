@@ -28,10 +28,9 @@ def _candidate(cid: str, last: int, members: tuple[str, ...], evidence: tuple[tu
 
 
 def test_a_submission_is_stored_with_its_postings_and_a_job(store: Store) -> None:
-    postings = [_posting("s1", live=False)]
-    assert store.add_submission_once(_submission("s1"), CONTENT, postings, 100) is None
+    assert store.add_submission_once(_submission("s1"), CONTENT, [_posting("s1", live=True)], 100) is None
     assert store.get_submission("s1") == _submission("s1")
-    assert store.postings_of(["s1"]) == postings
+    assert store.postings_of(["s1"]) == [_posting("s1", live=False)]
     assert store.postings("file-hash", "sha256:aa", 10) == []  # not live until the correlation step takes it in
     job = store.next_correlation_job()
     assert job is not None and job.job == "s:s1" and job.enqueued_us == 100
