@@ -54,6 +54,7 @@ from .base import SCHEMA_VERSION, TransferOwner, TransferVersion
 from .mongo_certificates import CERTIFICATE_INDEXES, MongoCertificates
 from .mongo_clock import DEFAULT_LEASE_S, Allocation, CollectionClock
 from .mongo_connection import ClientFactory, Doc, parse_url
+from .mongo_feed_state import MongoFeedState
 from .mongo_limits import LIMIT_INDEXES, MongoLimits
 from .mongo_records import RECORD_INDEXES, MongoRecords
 
@@ -76,7 +77,7 @@ INDEXES = OBJECT_INDEXES + RECORD_INDEXES + CERTIFICATE_INDEXES + LIMIT_INDEXES
 BeforeInsert = Callable[[str, int, int], None]
 
 
-class MongoStore(MongoRecords, MongoCertificates, MongoLimits):
+class MongoStore(MongoRecords, MongoCertificates, MongoLimits, MongoFeedState):
     def __init__(
         self,
         client_factory: ClientFactory,

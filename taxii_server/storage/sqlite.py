@@ -64,6 +64,7 @@ from .base import (
     submission_to_doc,
 )
 from .sqlite_certificates import SQLiteCertificates
+from .sqlite_feed_state import FEED_STATE_STATEMENTS, SQLiteFeedState
 from .sqlite_limits import LIMITS_SCHEMA, SQLiteLimits
 
 _SCHEMA = """
@@ -151,7 +152,7 @@ log = logging.getLogger("taxii_server.storage")
 _MEDIA = {"2.1": "application/stix+json;version=2.1", "2.0": "application/stix+json;version=2.0"}
 
 
-class SQLiteStore(SQLiteCertificates, SQLiteLimits):
+class SQLiteStore(SQLiteCertificates, SQLiteLimits, SQLiteFeedState):
     # 4 s: a write that finds the database locked answers 503 within 5 s (spec §3.2), below gunicorn's timeout.
     def __init__(self, path: Path, *, busy_timeout_ms: int = 4000) -> None:
         self.path = path
@@ -240,6 +241,8 @@ class SQLiteStore(SQLiteCertificates, SQLiteLimits):
             for statement in (_SCHEMA + LIMITS_SCHEMA).split(";"):
                 if statement.strip():
                     conn.execute(statement)
+            for statement in FEED_STATE_STATEMENTS:
+                conn.execute(statement)
             conn.execute(
                 "INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
             )

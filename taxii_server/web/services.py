@@ -8,6 +8,7 @@ from flask import current_app
 
 from ..accounts import Accounts
 from ..certificates import ClientCertificates
+from ..feedexport.service import FeedExports
 from ..feeds import Feeds
 from ..hub.services import HubServices
 from ..sessions import ConsoleSessions
@@ -22,6 +23,7 @@ class Services:
     hub: HubServices
     sessions: ConsoleSessions
     certificates: ClientCertificates
+    exports: FeedExports
 
 
 def services() -> Services:
