@@ -147,7 +147,12 @@ def _email(raw: str) -> str | None:
 _URL_SAFE = "/:;=?&@!$'()*+-._~%[]"
 
 
+_CONTROL = re.compile(r"[\x00-\x20\x7f]")
+
+
 def _url(raw: str) -> str | None:
+    # urlsplit silently drops tabs and line breaks (as browsers do); encode them first so the value keeps them
+    raw = _CONTROL.sub(lambda m: f"%{ord(m.group()):02X}", raw)
     try:
         parts = urlsplit(raw if "://" in raw else "http://" + raw)
         port = parts.port

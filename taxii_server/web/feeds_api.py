@@ -9,8 +9,9 @@ fetch, refused ones included, goes into the poll history like a TAXII read.
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterator
 from email.utils import format_datetime, parsedate_to_datetime
-from typing import Any
+from typing import IO, Any
 
 import orjson
 from flask import Blueprint, Response, g, request, url_for
@@ -128,10 +129,21 @@ def _response(answer: FeedAnswer) -> Response:
         return Response(status=304, headers=headers)
     if answer.gzipped:
         headers["Content-Encoding"] = "gzip"
-    response = Response(wrap_file(request.environ, answer.body, CHUNK), content_type=answer.media_type,
-                        headers=headers, direct_passthrough=True)
+    # A WSGI server's own file wrapper (gunicorn: sendfile) closes the file when the response ends; without
+    # one the chunks are read here and the file closed at its end.
+    body = (wrap_file(request.environ, answer.body, CHUNK) if "wsgi.file_wrapper" in request.environ
+            else _chunks(answer.body))
+    response = Response(body, content_type=answer.media_type, headers=headers, direct_passthrough=True)
     response.content_length = answer.size
     return response
+
+
+def _chunks(body: IO[bytes]) -> Iterator[bytes]:
+    try:
+        while chunk := body.read(CHUNK):
+            yield chunk
+    finally:
+        body.close()
 
 
 @bp.after_request
