@@ -22,6 +22,7 @@ from .hub.audit import AuditLog
 from .hub.campaigns import Campaigns
 from .hub.intake import Intake
 from .hub.polls import PollHistory
+from .hub.publication_bundle import hub_identity_ids
 from .hub.publishing import Publishing
 from .hub.revocation import Revocation
 from .hub.services import HubServices
@@ -57,6 +58,8 @@ def build_services(settings: Settings, store: Store | None = None, *,
         max_page_size=settings.max_page_size,
         status_retention_s=settings.status_retention_seconds,
         on_inbox=intake.from_taxii,
+        reserved_identities=hub_identity_ids(options),
+        future_skew_s=settings.future_skew_seconds,
     )
     hub = HubServices(
         intake=intake,

@@ -2,17 +2,15 @@
 
 Adding a version raises the collection's newest date_added; removing versions (TAXII DELETE) is counted per
 collection by a trigger on `object_versions`, so the pair moves on every change without a count over the
-collection. A mixin of SQLiteStore, which provides the connections and translates sqlite3 errors.
+collection. A mixin of SQLiteStore; the connections and the translation of sqlite3 errors are SQLiteConnection's.
 
 Must not: hold anything but the removal counters, or open connections of its own.
 """
 
 from __future__ import annotations
 
-import sqlite3
-from contextlib import AbstractContextManager
-
 from ..model import ObjectScope
+from .sqlite_connection import SQLiteConnection
 
 # Executed one by one (the trigger's body holds a semicolon).
 FEED_STATE_STATEMENTS = (
@@ -25,11 +23,7 @@ FEED_STATE_STATEMENTS = (
 )
 
 
-class SQLiteFeedState:
-    # Provided by SQLiteStore: a read connection.
-    def _read(self) -> AbstractContextManager[sqlite3.Connection]:
-        raise NotImplementedError
-
+class SQLiteFeedState(SQLiteConnection):
     def content_version(self, scope: ObjectScope) -> str:
         newest = "SELECT max(date_added) FROM object_versions WHERE collection_id = ?"
         params: list[object] = [scope.collection_id]
