@@ -16,6 +16,7 @@ from . import credentials
 from .accounts import Accounts, PasswordCheck
 from .catalog import Catalog
 from .certificates import ClientCertificates
+from .feedexport.exclusions import WarningListExclusions
 from .feedexport.service import FeedExports
 from .feeds import Feeds
 from .hub.audit import AuditLog
@@ -71,7 +72,7 @@ def build_services(settings: Settings, store: Store | None = None, *,
         polls=PollHistory(store, catalog, settings.limits),
     )
     accounts = Accounts(store, throttle=Throttle(store, settings.limits), check_password=check_password)
-    exports = FeedExports(feeds, store, settings.data_dir / "feed-cache")
+    exports = FeedExports(feeds, store, settings.data_dir / "feed-cache", exclusions=WarningListExclusions())
     return Services(feeds=feeds, accounts=accounts, hub=hub, sessions=ConsoleSessions(store),
                     certificates=ClientCertificates(store, settings.ca_cert.parent), exports=exports)
 

@@ -140,15 +140,15 @@ def test_compound_patterns_stay_out_of_the_lists_but_in_the_bundle(hub: Hub) -> 
 def test_each_list_carries_only_its_kind_one_value_per_line(hub: Hub) -> None:
     sha256, sha1, md5 = "a" * 64, "b" * 40, "c" * 32
     publish(hub, [
-        indicator(pattern="[ipv4-addr:value = '198.51.100.0/24']"),
-        indicator(pattern="[ipv6-addr:value = '2001:db8::1']"),
+        indicator(pattern="[ipv4-addr:value = '185.220.101.0/24']"),
+        indicator(pattern="[ipv6-addr:value = '2a0b:4140::1']"),
         domain("evil.example"), domain("evil.example"),
         indicator(pattern="[url:value = 'https://evil.example/x?y=1']"),
         indicator(pattern=f"[file:hashes.'SHA-256' = '{sha256}' OR file:hashes.'SHA-1' = '{sha1}' OR "
                           f"file:hashes.MD5 = '{md5}']"),
         indicator(pattern="[email-message:from_ref.value = 'ceo@evil.example']"),
     ])
-    expected = {"ipv4.txt": ["198.51.100.0/24"], "ipv6.txt": ["2001:db8::1"], "domain.txt": ["evil.example"],
+    expected = {"ipv4.txt": ["185.220.101.0/24"], "ipv6.txt": ["2a0b:4140::1"], "domain.txt": ["evil.example"],
                 "url.txt": ["evil.example/x?y=1"], "url.txt?format=fortigate": ["https://evil.example/x?y=1"],
                 "sha256.txt": [sha256], "sha1.txt": [sha1], "md5.txt": [md5], "email.txt": ["ceo@evil.example"],
                 "domain.txt?wildcard=1": ["evil.example", "*.evil.example"]}
@@ -207,7 +207,7 @@ def test_since_gives_what_changed_with_its_state(hub: Hub) -> None:
 def test_the_misp_feed_loads_with_pymisp_as_the_feed_fetcher_reads_it(hub: Hub) -> None:
     report_id = new_id("report")
     ind = domain("evil.example", object_marking_refs=[AMBER])
-    loose = indicator(pattern="[ipv4-addr:value = '198.51.100.7']")
+    loose = indicator(pattern="[ipv4-addr:value = '185.220.101.7']")
     report = {"type": "report", "spec_version": "2.1", "id": report_id, "name": "Campaign X",
               "published": "2021-03-01T00:00:00Z", "object_refs": [ind["id"]], "object_marking_refs": [AMBER],
               "created": "2021-03-01T00:00:00.000Z", "modified": "2021-03-01T00:00:00.000Z"}
@@ -286,3 +286,17 @@ def test_the_listing_names_every_feed_of_every_readable_collection(hub: Hub) -> 
     assert sorted(f["collection"] for f in listing["feeds"]) == sorted([C_RW, INBOX])
     (rw,) = (f["feeds"] for f in listing["feeds"] if f["collection"] == C_RW)
     assert "http://localhost/hub/v1/feeds/rw/domain.txt" in rw and "http://localhost/hub/v1/feeds/rw/misp" in rw
+
+
+def test_values_on_the_warning_lists_never_appear(hub: Hub) -> None:
+    publish(hub, [domain("google.com"), domain("evil.example"), indicator(pattern="[ipv4-addr:value = '8.8.8.8']"),
+                  indicator(pattern="[url:value = 'https://www.google.com/']")])
+    assert lines(fetch(hub, "alice", f"{C_RW}/domain.txt")) == ["evil.example"]
+    assert lines(fetch(hub, "alice", f"{C_RW}/ipv4.txt")) == []
+    assert lines(fetch(hub, "alice", f"{C_RW}/url.txt")) == []
+    csv_rows = list(csv.DictReader(io.StringIO(fetch(hub, "alice", f"{C_RW}/indicators.csv").data.decode(),
+                                               newline="")))
+    assert [r["value"] for r in csv_rows] == ["evil.example"]
+    assert b"google.com" not in fetch(hub, "alice", f"{C_RW}/misp/hashes.csv").data + b"".join(
+        fetch(hub, "alice", f"{C_RW}/misp/{u}.json").data
+        for u in json.loads(fetch(hub, "alice", f"{C_RW}/misp/manifest.json").data))
