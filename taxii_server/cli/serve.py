@@ -9,18 +9,20 @@ and opens its own database connection after the fork.
 
 from __future__ import annotations
 
+import datetime
 import ipaddress
 import ssl
+from pathlib import Path
 from typing import Any
 
 import click
 from gunicorn.app.base import BaseApplication
 
 from .. import logs
-from ..errors import ConfigError
+from ..errors import ConfigError, HubError
 from ..settings import Settings
-from ..storage import open_store
-from . import CliContext, one_line_errors
+from ..timestamps import now_us
+from . import CliContext, checks, one_line_errors
 from .worker import TaxiiThreadWorker
 
 # HTTP limits gunicorn enforces before the application (spec/security.md HTTP-02), set explicitly rather than
@@ -84,13 +86,6 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
-def _split_bind(bind: str) -> tuple[str, int]:
-    host, sep, port = bind.rpartition(":")
-    if not sep or not port.isdigit():
-        raise ConfigError(f"--bind {bind!r} must be HOST:PORT")
-    return host, int(port)
-
-
 @click.command()
 @click.option("--bind", default=None, help="HOST:PORT (default from the configuration, 127.0.0.1:8443).")
 @click.option("--workers", type=click.IntRange(1, 64), default=None, help="gunicorn worker processes.")
@@ -108,7 +103,7 @@ def serve(obj: CliContext, bind: str | None, workers: int | None, threads: int, 
     """Serve the hub over HTTPS (TAXII 2.1 at /taxii2/)."""
     settings = obj.settings()
     bind = bind or settings.server.bind
-    host, port = _split_bind(bind)
+    host, port = checks.split_bind(bind)
     options: dict[str, Any] = {
         "bind": bind,
         "workers": workers or settings.server.workers,
@@ -135,36 +130,60 @@ def serve(obj: CliContext, bind: str | None, workers: int | None, threads: int, 
             raise ConfigError("--client-certs needs TLS (certificates are presented in the TLS handshake); "
                               "drop --insecure-http or use --client-certs off")
         scheme = "http"
+        tls_files = None
     else:
         cert = tls_cert or str(settings.tls_cert)
         key = tls_key or str(settings.tls_key)
-        for path, what in ((cert, "certificate"), (key, "key")):
-            try:
-                with open(path, "rb"):
-                    pass
-            except OSError as exc:
-                raise ConfigError(f"TLS {what} {path}: {exc.strerror}; run `taxii-hub init` first") from exc
+        tls_files = (Path(cert), Path(key))
         options.update(certfile=cert, keyfile=key, ssl_context=_tls_context)
-        options.update(_client_cert_options(client_certs or "optional", settings))
         scheme = "https"
+    _preflight(obj, bind, tls_files)
+    if scheme == "https":
+        options.update(_client_cert_options(client_certs or "optional", settings))
     shown = "localhost" if host in ("127.0.0.1", "::1", "localhost") else host
     certs = f" (client certificates: {client_certs or 'optional'})" if scheme == "https" else ""
     click.echo(f"taxii-hub serving {scheme}://{shown}:{port}/taxii2/{certs}", err=True)
     if scheme == "https" and not tls_cert:
         click.echo(f"clients trust the development CA: {settings.ca_cert}", err=True)
     logs.configure()  # before the workers build the app, so Flask's logger writes JSON lines too
-    _prepare_storage(settings)
     HubServer(settings, options).run()
 
 
-def _prepare_storage(settings: Settings) -> None:
-    """Create or upgrade the schema (MongoDB: its indexes) once, in the master, before any worker starts; a
-    database written by a newer hub stops the start here. The connection is closed before the fork."""
-    store = open_store(settings.storage.url)
-    try:
-        store.initialise()
-    finally:
-        store.close()
+def _preflight(obj: CliContext, bind: str, tls_files: tuple[Path, Path] | None) -> None:
+    """In the master, before any worker starts, the checks `doctor` runs (checks.py): the collection files,
+    the TLS files, the database and the address. Each problem is one line with its fix, and any problem stops
+    the start before anything is written; warnings are printed and the hub starts. Then the schema is created
+    or upgraded (MongoDB: its indexes), once, before the fork."""
+    settings = obj.settings()
+    creating = obj.new_database()  # without a configuration file this refuses: one line, nothing else to say
+    found = [checks.collections(settings)]
+    if tls_files is not None:
+        found += checks.tls(*tls_files, datetime.datetime.now(datetime.UTC))
+    if creating is None:
+        database, store = checks.database(settings, now_us)
+        if store is not None:
+            store.close()
+        found += [c for c in database if c.status == "problem" and not _serve_creates(c)]
+    found.append(checks.port(bind))
+    for check in found:
+        if check.status == "warning":
+            click.echo(f"taxii-hub: warning: {check.line()}", err=True)
+    problems = [check for check in found if check.status == "problem"]
+    if not problems:
+        try:
+            obj.store().close()
+        except HubError as exc:
+            problems.append(checks.Check("database", "problem", f"{settings.storage.url}: {exc.message}",
+                                         "check storage.url and run `taxii-hub doctor`"))
+    for check in problems:
+        click.echo(f"taxii-hub: {check.line()}", err=True)
+    if problems:
+        raise click.exceptions.Exit(1)
+
+
+def _serve_creates(check: checks.Check) -> bool:
+    """An empty database (a new MongoDB database, say) is not a problem for `serve`: it creates the schema."""
+    return check.name == "schema" and "no hub schema" in check.detail
 
 
 def register(group: click.Group) -> None:
