@@ -62,6 +62,7 @@ def build_services(settings: Settings, store: Store | None = None, *,
         status_retention_s=settings.status_retention_seconds,
         on_inbox=intake.from_taxii,
         json_limits=json_limits(limits),
+        base_url=settings.public_base,
         reserved_identities=hub_identity_ids(options),
         future_skew_s=settings.future_skew_seconds,
     )
