@@ -235,7 +235,8 @@ class PollRecord:
 
     `objects`/`versions` count what the page served (distinct object ids, object versions); `first_added_us` and
     `last_added_us` are its first and last date_added (None for an empty page or an error). `object_id` is the
-    object asked for on Get an Object and versions. `credential_id` is None for a password.
+    object asked for on Get an Object and versions. `credential_id` is None for a password. `collection_id` is
+    the collection's id whichever name (id or alias) the reader used, when the reader may see the collection.
     """
 
     id: str
@@ -252,6 +253,7 @@ class PollRecord:
     last_added_us: int | None = None
     more: bool = False
     object_id: str = ""
+    reason: str = ""  # a refused read: the error's description, as the reader itself was told it
 
 
 # -- the sharing workflow ------------------------------------------------------------------------------------

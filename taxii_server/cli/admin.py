@@ -90,10 +90,19 @@ def init(obj: CliContext, demo: bool, samples: Path | None, as_json: bool) -> No
         member_key = next(o["key"] for o in result["organisations"] if o["id"] == "kita-heavy")
         # -g: curl would otherwise read the brackets of match[type] as a URL glob ("bad range in URL").
         click.echo(f"  curl -g --cacert {tls.ca_cert} -u kita-heavy:{member_key} "
-                   f"'https://localhost:{port}/hub/collections/member-feed/objects/?match[type]=campaign'")
+                   f"'https://localhost:{port}{_feed_path(settings)}objects/?match[type]=campaign'")
+        click.echo("products (OpenCTI, MISP, Sentinel, ...) take a collection by its id URL, as above; the console's "
+                   f"page https://localhost:{port}/console/connect lists them")
         click.echo(f"web console: {result['console_url']} — sign in with an organisation id and its key from the "
                    "list above:")
         click.echo("  a member: kita-heavy; an analyst: hub-analyst (a second analyst approves as hub-approver)")
+
+
+def _feed_path(settings: Settings) -> str:
+    """The member feed's URL path by its id (products built on taxii2-client refuse an alias URL)."""
+    catalog = Catalog.load(settings.collections_dir, settings.api_roots)
+    feed = next((c for c in catalog.all() if c.alias == "member-feed"), None)
+    return f"/{feed.api_root}/collections/{feed.id}/" if feed else "/hub/collections/member-feed/"
 
 
 def _scaffold(obj: CliContext) -> None:
