@@ -21,8 +21,7 @@ from ..errors import BadRequest
 from ..feedexport.service import FeedAnswer, FeedExports, FeedRequest
 from ..hub.polls import PollRead
 from ..timestamps import parse_us
-from .auth import authenticate
-from .client import client_address
+from .identity import identify
 from .services import services
 
 bp = Blueprint("feeds_api", __name__, url_prefix="/hub/v1/feeds")
@@ -35,9 +34,7 @@ def _exports() -> FeedExports:
 
 @bp.before_request
 def _identify() -> None:
-    accounts = services().accounts.at(client_address(request))
-    g.principal = authenticate(request, accounts, services().certificates)
-    accounts.admit(g.principal)
+    identify()
 
 
 @bp.get("/", strict_slashes=False, provide_automatic_options=False)

@@ -2,8 +2,8 @@
 a nonexistent resource (spec/security.md T1, T3; the pattern of arango_taxii_server's per-role suites).
 
 The endpoints come from the application's URL map, not from a list in this file: a route of the `taxii`,
-`hub_api` or `feeds_api` blueprint (each kind of feed is a row of its own) that EXPECTED does not classify fails `test_every_endpoint_is_in_the_matrix`. For each
-endpoint the table gives, per kind of caller, the status for an existing resource and for a nonexistent one.
+`hub_api` or `feeds_api` blueprint (each kind of feed is a row of its own) that EXPECTED does not classify
+fails `test_every_endpoint_is_in_the_matrix`. For each endpoint the table gives, per kind of caller, the status for an existing resource and for a nonexistent one.
 Whenever both answers are the same error, they must be byte-identical in body and headers: a caller who may
 not see a resource cannot tell it from one that does not exist, and a refusal never depends on the resource.
 

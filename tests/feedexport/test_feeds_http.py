@@ -14,6 +14,7 @@ import pytest
 from hubtest import C_MISSING, C_RW, CEIL, INBOX, Hub, indicator, new_id, post_objects
 from pymisp import MISPEvent
 
+from taxii_server.feedexport.exclusions import HubExclusions
 from taxii_server.feedexport.service import FeedExports, FeedRequest
 from taxii_server.timestamps import parse_us
 from taxii_server.web.services import EXTENSION, Services
@@ -300,3 +301,23 @@ def test_values_on_the_warning_lists_never_appear(hub: Hub) -> None:
     assert b"google.com" not in fetch(hub, "alice", f"{C_RW}/misp/hashes.csv").data + b"".join(
         fetch(hub, "alice", f"{C_RW}/misp/{u}.json").data
         for u in json.loads(fetch(hub, "alice", f"{C_RW}/misp/manifest.json").data))
+
+
+def test_values_on_the_hub_allow_list_never_appear_and_a_change_of_it_changes_the_etag(
+        hub: Hub, tmp_path: Path) -> None:
+    services: Services = hub.app.extensions[EXTENSION]
+    exports = FeedExports(services.feeds, hub.store, tmp_path / "cache", exclusions=HubExclusions(hub.store,
+                                                                                                  refresh_s=0))
+    analyst = hub.store.get_organisation("analyst")
+    reader = hub.store.get_organisation("alice")
+    assert analyst is not None and reader is not None
+    publish(hub, [domain("mail.partner.example"), domain("evil.example")])
+    before = exports.fetch(reader.principal(), FeedRequest("rw", "domain.txt"))
+    assert before.body is not None
+    with before.body:
+        assert sorted(before.body.read().split()) == [b"evil.example", b"mail.partner.example"]
+    services.hub.allowlist.add(analyst.principal(), "domain-name", "partner.example", "the partner's relay")
+    after = exports.fetch(reader.principal(), FeedRequest("rw", "domain.txt"), (before.etag,))
+    assert after.etag != before.etag and after.body is not None
+    with after.body:
+        assert after.body.read() == b"evil.example\n"
