@@ -1,11 +1,12 @@
 """The generated authorisation matrix: every TAXII, /hub/v1 and feed endpoint × every kind of caller × an existing and
 a nonexistent resource (spec/security.md T1, T3; the pattern of arango_taxii_server's per-role suites).
 
-The endpoints come from the application's URL map, not from a list in this file: a route of the `taxii`,
-`hub_api` or `feeds_api` blueprint (each kind of feed is a row of its own) that EXPECTED does not classify
-fails `test_every_endpoint_is_in_the_matrix`. For each endpoint the table gives, per kind of caller, the status for an existing resource and for a nonexistent one.
-Whenever both answers are the same error, they must be byte-identical in body and headers: a caller who may
-not see a resource cannot tell it from one that does not exist, and a refusal never depends on the resource.
+The endpoints come from the application's URL map, not from a list in this file: a route of the `taxii`, `hub_api`
+or `feeds_api` blueprint (each kind of feed is a row of its own) that EXPECTED does not classify fails
+`test_every_endpoint_is_in_the_matrix`. For each endpoint the table gives, per kind of caller, the status for an
+existing resource and for a nonexistent one. Whenever both answers are the same error, they must be byte-identical
+in body and headers: a caller who may not see a resource cannot tell it from one that does not exist, and a
+refusal never depends on the resource.
 
 Kinds of caller, relative to collection CA and to organisation A's resources (acceptance_hub.py): the owner
 (A), a reader, a writer-only organisation, an outsider, a hub analyst, no credentials, A's revoked key, and
