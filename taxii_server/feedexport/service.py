@@ -90,11 +90,22 @@ class FeedAnswer:
     entries: int = 0
 
 
+FEEDS_PATH = "/hub/v1/feeds"
+
+
 @dataclass(frozen=True)
 class FeedListing:
     collection: CollectionDef
     ref: str  # how the feed URLs name the collection: its alias where that is unambiguous, else its id
+    base_url: str  # absolute under [server] public_url, else a path
     resources: tuple[str, ...]
+
+    def url(self, resource: str) -> str:
+        return f"{self.base_url}{FEEDS_PATH}/{self.ref}/{resource}"
+
+    @property
+    def urls(self) -> tuple[str, ...]:
+        return tuple(self.url(r) for r in self.resources)
 
 
 class FeedExports:
@@ -110,7 +121,8 @@ class FeedExports:
 
     def listing(self, principal: Principal) -> list[FeedListing]:
         """The feeds the caller may fetch: every resource of every collection it may read."""
-        return [FeedListing(c, self._ref(principal, c), RESOURCES) for c in self.feeds.readable_collections(principal)]
+        return [FeedListing(c, self._ref(principal, c), self.feeds.base_url, RESOURCES)
+                for c in self.feeds.readable_collections(principal)]
 
     def _ref(self, principal: Principal, c: CollectionDef) -> str:
         if c.alias is None:

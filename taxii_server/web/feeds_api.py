@@ -14,11 +14,11 @@ from email.utils import format_datetime, parsedate_to_datetime
 from typing import IO, Any
 
 import orjson
-from flask import Blueprint, Response, g, request, url_for
+from flask import Blueprint, Response, g, request
 from werkzeug.wsgi import wrap_file
 
 from ..errors import BadRequest
-from ..feedexport.service import FeedAnswer, FeedExports, FeedRequest
+from ..feedexport.service import FeedAnswer, FeedExports, FeedListing, FeedRequest
 from ..hub.polls import PollRead
 from ..timestamps import parse_us
 from .identity import identify
@@ -39,12 +39,9 @@ def _identify() -> None:
 
 @bp.get("/", strict_slashes=False, provide_automatic_options=False)
 def listing() -> Response:
-    """The caller's feeds: for each collection it may read, the URL of every resource."""
-    body: list[dict[str, Any]] = []
-    for item in _exports().listing(g.principal):
-        base = url_for("feeds_api.collection", collection=item.ref, _external=True)
-        body.append({"collection": item.collection.id, "alias": item.collection.alias,
-                     "title": item.collection.title, "feeds": [base + r for r in item.resources]})
+    """The caller's feeds: for each collection it may read, the URL of every resource (absolute under
+    [server] public_url, else paths; never derived from the request's Host)."""
+    body = [_listed(item) for item in _exports().listing(g.principal)]
     return Response(orjson.dumps({"feeds": body}), content_type="application/json")
 
 
@@ -52,11 +49,13 @@ def listing() -> Response:
 def collection(collection: str) -> Response:
     """One collection's feed URLs (404 exactly like TAXII for a collection the caller cannot see)."""
     c = services().feeds.readable(g.principal, collection)
-    base = request.base_url
-    feeds = [base + r for item in _exports().listing(g.principal) if item.collection.id == c.id
-             for r in item.resources]
-    return Response(orjson.dumps({"collection": c.id, "alias": c.alias, "title": c.title, "feeds": feeds}),
-                    content_type="application/json")
+    (item,) = (i for i in _exports().listing(g.principal) if i.collection.id == c.id)
+    return Response(orjson.dumps(_listed(item)), content_type="application/json")
+
+
+def _listed(item: FeedListing) -> dict[str, Any]:
+    return {"collection": item.collection.id, "alias": item.collection.alias, "title": item.collection.title,
+            "feeds": list(item.urls)}
 
 
 @bp.get("/<collection>/<path:resource>", provide_automatic_options=False)

@@ -286,7 +286,7 @@ def test_the_listing_names_every_feed_of_every_readable_collection(hub: Hub) -> 
     listing = hub.client().get("/hub/v1/feeds/", headers=hub.headers("reader", Accept="application/json")).json
     assert sorted(f["collection"] for f in listing["feeds"]) == sorted([C_RW, INBOX])
     (rw,) = (f["feeds"] for f in listing["feeds"] if f["collection"] == C_RW)
-    assert "http://localhost/hub/v1/feeds/rw/domain.txt" in rw and "http://localhost/hub/v1/feeds/rw/misp" in rw
+    assert "/hub/v1/feeds/rw/domain.txt" in rw and "/hub/v1/feeds/rw/misp" in rw
 
 
 def test_values_on_the_warning_lists_never_appear(hub: Hub) -> None:
