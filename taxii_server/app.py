@@ -20,6 +20,7 @@ from .feeds import Feeds
 from .hub.audit import AuditLog
 from .hub.campaigns import Campaigns
 from .hub.intake import Intake
+from .hub.leaks import LeakCheck
 from .hub.polls import PollHistory
 from .hub.publishing import Publishing
 from .hub.revocation import Revocation
@@ -47,6 +48,7 @@ def build_services(settings: Settings, store: Store | None = None, *,
                                 hub_identity_name=settings.conversion.hub_identity_name)
     audit = AuditLog(store)
     campaigns = Campaigns(store, settings.hub.correlation_window_days)
+    leak_check = LeakCheck(store, lambda: options, settings.hub.min_group_size, settings.hub.min_group_count)
     intake = Intake(store, options, audit, on_change=campaigns.refresh)
     feeds = Feeds(
         catalog,
@@ -60,7 +62,7 @@ def build_services(settings: Settings, store: Store | None = None, *,
     hub = HubServices(
         intake=intake,
         campaigns=campaigns,
-        publishing=Publishing(store, feeds, campaigns, audit, intake.conversion_options, settings.hub),
+        publishing=Publishing(store, feeds, campaigns, audit, intake.conversion_options, settings.hub, leak_check),
         revocation=Revocation(feeds, audit),
         stats=Stats(store),
         audit=audit,
