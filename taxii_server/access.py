@@ -64,6 +64,18 @@ def object_scope(principal: Principal, collection: CollectionDef) -> ObjectScope
     return ObjectScope(collection.id, partitioned=partitioned, owner=owner)
 
 
+def writes_as_hub(principal: Principal) -> bool:
+    """Whether what the caller writes is the hub's own word (analysts, administrators): it may use the hub's
+    identities, and a member may not."""
+    return principal.is_analyst
+
+
+def is_shared(collection: CollectionDef) -> bool:
+    """Whether what one writer adds is read by others: every collection but an inbox, where each member sees
+    only its own objects. Shared collections hold writers to `integrity` (no forged creators or identities)."""
+    return collection.visibility == "all"
+
+
 def may_supersede_others(principal: Principal) -> bool:
     """Whether the caller may add a new version of an object another organisation first added."""
     return principal.is_analyst

@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 import orjson
 
-from . import access, strict_json, validation
+from . import access, integrity, strict_json, validation
 from .catalog import Catalog
 from .errors import BadRequest, Forbidden, NotFound, PayloadTooLarge, Unprocessable
 from .filters import QueryRequest
@@ -27,15 +27,16 @@ from .model import (
     CollectionView,
     NewVersion,
     ObjectFilter,
+    ObjectScope,
     Principal,
     Status,
     StatusDetail,
     StoredVersion,
 )
-from .paging import TokenSigner
+from .paging import Place, TokenSigner
 from .settings import DiscoverySettings
 from .storage.base import Store
-from .timestamps import now_us
+from .timestamps import now_us, parse_us
 
 log = logging.getLogger(__name__)
 
@@ -80,7 +81,11 @@ class Feeds:
         status_retention_s: int = 7 * 24 * 3600,
         clock: Callable[[], int] = now_us,
         on_inbox: Callable[[Principal, list[dict[str, Any]]], None] | None = None,
+        json_limits: strict_json.JsonLimits = strict_json.DEFAULT_JSON_LIMITS,
+        reserved_identities: frozenset[str] = frozenset(),
+        future_skew_s: int = 300,
     ) -> None:
+        self.json_limits = json_limits
         self.catalog = catalog
         self.store = store
         self.signer = signer
@@ -89,6 +94,8 @@ class Feeds:
         self.status_retention_us = status_retention_s * 1_000_000
         self.clock = clock
         self.on_inbox = on_inbox
+        self.reserved_identities = reserved_identities
+        self.future_skew_us = future_skew_s * 1_000_000
 
     # -- the one enforcement point -------------------------------------------------------------------------
 
@@ -202,10 +209,13 @@ class Feeds:
         object_id: str = "",
     ) -> PageResult:
         limit = min(req.limit or self.max_page_size, self.max_page_size)
-        binding = self.signer.binding(principal.org_id, c.id, kind, flt, object_id)
-        after = self.signer.decode(req.next, binding) if req.next else None
+        place = Place(principal.org_id, c.id, kind, object_id)
+        after = None
+        if req.next:  # the token's own filters: `next` alone continues the query (Elastic drops added_after)
+            continued = self.signer.resume(req.next, place, flt, req.filtered)
+            after, flt = continued.cursor_us, continued.filter or flt
         page = self.store.query(access.object_scope(principal, c), flt, after, limit)
-        token = self.signer.encode(page.items[-1].date_added_us, binding) if page.more and page.items else None
+        token = self.signer.encode(page.items[-1].date_added_us, place, flt) if page.more and page.items else None
         return PageResult(page.items, page.more and token is not None, token)
 
     # -- writing -------------------------------------------------------------------------------------------
@@ -215,17 +225,81 @@ class Feeds:
     ) -> Status:
         """§5.5. `read_body` is called only once the caller may write, so refusals come in TAXII's order."""
         c = self._authorise(principal, api_root, collection_id, "write")
-        objects = _envelope_objects(strict_json.loads(read_body()))
-        checked = [validation.check(obj, c) for obj in objects]
-        accepted = [v for v in checked if isinstance(v, NewVersion)]
+        objects = _envelope_objects(strict_json.loads(read_body(), self.json_limits))
+        defined = validation.defined_levels(objects)
         now = self.clock()
+        rules = self._writer_rules(principal, c, objects, now)
+        checked = [self._check(obj, c, defined, rules) for obj in objects]
         with self.store.atomic():  # the objects and their status, or nothing (spec §3.1: no torn envelope)
+            checked = self._refuse_after_revocation(access.object_scope(principal, c), checked)
+            accepted = [v for v in checked if isinstance(v, NewVersion)]
             status = self._store_objects(principal, api_root, c, checked, accepted, now)
         if self.on_inbox is not None and c.visibility == "own" and status.added:
             self._report_inbox(principal, list(status.added))
         if status.status.id.startswith("0"):  # now and then, drop statuses past retention (TAXII §4.3: ≥ 24 h)
             self.store.purge_statuses(now - self.status_retention_us)
         return status.status
+
+    # -- integrity of what is written (integrity.py; revocation needs the store) ------------------------------
+
+    def _check(
+        self, obj: Any, c: CollectionDef, defined: dict[str, str], rules: integrity.WriterRules
+    ) -> NewVersion | validation.Rejected:
+        checked = validation.check(obj, c, defined)
+        if isinstance(checked, validation.Rejected):
+            return checked
+        problem = integrity.problem(obj, rules)
+        return validation.Rejected(checked.id, checked.version or "", problem) if problem else checked
+
+    def _writer_rules(
+        self, principal: Principal, c: CollectionDef, objects: list[Any], now: int
+    ) -> integrity.WriterRules:
+        hub_side = access.writes_as_hub(principal)
+        reserved = self.reserved_identities
+        own: str | None = None
+        if not hub_side:
+            own = _identity_id(self.store.get_organisation(principal.org_id))
+            if any(isinstance(o, dict) and o.get("type") == "identity" for o in objects):
+                others = (_identity_id(o) for o in self.store.list_organisations() if o.id != principal.org_id)
+                reserved = reserved | {i for i in others if i}
+        return integrity.WriterRules(hub_side=hub_side, shared=access.is_shared(c), own_identity=own,
+                                     reserved_identities=reserved, now_us=now, future_skew_us=self.future_skew_us)
+
+    def _refuse_after_revocation(
+        self, scope: ObjectScope, checked: list[NewVersion | validation.Rejected]
+    ) -> list[NewVersion | validation.Rejected]:
+        """A revoked object accepts no further versions (STIX 2.1 §3.2: revocation is final). Re-sending a
+        version already stored stays a duplicate, for the store to recognise."""
+        wanted = sorted({v.id for v in checked if isinstance(v, NewVersion) and v.version is not None})
+        stored: dict[str, set[int | None]] = {}
+        revoked: set[str] = set()
+        for start in range(0, len(wanted), 500):
+            flt = ObjectFilter(ids=tuple(wanted[start:start + 500]), version_keywords=frozenset({"all"}),
+                               spec_versions=("2.0", "2.1"))
+            after: int | None = None
+            while True:
+                page = self.store.query(scope, flt, after, 1000)
+                for row in page.items:
+                    doc = orjson.loads(row.raw)
+                    stored.setdefault(row.id, set()).add(_version_us(doc))
+                    if doc.get("revoked") is True:
+                        revoked.add(row.id)
+                if not page.more or page.last_cursor is None:
+                    break
+                after = page.last_cursor
+        result: list[NewVersion | validation.Rejected] = []
+        for item in checked:
+            if isinstance(item, NewVersion) and item.id in revoked and item.version_us not in stored.get(item.id, ()):
+                result.append(validation.Rejected(item.id, item.version or "", (
+                    "this object is revoked in this collection; a revoked object accepts no further versions "
+                    "(publish a new object instead)")))
+                continue
+            if (isinstance(item, NewVersion) and item.version is not None and b'"revoked":true' in item.raw
+                    and orjson.loads(item.raw).get("revoked") is True):
+                revoked.add(item.id)  # later versions in the same envelope are refused too
+                stored.setdefault(item.id, set()).add(item.version_us or 0)
+            result.append(item)
+        return result
 
     def _store_objects(
         self, principal: Principal, api_root: str, c: CollectionDef,
@@ -288,6 +362,17 @@ class Feeds:
         if status is None or status.api_root != api_root or not access.may_read_status(principal, status.org_id):
             raise NotFound("no such status resource")
         return status
+
+
+def _identity_id(org: Any) -> str | None:
+    """An organisation's STIX identity id (`Organisation.identity_id`), None for none or no organisation."""
+    value = getattr(org, "identity_id", None)
+    return value if isinstance(value, str) and value else None
+
+
+def _version_us(doc: dict[str, Any]) -> int | None:
+    value = doc.get("modified", doc.get("created"))
+    return parse_us(value) if isinstance(value, str) else None
 
 
 def _resolve(req: Query) -> QueryRequest:

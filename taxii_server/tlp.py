@@ -6,7 +6,8 @@ OpenCTI's own AMBER+STRICT id, so that content from other platforms is ranked co
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import re
+from collections.abc import Iterable, Mapping
 
 LEVELS = ("clear", "green", "amber", "amber+strict", "red")
 RANK = {level: rank for rank, level in enumerate(LEVELS)}
@@ -37,8 +38,30 @@ def parse_level(text: str) -> str:
     return level
 
 
-def highest_level(obj: dict[str, object]) -> str | None:
-    """The most restrictive TLP level among an object's object_marking_refs and granular_markings."""
+_CLAIM = re.compile(r"\bTLP\s*[:_-]?\s*(CLEAR|WHITE|GREEN|AMBER\s*\+\s*STRICT|AMBER|RED)\b", re.IGNORECASE)
+
+
+def claimed_level(marking: Mapping[str, object]) -> str | None:
+    """The most restrictive TLP level a marking-definition claims anywhere a reader would see one: its name,
+    a statement, a `tlp` definition, or a TLP 2.0 extension. A marking that says "TLP:RED" counts as RED,
+    whatever its id."""
+    texts: list[str] = []
+    for value in (marking.get("name"), marking.get("definition"), marking.get("extensions")):
+        if isinstance(value, str):
+            texts.append(value)
+        elif isinstance(value, Mapping):
+            for key in ("statement", "tlp", "tlp_2_0"):
+                if isinstance(value.get(key), str):
+                    texts.append(("TLP:" if key != "statement" else "") + str(value[key]))
+            texts.extend("TLP:" + str(v["tlp_2_0"]) for v in value.values()
+                         if isinstance(v, Mapping) and isinstance(v.get("tlp_2_0"), str))
+    levels = (parse_level(re.sub(r"\s+", "", m.group(1))) for t in texts for m in _CLAIM.finditer(t))
+    return _max_level(levels)
+
+
+def highest_level(obj: dict[str, object], defined: Mapping[str, str] | None = None) -> str | None:
+    """The most restrictive TLP level among an object's object_marking_refs and granular_markings. `defined`
+    adds the levels of non-canonical marking definitions (by id) known to the caller."""
     refs: list[object] = []
     omr = obj.get("object_marking_refs")
     if isinstance(omr, list):
@@ -46,7 +69,12 @@ def highest_level(obj: dict[str, object]) -> str | None:
     granular = obj.get("granular_markings")
     if isinstance(granular, list):
         refs.extend(g.get("marking_ref") for g in granular if isinstance(g, dict))
-    return _max_level(MARKING_LEVEL.get(r) for r in refs if isinstance(r, str))
+    known = {**(defined or {}), **MARKING_LEVEL}
+    level = _max_level(known.get(r) for r in refs if isinstance(r, str))
+    if obj.get("type") == "marking-definition" and obj.get("id") not in MARKING_LEVEL:
+        # A known TLP definition only names its level; any other marking carries the level it claims.
+        level = _max_level((level, claimed_level(obj)))
+    return level
 
 
 def _max_level(levels: Iterable[str | None]) -> str | None:

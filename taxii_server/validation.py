@@ -10,6 +10,7 @@ collection's media types and its TLP ceiling.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -86,12 +87,14 @@ class Rejected:
     message: str
 
 
-def check(obj: Any, collection: CollectionDef) -> NewVersion | Rejected:
+def check(obj: Any, collection: CollectionDef, defined: Mapping[str, str] | None = None) -> NewVersion | Rejected:
+    """`defined`: the TLP levels claimed by non-canonical marking definitions that travel with the object
+    (`defined_levels` of its envelope), so an object marked with a "TLP:RED" statement counts as RED."""
     if not isinstance(obj, dict):
         return Rejected("", "", "not a JSON object")
     oid: str = _unicode(obj["id"]) if isinstance(obj.get("id"), str) else ""
     version = _unicode(_version_text(obj))
-    problem = _size_problem(obj) or _problem(obj, collection)
+    problem = _size_problem(obj) or _problem(obj, collection, defined or {})
     if problem:
         return Rejected(oid, version, problem)
     try:
@@ -146,7 +149,19 @@ def _spec_version(obj: dict[str, Any]) -> str:
     return "2.1" if obj.get("type") in SCO_TYPES else "2.0"
 
 
-def _problem(obj: dict[str, Any], collection: CollectionDef) -> str | None:
+def defined_levels(objects: list[Any]) -> dict[str, str]:
+    """The TLP level each non-canonical marking definition among `objects` claims (by name or statement)."""
+    found: dict[str, str] = {}
+    for obj in objects:
+        if isinstance(obj, dict) and obj.get("type") == "marking-definition" and isinstance(obj.get("id"), str) \
+                and obj["id"] not in tlp.MARKING_LEVEL:
+            level = tlp.claimed_level(obj)
+            if level is not None:
+                found[obj["id"]] = level
+    return found
+
+
+def _problem(obj: dict[str, Any], collection: CollectionDef, defined: Mapping[str, str]) -> str | None:
     otype = obj.get("type")
     if not isinstance(otype, str) or not _TYPE.match(otype):
         return "type: missing or not a valid STIX type name"
@@ -186,9 +201,11 @@ def _problem(obj: dict[str, Any], collection: CollectionDef) -> str | None:
     problem = _refs_problem(obj) or _type_problem(otype, obj)
     if problem:
         return problem
-    level = tlp.highest_level(obj)
+    level = tlp.highest_level(obj, defined)
     if tlp.exceeds(level, collection.max_tlp):
-        return (f"object_marking_refs: marked TLP:{(level or '').upper()}, above this collection's ceiling "
+        where = ("this marking definition claims" if otype == "marking-definition" and obj["id"] not in
+                 tlp.MARKING_LEVEL and tlp.claimed_level(obj) == level else "object_marking_refs: marked")
+        return (f"{where} TLP:{(level or '').upper()}, above this collection's ceiling "
                 f"TLP:{(collection.max_tlp or '').upper()}")
     return None
 

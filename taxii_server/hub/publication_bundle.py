@@ -70,6 +70,15 @@ def stix_time(value: datetime) -> str:
     return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
 
 
+def hub_identity_ids(options: ConversionOptions) -> frozenset[str]:
+    """The ids of the identities only the hub may write: its own and the anonymised sector identities (as
+    publications and as the converters name them)."""
+    ids = KeyedIds(options.id_key)
+    return frozenset({ids.sdo_id("identity", {"hub": options.hub_identity_name}),
+                      *(ids.sdo_id("identity", {"sector": key}) for key in SECTOR_GROUPS),
+                      *(ids.sdo_id("identity", {"sector-group": key}) for key in SECTOR_GROUPS)})
+
+
 def build(drafts: Sequence[Mapping[str, Any]], spec: PublicationSpec, options: ConversionOptions) -> dict[str, Any]:
     return _Builder(spec, options).run(drafts)
 

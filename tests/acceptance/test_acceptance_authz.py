@@ -79,7 +79,7 @@ def test_authz_05_the_owner_may_still_delete_its_own_object(acc: AcceptanceHub) 
 def test_authz_06_a_newer_version_of_another_orgs_object_is_refused(acc: AcceptanceHub) -> None:
     o = new_id("indicator")
     acc.post(CS, [valid(o, name="A's v1")])
-    response = acc.post(CS, [valid(o, modified="2030-01-01T00:00:00.000Z", name="B's hijack")], org=B)
+    response = acc.post(CS, [valid(o, modified="2025-01-01T00:00:00.000Z", name="B's hijack")], org=B)
     assert response.status_code == 202
     assert (response.json["success_count"], response.json["failure_count"]) == (0, 1)
     assert "another organisation" in response.json["failures"][0]["message"]
