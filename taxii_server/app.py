@@ -17,6 +17,7 @@ from .accounts import Accounts, PasswordCheck
 from .catalog import Catalog
 from .certificates import ClientCertificates
 from .feeds import Feeds
+from .hub.allowlist import AllowListAdmin
 from .hub.audit import AuditLog
 from .hub.campaigns import Campaigns
 from .hub.intake import Intake
@@ -64,6 +65,7 @@ def build_services(settings: Settings, store: Store | None = None, *,
         status_retention_s=settings.status_retention_seconds,
         on_inbox=intake.from_taxii,
         json_limits=json_limits(limits),
+        base_url=settings.public_base,
         reserved_identities=hub_identity_ids(options),
         future_skew_s=settings.future_skew_seconds,
     )
@@ -75,6 +77,7 @@ def build_services(settings: Settings, store: Store | None = None, *,
         stats=Stats(store),
         audit=audit,
         polls=PollHistory(store, catalog, settings.limits),
+        allowlist=AllowListAdmin(store, audit),
     )
     accounts = Accounts(store, throttle=Throttle(store, settings.limits), check_password=check_password)
     return Services(feeds=feeds, accounts=accounts, hub=hub, sessions=ConsoleSessions(store),

@@ -67,6 +67,7 @@ class Discovery:
     contact: str
     default: str | None
     api_roots: tuple[str, ...]
+    base_url: str = ""  # "https://hub.example.org" when [server] public_url is set: URLs are absolute
 
 
 class Feeds:
@@ -82,10 +83,12 @@ class Feeds:
         clock: Callable[[], int] = now_us,
         on_inbox: Callable[[Principal, list[dict[str, Any]]], None] | None = None,
         json_limits: strict_json.JsonLimits = strict_json.DEFAULT_JSON_LIMITS,
+        base_url: str = "",
         reserved_identities: frozenset[str] = frozenset(),
         future_skew_s: int = 300,
     ) -> None:
         self.json_limits = json_limits
+        self.base_url = base_url
         self.catalog = catalog
         self.store = store
         self.signer = signer
@@ -150,7 +153,16 @@ class Feeds:
         )
         default = self._discovery.default if self._discovery.default in roots else None
         return Discovery(self._discovery.title, self._discovery.description, self._discovery.contact, default,
-                         roots)
+                         roots, self.base_url)
+
+    def api_root_url(self, api_root: str) -> str:
+        """The API root's URL as clients should use it: absolute under [server] public_url, else a path."""
+        return f"{self.base_url}/{api_root}/"
+
+    def collection_url(self, c: CollectionDef) -> str:
+        """A collection's URL by its id: what products (taxii2-client, MISP, Sentinel, OpenCTI) need, since
+        taxii2-client refuses a collection whose URL does not contain its id. Alias URLs are for people."""
+        return f"{self.api_root_url(c.api_root)}collections/{c.id}/"
 
     def api_root(self, principal: Principal, api_root: str) -> ApiRootDef:
         return self._visible_root(principal, api_root)
