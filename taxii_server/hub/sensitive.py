@@ -96,18 +96,10 @@ def from_register(organisations: Iterable[Organisation]) -> set[Sensitive]:
         found.add(Sensitive(org.id, MEMBER_ID))
         for name in _name_variants(org.name):
             found.add(Sensitive(name, MEMBER_NAME))
-        for alias in _strings(getattr(org, "aliases", ())):
-            found.add(Sensitive(alias, MEMBER_ALIAS))
-        for domain in _strings(getattr(org, "domains", ())):
-            found.add(Sensitive(domain, MEMBER_DOMAIN))
-        identity_id = getattr(org, "identity_id", None)
-        if isinstance(identity_id, str) and identity_id:
-            found.add(Sensitive(identity_id, MEMBER_ID))
+        found |= {Sensitive(alias, MEMBER_ALIAS) for alias in org.aliases if alias.strip()}
+        found |= {Sensitive(domain, MEMBER_DOMAIN) for domain in org.domains if domain.strip()}
+        found.add(Sensitive(org.identity_id, MEMBER_ID))
     return found
-
-
-def _strings(values: Any) -> list[str]:
-    return [v for v in values if isinstance(v, str) and v.strip()] if isinstance(values, (list, tuple)) else []
 
 
 def _name_variants(name: str) -> set[str]:
