@@ -23,6 +23,7 @@ from .hub.allowlist import AllowListAdmin
 from .hub.audit import AuditLog
 from .hub.campaigns import Campaigns
 from .hub.intake import Intake
+from .hub.leaks import LeakCheck
 from .hub.polls import PollHistory
 from .hub.publication_bundle import hub_identity_ids
 from .hub.publishing import Publishing
@@ -52,6 +53,7 @@ def build_services(settings: Settings, store: Store | None = None, *,
                                 hub_identity_name=settings.conversion.hub_identity_name)
     audit = AuditLog(store)
     campaigns = Campaigns(store, settings.hub.correlation_window_days)
+    leak_check = LeakCheck(store, lambda: options, settings.hub.min_group_size, settings.hub.min_group_count)
     limits = settings.limits
     intake = Intake(store, options, audit, on_change=campaigns.refresh, limits=record_limits(limits),
                     cpu_seconds=limits.conversion_cpu_seconds,
@@ -72,7 +74,7 @@ def build_services(settings: Settings, store: Store | None = None, *,
     hub = HubServices(
         intake=intake,
         campaigns=campaigns,
-        publishing=Publishing(store, feeds, campaigns, audit, intake.conversion_options, settings.hub),
+        publishing=Publishing(store, feeds, campaigns, audit, intake.conversion_options, settings.hub, leak_check),
         revocation=Revocation(feeds, audit),
         stats=Stats(store),
         audit=audit,
