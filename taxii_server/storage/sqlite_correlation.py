@@ -72,9 +72,9 @@ CREATE TABLE IF NOT EXISTS corr_override_members (
 ) WITHOUT ROWID;
 """
 
-# Schema 3 (the correlation index): the digests of the submissions already stored, and a job per submission
+# Schema 4 (the correlation index): the digests of the submissions already stored, and a job per submission
 # so that the correlation step indexes them. Run before CORRELATION_SCHEMA, so it creates what it fills.
-UPGRADE_TO_3 = (
+UPGRADE_TO_4 = (
     "CREATE TABLE IF NOT EXISTS submission_digests (org_id TEXT NOT NULL, sha256 TEXT NOT NULL, "
     "submission_id TEXT NOT NULL, PRIMARY KEY (org_id, sha256)) WITHOUT ROWID",
     "INSERT OR IGNORE INTO submission_digests (org_id, sha256, submission_id) "
