@@ -54,7 +54,8 @@ def build_services(settings: Settings, store: Store | None = None, *,
     options = ConversionOptions(id_key=settings.conversion.id_key,
                                 hub_identity_name=settings.conversion.hub_identity_name)
     audit = AuditLog(store)
-    campaigns = Campaigns(store, Correlator(store, correlation_policy(settings)), audit)
+    campaigns = Campaigns(store, Correlator(store, correlation_policy(settings),
+                                           warning_lists=settings.hub.correlation_warning_lists), audit)
     leak_check = LeakCheck(store, lambda: options, settings.hub.min_group_size, settings.hub.min_group_count)
     limits = settings.limits
     intake = Intake(store, options, audit, limits=record_limits(limits),

@@ -77,6 +77,7 @@ class HubSettings:
     correlation_max_reports: int = 200
     correlation_max_organisations: int = 20
     correlation_max_span_days: int = 60
+    correlation_warning_lists: bool = True  # values on the MISP warning lists never link reports either
     correlation_worker: bool = True  # `serve` runs the correlation step in a thread of each worker process
     min_group_count: int = 2  # a group's count of reporting members is published only from this many (at least 2)
     min_group_size: int = 4  # ... and only for groups of at least this many members (smaller ones are pooled)

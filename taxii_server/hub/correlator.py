@@ -23,6 +23,7 @@ when its lease expires. Every job is idempotent.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 import uuid
@@ -33,6 +34,8 @@ from ..errors import HubError
 from ..model import CorrelationJob, Exclusion, Override, Posting, StoredCandidate, Submission
 from ..storage.base import Store
 from ..timestamps import now_us
+from .allowlist import AllowList
+from .benign_evidence import benign_check
 from .correlation import (
     EVIDENCE_KINDS,
     SENDER_DOMAIN,
@@ -135,15 +138,27 @@ class _View:
 
 
 class Correlator:
-    def __init__(self, store: Store, policy: Policy, clock: Callable[[], int] = now_us) -> None:
+    def __init__(self, store: Store, policy: Policy, clock: Callable[[], int] = now_us, *,
+                 warning_lists: bool = False) -> None:
         self.store = store
         self.policy = policy
         self.clock = clock
+        self.warning_lists = warning_lists
         self.owner = f"correlator-{uuid.uuid4().hex[:12]}"
 
     def _view(self) -> _View:
-        groups = {o.id: o.group for o in self.store.list_organisations()}
-        return _View(self.store, self.policy, self.store.list_exclusions(), groups)
+        """The policy as it stands for this job: the configured one, plus the member register's domains, the
+        hub's allow-list and (when enabled) the MISP warning lists. (A change to the register or the
+        allow-list applies to later jobs; `campaigns rebuild` applies it to everything.)"""
+        orgs = self.store.list_organisations()
+        benign = benign_check(AllowList.load(self.store), self.warning_lists)
+        configured = self.policy.known_benign
+        policy = dataclasses.replace(
+            self.policy,
+            member_domains=self.policy.member_domains | {d for o in orgs for d in o.domains},
+            known_benign=lambda kind, value: configured(kind, value) or benign(kind, value),
+        )
+        return _View(self.store, policy, self.store.list_exclusions(), {o.id: o.group for o in orgs})
 
     # -- the queue -----------------------------------------------------------------------------------------
 
@@ -226,28 +241,18 @@ class Correlator:
             others = [p for p in self.store.postings(kind, value, self.policy.max_reports + 2)
                       if p.submission_id != sid]
             if kind in EVIDENCE_KINDS:
-                was = self._state_with(view, kind, value, others, before.get(key), sid, domains_before)
-                now = self._state_with(view, kind, value, others, after.get(key), sid, domains_after)
+                was = _state_with(view, kind, value, others, before.get(key), sid, domains_before)
+                now = _state_with(view, kind, value, others, after.get(key), sid, domains_after)
                 if was != now:
                     seeds.update(p.submission_id for p in others)
                     seeds |= self._members_of(self.store.candidates_with_value(kind, value))
             elif kind == VICTIM_DOMAIN and not others and (key in before) != (key in after) \
-                    and value not in self.policy.member_domains:
+                    and value not in view.policy.member_domains:
                 senders = {p.submission_id for p in self.store.postings(SENDER_DOMAIN, value, _MANY)}
                 seeds |= senders | self._members_of_candidates(senders)
         if sorted(stored, key=_key) != sorted(wanted, key=_key):
             self.store.set_postings(sid, wanted)
         return seeds
-
-    def _state_with(self, view: _View, kind: str, value: str, others: list[Posting], mine: Posting | None,
-                    sid: str, my_domains: set[str]) -> str:
-        def member_domain(domain: str) -> bool:
-            if domain in self.policy.member_domains or domain in my_domains:
-                return True
-            return any(p.submission_id != sid for p in self.store.postings(VICTIM_DOMAIN, domain, 2))
-
-        postings = others + ([mine] if mine is not None else [])
-        return value_state(kind, value, postings, member_domain, view.exclusions, self.policy)
 
     def _members_of(self, candidate_ids: Iterable[str]) -> set[str]:
         found: set[str] = set()
@@ -399,6 +404,18 @@ class Correlator:
                 self._renew()
         self.store.replace_candidates([], batch)
         return made + len(batch)
+
+
+def _state_with(view: _View, kind: str, value: str, others: list[Posting], mine: Posting | None, sid: str,
+                my_domains: set[str]) -> str:
+    """A value's state with or without one submission's posting (and its victims' domains)."""
+    def member_domain(domain: str) -> bool:
+        if domain in view.policy.member_domains or domain in my_domains:
+            return True
+        return any(p.submission_id != sid for p in view.store.postings(VICTIM_DOMAIN, domain, 2))
+
+    postings = others + ([mine] if mine is not None else [])
+    return value_state(kind, value, postings, member_domain, view.exclusions, view.policy)
 
 
 def _key(p: Posting) -> tuple[str, str, str]:
