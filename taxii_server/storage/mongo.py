@@ -74,7 +74,8 @@ OBJECT_INDEXES: tuple[tuple[str, tuple[tuple[str, int], ...], bool], ...] = (
     ("object_versions", (("c", ASCENDING), ("p", ASCENDING), ("d", ASCENDING)), False),
     ("object_owners", (("c", ASCENDING), ("p", ASCENDING), ("i", ASCENDING)), True),
 )
-INDEXES = OBJECT_INDEXES + RECORD_INDEXES + CERTIFICATE_INDEXES + LIMIT_INDEXES + ALLOWLIST_INDEXES + CORRELATION_INDEXES
+INDEXES = (OBJECT_INDEXES + RECORD_INDEXES + CERTIFICATE_INDEXES + LIMIT_INDEXES + ALLOWLIST_INDEXES
+           + CORRELATION_INDEXES)
 
 # Called after date_added values are allocated and before the versions are inserted, with the collection,
 # the first value and the count: tests inject it to interleave writers deterministically.

@@ -85,8 +85,6 @@ VALUES: dict[str, Any] = {
     "limit": 10,
     "after": None,
     "submission_ids": ["6f0c2a6e-0000-4000-8000-000000000001"],
-    "kind": "file-hash",
-    "value": "sha256:00",
     "pattern": False,
     "exclusion_id": "excl-0123456789abcdef",
     "side": ["6f0c2a6e-0000-4000-8000-000000000001"],
