@@ -141,14 +141,15 @@ def test_reports_further_apart_than_the_window_are_not_linked(demo_hub: DemoHub)
 
 @pytest.mark.parametrize("shared", ["sender", "hash", "password+subject", "display-name+subject"])
 def test_positive_control_one_real_link_within_the_window_makes_a_candidate(demo_hub: DemoHub, shared: str) -> None:
-    a: dict[str, Any] = {"sender": "one@attacker.example", "subject": "見積依頼", "attachment": attachment("a")}
-    b: dict[str, Any] = {"sender": "two@attacker.example", "subject": "会議の日程", "attachment": attachment("b")}
+    # (the hashes of files holding just "a" or "b" are on a MISP warning list: seeds that are not)
+    a: dict[str, Any] = {"sender": "one@attacker.example", "subject": "見積依頼", "attachment": attachment("lure-a")}
+    b: dict[str, Any] = {"sender": "two@attacker.example", "subject": "会議の日程", "attachment": attachment("lure-b")}
     if shared == "sender":
         b["sender"] = a["sender"]
     elif shared == "hash":
-        b["attachment"] = attachment("a")
+        b["attachment"] = attachment("lure-a")
     elif shared == "password+subject":
-        a["attachment"], b["attachment"] = attachment("a", password="p4ss"), attachment("b", password="p4ss")
+        a["attachment"], b["attachment"] = attachment("lure-a", password="p4ss"), attachment("lure-b", password="p4ss")
         b["subject"] = "Re: 見積依頼"
     else:
         a["display_name"] = b["display_name"] = "鈴木 一郎"
