@@ -184,6 +184,10 @@ class Publishing:
                 raise Conflict(f"submission {sid} is {s.state if s else 'gone'} since the publication was "
                                f"requested; request the publication again")
         actor = self._principal(publication.actor)
+        _, revoked = self._holdings(actor, orjson.loads(serialized), ())
+        if revoked:  # revoked while the request waited: revocation is final
+            raise Conflict(f"{len(revoked)} object(s) of this publication were revoked since it was requested; "
+                           f"request the publication again")
         return self._write(publication, serialized, actor, principal)
 
     def _write(

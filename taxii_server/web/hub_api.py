@@ -130,7 +130,7 @@ def candidate(candidate_id: str) -> Response:
 
 
 def _publish_request() -> tuple[PublishRequest, bool]:
-    doc = _fields({"candidate", "submissions", "name", "description", "tlp", "collections", "preview"})
+    doc = _fields({"candidate", "submissions", "name", "description", "tlp", "collections", "preview", "on_revoked"})
     collections = doc.get("collections")
     submissions = doc.get("submissions", [])
     if not isinstance(collections, list) or not all(isinstance(c, str) for c in collections):
@@ -140,10 +140,12 @@ def _publish_request() -> tuple[PublishRequest, bool]:
     for key in ("name", "tlp"):
         if not isinstance(doc.get(key), str):
             raise BadRequest(f"{key}: required, a string")
+    if not isinstance(doc.get("on_revoked", "refuse"), str):
+        raise BadRequest("on_revoked: must be 'refuse' or 'new-objects'")
     request_ = PublishRequest(
         name=doc["name"], tlp=doc["tlp"], collections=tuple(collections),
         description=str(doc.get("description", "")), candidate_id=doc.get("candidate"),
-        submission_ids=tuple(submissions),
+        submission_ids=tuple(submissions), on_revoked=doc.get("on_revoked", "refuse"),
     )
     return request_, bool(doc.get("preview", False))
 
@@ -155,7 +157,7 @@ def publish() -> Response:
     if preview_only:
         preview = publishing.preview(g.principal, req)
         return _json({"bundle": preview.bundle, "findings": list(preview.findings),
-                      "collections": [c.id for c in preview.collections]})
+                      "collections": [c.id for c in preview.collections], "revoked": list(preview.revoked)})
     publication = publishing.publish(g.principal, req)
     return _json(publication_view(publication), 201 if publication.state == "published" else 202)
 

@@ -109,9 +109,11 @@ def _publish_request(candidate_id: str) -> tuple[PublishRequest, dict[str, Any]]
     collections = request.form.getlist("collections")
     if not collections:
         raise BadRequest(gettext("Choose at least one collection to publish to."))
+    on_revoked = request.form.get("on_revoked", "refuse")
     req = PublishRequest(name=name, tlp=level, collections=tuple(collections), description=description,
-                         candidate_id=candidate_id)
-    return req, {"name": name, "description": description, "tlp": level, "collections": collections}
+                         candidate_id=candidate_id, on_revoked=on_revoked)
+    return req, {"name": name, "description": description, "tlp": level, "collections": collections,
+                 "on_revoked": on_revoked}
 
 
 def _on_candidate(
