@@ -9,6 +9,7 @@ and opens its own database connection after the fork.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import ipaddress
 import ssl
@@ -89,8 +90,9 @@ def _is_loopback(host: str) -> bool:
 @click.command()
 @click.option("--bind", default=None, help="HOST:PORT (default from the configuration, 127.0.0.1:8443).")
 @click.option("--workers", type=click.IntRange(1, 64), default=None, help="gunicorn worker processes.")
-@click.option("--threads", type=click.IntRange(1, 64), default=2, show_default=True,
-              help="Threads per worker (more threads mean more GIL contention: 2 measured best, bench/README.md).")
+@click.option("--threads", type=click.IntRange(1, 64), default=None,
+              help="Threads per worker (default from the configuration, 2: more threads mean more GIL contention, "
+                   "bench/README.md).")
 @click.option("--tls-cert", type=click.Path(dir_okay=False), default=None, help="Server certificate (PEM).")
 @click.option("--tls-key", type=click.Path(dir_okay=False), default=None, help="Server private key (PEM).")
 @click.option("--insecure-http", is_flag=True, help="Serve plain HTTP (loopback addresses only).")
@@ -98,10 +100,13 @@ def _is_loopback(host: str) -> bool:
               help="Client certificates from the hub's CA: off, optional (the default over TLS) or required.")
 @click.pass_obj
 @one_line_errors
-def serve(obj: CliContext, bind: str | None, workers: int | None, threads: int, tls_cert: str | None,
+def serve(obj: CliContext, bind: str | None, workers: int | None, threads: int | None, tls_cert: str | None,
           tls_key: str | None, insecure_http: bool, client_certs: str | None) -> None:
     """Serve the hub over HTTPS (TAXII 2.1 at /taxii2/)."""
     settings = obj.settings()
+    if threads is not None:  # the application sizes each organisation's share of the threads from this
+        settings = dataclasses.replace(settings, server=dataclasses.replace(settings.server, threads=threads))
+    threads = settings.server.threads
     bind = bind or settings.server.bind
     host, port = checks.split_bind(bind)
     options: dict[str, Any] = {

@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 
+import orjson
 from flask import Blueprint, Response, g, request
 
 from .. import filters
@@ -17,9 +18,8 @@ from ..errors import NotAcceptable, NotFound, UnsupportedMediaType
 from ..feeds import Feeds, PageResult
 from ..hub.polls import PollRead
 from . import resources
-from .auth import authenticate
 from .body import read_body
-from .client import client_address
+from .identity import identify
 from .media import TAXII, accepts_taxii, is_taxii_content
 from .services import services
 
@@ -58,9 +58,7 @@ def _require_trailing_slash() -> None:
 @bp.before_request
 def _identify() -> None:
     """Every TAXII request names its caller (A7) and accepts the TAXII media type (B2, B3)."""
-    accounts = services().accounts.at(client_address(request))
-    g.principal = authenticate(request, accounts, services().certificates)
-    accounts.admit(g.principal)  # the organisation's request rate (429 + Retry-After when over)
+    identify()
     if not accepts_taxii(request.headers.get("Accept")):
         raise NotAcceptable("this server produces application/taxii+json;version=2.1")
 
@@ -151,6 +149,17 @@ def versions(api_root: str, collection_id: str, object_id: str) -> Response:
     return _paged(page, resources.versions(page))
 
 
+def _reason(response: Response) -> str:
+    """What a refused read told the reader (the description of its TAXII error), for the poll history."""
+    if response.status_code < 400:
+        return ""
+    try:
+        description = orjson.loads(response.get_data()).get("description", "")
+    except (orjson.JSONDecodeError, AttributeError):
+        return ""
+    return description if isinstance(description, str) else ""
+
+
 _READS = {"taxii.get_objects": "objects", "taxii.manifest": "manifest", "taxii.get_object": "object",
           "taxii.versions": "versions"}
 
@@ -163,6 +172,6 @@ def _record_read(response: Response) -> Response:
     if endpoint is not None and principal is not None:
         args = request.view_args or {}
         read = PollRead(str(args.get("api_root", "")), str(args.get("collection_id", "")), endpoint,
-                        response.status_code, g.get("page"), str(args.get("object_id", "")))
+                        response.status_code, g.get("page"), str(args.get("object_id", "")), _reason(response))
         services().hub.polls.record(principal, read)
     return response
