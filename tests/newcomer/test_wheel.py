@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import Served, run
+from newcomer import Served, run
 from taxii2client.v21 import Server
 
 REPO = Path(__file__).resolve().parents[2]
