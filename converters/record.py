@@ -30,7 +30,6 @@ if TYPE_CHECKING:  # imported on first use: jsonschema's optional format modules
 
 FORMAT = "incident-record/1"
 ROLES = ("recon", "reply", "attack")
-TLP_LEVELS = ("clear", "green", "amber", "amber+strict", "red")
 _PRINTABLE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")  # the schema's id pattern: safe to quote in errors
 
 
