@@ -56,6 +56,7 @@ from .mongo_allowlist import ALLOWLIST_INDEXES, MongoAllowList
 from .mongo_certificates import CERTIFICATE_INDEXES, MongoCertificates
 from .mongo_clock import DEFAULT_LEASE_S, Allocation, CollectionClock
 from .mongo_connection import ClientFactory, Doc, parse_url
+from .mongo_feed_state import MongoFeedState
 from .mongo_limits import LIMIT_INDEXES, MongoLimits
 from .mongo_records import RECORD_INDEXES, MongoRecords
 
@@ -78,7 +79,7 @@ INDEXES = OBJECT_INDEXES + RECORD_INDEXES + CERTIFICATE_INDEXES + LIMIT_INDEXES 
 BeforeInsert = Callable[[str, int, int], None]
 
 
-class MongoStore(MongoRecords, MongoCertificates, MongoLimits, MongoAllowList):
+class MongoStore(MongoRecords, MongoCertificates, MongoLimits, MongoAllowList, MongoFeedState):
     def __init__(
         self,
         client_factory: ClientFactory,

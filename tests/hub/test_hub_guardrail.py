@@ -50,7 +50,7 @@ def _built(cls: type) -> Any:
     built: dict[type, Callable[[], Any]] = {
         Campaigns: lambda: Campaigns(store, 90),  # type: ignore[arg-type]
         Publishing: lambda: Publishing(store, feeds, Tripwire("campaigns"), audit,  # type: ignore[arg-type]
-                                       _no_options, HubSettings()),
+                                       _no_options, HubSettings(), Tripwire("leak_check")),
         Revocation: lambda: Revocation(feeds, audit),  # type: ignore[arg-type]
         Stats: lambda: Stats(store),  # type: ignore[arg-type]
         AllowListAdmin: lambda: AllowListAdmin(store, audit),  # type: ignore[arg-type]
