@@ -16,6 +16,8 @@ from . import credentials
 from .accounts import Accounts, PasswordCheck
 from .catalog import Catalog
 from .certificates import ClientCertificates
+from .feedexport.exclusions import HubExclusions
+from .feedexport.service import FeedExports
 from .feeds import Feeds
 from .hub.allowlist import AllowListAdmin
 from .hub.audit import AuditLog
@@ -80,9 +82,10 @@ def build_services(settings: Settings, store: Store | None = None, *,
         allowlist=AllowListAdmin(store, audit),
     )
     accounts = Accounts(store, throttle=Throttle(store, settings.limits), check_password=check_password)
+    exports = FeedExports(feeds, store, settings.data_dir / "feed-cache", exclusions=HubExclusions(store))
     return Services(feeds=feeds, accounts=accounts, hub=hub, sessions=ConsoleSessions(store),
                     certificates=ClientCertificates(store, settings.ca_cert.parent), limits=settings.limits,
-                    json=json_limits(settings.limits))
+                    json=json_limits(settings.limits), exports=exports)
 
 
 def json_limits(limits: LimitsSettings) -> JsonLimits:

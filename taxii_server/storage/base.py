@@ -81,9 +81,6 @@ class ObjectStore(Protocol):
         """Delete the versions of one object that match `flt` (all of them when flt.all_versions)."""
         ...
 
-    def count_versions(self, collection_id: str) -> int:
-        ...
-
 
 class StatusStore(Protocol):
     def save_status(self, status: Status) -> None:
@@ -232,6 +229,15 @@ class PollStore(Protocol):
         ...
 
 
+class FeedStateStore(Protocol):
+    """What the feeds' validators (ETag, Last-Modified) are drawn from (feedexport/)."""
+
+    def content_version(self, scope: ObjectScope) -> str:
+        """A text that changes whenever a version is added to, or removed from, the part of a collection
+        `scope` sees (and after the store is erased); equal texts mean the same content."""
+        ...
+
+
 # -- bulk transfer ---------------------------------------------------------------------------------------------
 # Export, import and migration between backends only (storage/transfer.py); never used to serve a request.
 # These methods bypass the rules add_versions enforces (date_added allocation, ownership), so that a copy is
@@ -368,7 +374,8 @@ class CertificateStore(Protocol):
 
 
 class Store(ObjectStore, StatusStore, AccountStore, MetaStore, HubStore, BulkTransferStore, SessionStore,
-            CertificateStore, ThrottleStore, PollStore, AllowListStore, Protocol):
+            CertificateStore, ThrottleStore, PollStore, AllowListStore, FeedStateStore,
+            Protocol):
     """Everything the hub keeps. One instance per process; safe to use after fork."""
 
     def initialise(self) -> None:

@@ -56,6 +56,7 @@ from .mongo_allowlist import ALLOWLIST_INDEXES, MongoAllowList
 from .mongo_certificates import CERTIFICATE_INDEXES, MongoCertificates
 from .mongo_clock import DEFAULT_LEASE_S, Allocation, CollectionClock
 from .mongo_connection import ClientFactory, Doc, parse_url
+from .mongo_feed_state import MongoFeedState
 from .mongo_limits import LIMIT_INDEXES, MongoLimits
 from .mongo_records import RECORD_INDEXES, MongoRecords
 
@@ -78,7 +79,7 @@ INDEXES = OBJECT_INDEXES + RECORD_INDEXES + CERTIFICATE_INDEXES + LIMIT_INDEXES 
 BeforeInsert = Callable[[str, int, int], None]
 
 
-class MongoStore(MongoRecords, MongoCertificates, MongoLimits, MongoAllowList):
+class MongoStore(MongoRecords, MongoCertificates, MongoLimits, MongoAllowList, MongoFeedState):
     def __init__(
         self,
         client_factory: ClientFactory,
@@ -268,10 +269,6 @@ class MongoStore(MongoRecords, MongoCertificates, MongoLimits, MongoAllowList):
             doc = self._coll("object_owners").find_one(
                 {"c": scope.collection_id, "p": scope.owner or "", "i": object_id}, {"o": 1})
         return str(doc["o"]) if doc else None
-
-    def count_versions(self, collection_id: str) -> int:
-        with self.guard("count objects"):
-            return int(self._coll("object_versions").count_documents({"c": collection_id}))
 
     # -- deleting ------------------------------------------------------------------------------------------
 

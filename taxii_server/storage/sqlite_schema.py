@@ -27,6 +27,7 @@ from pathlib import Path
 from ..errors import ConfigError, StorageUnavailable
 from .base import SCHEMA_VERSION
 from .sqlite_connection import SQLiteConnection
+from .sqlite_feed_state import FEED_STATE_STATEMENTS
 from .sqlite_limits import LIMITS_SCHEMA
 
 SCHEMA = """
@@ -137,6 +138,8 @@ class SQLiteMigrations(SQLiteConnection):
             for statement in (SCHEMA + LIMITS_SCHEMA).split(";"):
                 if statement.strip():
                     conn.execute(statement)
+            for statement in FEED_STATE_STATEMENTS:  # one by one: the trigger's body holds a semicolon
+                conn.execute(statement)
             conn.execute(
                 "INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
             )
