@@ -119,9 +119,11 @@ class Accounts:
 
     # -- authentication ------------------------------------------------------------------------------------
 
-    def authenticate_key(self, secret: str) -> Principal:
+    def authenticate_key(self, secret: str, org_id: str | None = None) -> Principal:
+        """The organisation an API key belongs to. With `org_id` (HTTP Basic's user name), a key of another
+        organisation gets exactly the answer of an unknown key: it says nothing about whose key it is."""
         found = self.store.find_credential(credentials.key_digest(secret)) if secret else None
-        if found is None:
+        if found is None or (org_id is not None and found[1].id != org_id):
             if self.throttle is not None:
                 self.throttle.key_failed(self.address)  # TooManyRequests once this address fails too often
             raise NotAuthenticated("unknown or revoked API key")
@@ -131,10 +133,7 @@ class Accounts:
     def authenticate_basic(self, username: str, secret: str) -> Principal:
         """HTTP Basic: the password is an API key of that organisation, or the organisation's password."""
         if credentials.looks_like_api_key(secret):
-            principal = self.authenticate_key(secret)
-            if principal.org_id != username:
-                raise NotAuthenticated("the API key does not belong to that user name")
-            return principal
+            return self.authenticate_key(secret, username)
         # Throttled before the hash runs, per user name whether or not it exists (T5, T6, AUTHN-04/05).
         if self.throttle is not None:
             self.throttle.password_attempt(username, self.address)

@@ -19,6 +19,7 @@ from .certificates import ClientCertificates
 from .feeds import Feeds
 from .hub.audit import AuditLog
 from .hub.campaigns import Campaigns
+from .hub.direct_writes import DirectWrites
 from .hub.intake import Intake
 from .hub.polls import PollHistory
 from .hub.publication_bundle import hub_identity_ids
@@ -49,6 +50,7 @@ def build_services(settings: Settings, store: Store | None = None, *,
     audit = AuditLog(store)
     campaigns = Campaigns(store, settings.hub.correlation_window_days)
     intake = Intake(store, options, audit, on_change=campaigns.refresh)
+    direct_writes = DirectWrites(store, audit, settings.hub.min_group_count)
     feeds = Feeds(
         catalog,
         store,
@@ -59,6 +61,8 @@ def build_services(settings: Settings, store: Store | None = None, *,
         on_inbox=intake.from_taxii,
         reserved_identities=hub_identity_ids(options),
         future_skew_s=settings.future_skew_seconds,
+        two_person_rule=settings.hub.two_person_rule,
+        hooks=direct_writes,
     )
     hub = HubServices(
         intake=intake,

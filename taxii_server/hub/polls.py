@@ -90,6 +90,10 @@ class PollHistory:
         """Keep one read; a store failure is logged, never raised (the read itself was answered)."""
         items = read.page.items if read.page is not None else ()
         now = self.clock()
+        if not access.may_name_in_history(principal, self.catalog.find(read.api_root, read.collection_id)):
+            # A refused read of a collection the reader cannot see (or that does not exist) is kept without
+            # naming what was asked for: the history never describes what the reader may not know about.
+            read = PollRead("", "", read.endpoint, read.status)
         record = PollRecord(
             id=str(uuid.uuid4()), at_us=now, org_id=principal.org_id, credential_id=principal.credential_id,
             api_root=read.api_root, collection_id=read.collection_id, endpoint=read.endpoint, status=read.status,
@@ -131,9 +135,8 @@ class PollHistory:
 
     def _org_filter(self, principal: Principal, org_id: str | None) -> str | None:
         """The organisation to list (None: all, analysts only); "" when the caller may see nothing asked for."""
-        if principal.is_analyst:
-            return org_id
-        return principal.org_id if org_id in (None, principal.org_id) else ""
+        wanted = org_id if principal.is_analyst else (org_id or principal.org_id)
+        return wanted if access.may_read_polls_of(principal, wanted) else ""
 
     def _summarise(self, key: tuple[str, str, str], records: list[PollRecord]) -> CollectionPolls:
         org_id, api_root, collection_id = key

@@ -10,7 +10,9 @@ from typing import Any
 
 import orjson
 from flask import Blueprint, Response, g, request
+from werkzeug.exceptions import NotFound as RouteNotFound
 
+from .. import access
 from ..errors import BadRequest, NotAcceptable
 from ..hub.polls import collection_polls_view, poll_view
 from ..hub.publishing import PublishRequest
@@ -44,6 +46,8 @@ def _identify() -> None:
     accounts = services().accounts.at(client_address(request))
     g.principal = authenticate(request, accounts, services().certificates)
     accounts.admit(g.principal)
+    if not access.may_use_route(g.principal, (request.endpoint or "").rpartition(".")[2], access.HUB_API_ROUTES):
+        raise RouteNotFound()  # exactly what an unknown route answers: the route does not exist for this caller
     accept = request.headers.get("Accept")
     if accept is not None and not any(t in accept for t in ("application/json", "*/*", "application/*")):
         raise NotAcceptable("the hub API produces application/json")

@@ -32,7 +32,8 @@ NOW = time.time_ns() // 1000
 
 
 def stamp(offset_s: float = 0) -> str:
-    return format_us(NOW + int(offset_s * 1_000_000))[:-4] + "Z"
+    """The hub's clock now, plus an offset, as a STIX timestamp (read at each call: a module runs for a while)."""
+    return format_us(time.time_ns() // 1000 + int(offset_s * 1_000_000))[:-4] + "Z"
 
 
 def indicator(oid: str | None = None, modified: str | None = None, **extra: Any) -> dict[str, Any]:
