@@ -26,8 +26,9 @@ from email.parser import BytesParser
 from types import MappingProxyType
 
 from converters import anonymisation, archive, charsets, filetypes, links
-from converters.errors import EmlError, EmlLimitExceeded, RecordError
-from converters.limits import DEFAULT_LIMITS, EmlLimits
+from converters.budget import UNLIMITED, Budget
+from converters.errors import EmlError, EmlLimitExceeded, RecordError, RecordLimitExceeded
+from converters.limits import DEFAULT_LIMITS, DEFAULT_RECORD_LIMITS, EmlLimits, RecordLimits
 from converters.record import Address, Attachment, Message, Record, record_from_dict, record_to_dict
 
 # Sender-side headers worth keeping (all attacker-controlled); recipient-side ones are kept as sensitive.
@@ -65,7 +66,6 @@ _PARAM = re.compile(r";\s*([^\s=;]+)\s*=\s*(\"(?:[^\"\\]|\\.)*\"|[^;]*)")
 _MULTIPART = re.compile(rb"(?im)^content-type:[ \t]*(?:\r?\n[ \t]+)?multipart/")
 _BOUNDARY_LINE = re.compile(rb"(?m)^--")
 _MESSAGE_ID = re.compile(r"<[^<>\s]{1,990}>")
-_MAX_BODY = 1024 * 1024
 
 _Get = Callable[[str], list[str]]
 
@@ -77,6 +77,8 @@ def parse_eml(
     role: str | None = None,
     limits: EmlLimits = DEFAULT_LIMITS,
     tlp: str = "amber",
+    record_limits: RecordLimits = DEFAULT_RECORD_LIMITS,
+    budget: Budget = UNLIMITED,
 ) -> Record:
     """Parse one mail into a one-message record (role `attack` with an attachment or URL, else `recon`).
 
@@ -90,7 +92,7 @@ def parse_eml(
     except RecursionError as exc:
         raise EmlLimitExceeded(source, "max_mime_depth", "MIME structure nested too deeply") from exc
     try:
-        return _Parser(source, limits).message(root, role, tlp, raw)
+        return _Parser(source, limits, record_limits, budget).message(root, role, tlp, raw)
     except RecursionError as exc:
         # The stdlib address parser recurses on nested comments ("((((…))))" in To:).
         raise EmlLimitExceeded(source, "max_header_nesting", "a header nests comments too deeply") from exc
@@ -121,9 +123,12 @@ def _precheck(raw: bytes, source: str, limits: EmlLimits) -> None:
 
 
 class _Parser:
-    def __init__(self, source: str, limits: EmlLimits) -> None:
+    def __init__(self, source: str, limits: EmlLimits, record_limits: RecordLimits = DEFAULT_RECORD_LIMITS,
+                 budget: Budget = UNLIMITED) -> None:
         self.source = source
         self.limits = limits
+        self.record_limits = record_limits
+        self.budget = budget
         self.notes: list[str] = []
         self.parts = 0
 
@@ -189,6 +194,7 @@ class _Parser:
                 self.source, "max_mime_depth", f"MIME nesting deeper than {self.limits.max_mime_depth}"
             )
         self.parts += 1
+        self.budget.check(self.source)
         if self.parts > self.limits.max_parts:
             raise EmlLimitExceeded(self.source, "max_parts", f"more than {self.limits.max_parts} MIME parts")
         if depth > 1:
@@ -238,22 +244,23 @@ class _Parser:
             else:
                 urls.extend(links.urls_in_text(text))
             body_parts.append(text.replace("\r\n", "\n").strip())
-        body = "\n\n".join(p for p in body_parts if p)[:_MAX_BODY] or None
+        body = "\n\n".join(p for p in body_parts if p) or None
+        urls = list(dict.fromkeys(urls))
+        to = self.addresses(get("To"))
+        cc = self.addresses(get("Cc"))
+        self.within_budgets(body, urls, len(to) + len(cc), len(found))  # before the attachments are read
         attachments = tuple(self.attachment(leaf, name, ctype, body or "") for leaf, name, ctype in found)
-        urls = list(dict.fromkeys(urls))[:1000]
         subject_raw = get("Subject")
         subject = self.text(subject_raw[0])[:4096] if subject_raw else None
         message_id = _first_id(get("Message-ID"))
-        to = self.addresses(get("To"))
-        cc = self.addresses(get("Cc"))
         kept = self.kept_headers(get)
         received = tuple(" ".join(value.split()) for value in get("Received"))[:100]
         message = Message(
             role=role or ("attack" if attachments or urls else "recon"),
             sent_at=sent_at,
             from_=sender,
-            to=to[:500],
-            cc=cc[:500],
+            to=to,
+            cc=cc,
             subject=subject,
             body=body,
             message_id=message_id,
@@ -274,10 +281,25 @@ class _Parser:
             lang="ja" if _has_japanese(text) else "en",
         )
         try:
-            record_from_dict(record_to_dict(record), self.source)
+            record_from_dict(record_to_dict(record), self.source, limits=self.record_limits)
+        except RecordLimitExceeded as exc:
+            raise EmlLimitExceeded(self.source, exc.limit, f"{exc.path}: {exc.message}") from exc
         except RecordError as exc:
             raise EmlError(self.source, exc.path or "(record)", exc.message) from exc
         return record
+
+    def within_budgets(self, body: str | None, urls: list[str], recipients: int, attachments: int) -> None:
+        """The record budgets a mail can exceed, checked before its attachments are read and its record built."""
+        limits = self.record_limits
+        checks = (
+            ("max_text_chars", "body", len(body or ""), limits.max_text_chars, "characters"),
+            ("max_urls", "urls", len(urls), limits.max_urls, "URLs"),
+            ("max_recipients", "To and Cc", recipients, limits.max_recipients, "recipients"),
+            ("max_attachments", "attachments", attachments, limits.max_attachments, "attachments"),
+        )
+        for name, where, count, cap, what in checks:
+            if count > cap:
+                raise EmlLimitExceeded(self.source, name, f"{where}: {count} {what} (limit {cap}, {name})")
 
     def sender(self, values: list[str]) -> Address:
         if not values:

@@ -1,7 +1,7 @@
 """Guard rail: every public method of the analyst-only hub services that takes a principal refuses a member
 with NotFound before doing any work.
 
-The methods are enumerated from the classes, so a new analyst-only method that forgets `require_analyst`
+The methods are enumerated from the classes, so a new analyst-only method that forgets `require`
 fails here. The services are built on tripwires: any use of the store, the feeds, the campaigns or the audit
 log before the refusal fails the test.
 """
