@@ -39,7 +39,7 @@ HUB_API_ROUTES: dict[str, str] = {
 }
 CONSOLE_PAGES: dict[str, str] = {
     "home": "home", "submit": "submissions", "submissions": "submissions", "submission": "submissions",
-    "polls": "polls", "keys": "keys", "revoke_key": "keys", "logout": "home",
+    "polls": "polls", "keys": "keys", "revoke_key": "keys", "logout": "home", "connect": "home",
     "queue": "triage", "dismiss": "triage", "candidates": "candidates", "candidate": "candidates",
     "preview": "publications", "publish": "publications", "publications": "publications",
     "publication": "publications", "approve": "approval", "revoke": "revocation", "audit": "audit",
@@ -203,3 +203,9 @@ def direct_write_refusal(principal: Principal, collection: CollectionDef, two_pe
         return None
     return ("with the two-person rule, the hub's side publishes into collections members read through "
             "POST /hub/v1/publications (approved by a second analyst), not by writing to them directly")
+
+
+def may_manage_allow_list(principal: Principal) -> bool:
+    """The hub-local allow-list (values known to be legitimate) is the hub's vetting: analysts and
+    administrators read and change it; to members it does not exist."""
+    return principal.is_analyst

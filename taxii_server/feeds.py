@@ -63,9 +63,10 @@ class _Stored:
 class DirectWriteHooks(Protocol):
     """What the hub workflow does about a direct write the access rules watch (`access.watched_write`)."""
 
-    def findings(self, principal: Principal, collection: CollectionDef, objects: list[dict[str, Any]]
-                 ) -> dict[str, str]:
-        """The leak check's finding per object id (objects without a finding are absent)."""
+    def findings(self, principal: Principal, collection: CollectionDef, objects: list[dict[str, Any]],
+                 resolves: Callable[[str], bool]) -> dict[str, str]:
+        """The leak check's finding per object id (objects without a finding are absent); `resolves` says
+        whether a referenced id is in the target collection."""
 
     def written(self, principal: Principal, collection: CollectionDef, status: Status) -> None:
         """Record the write in the audit trail."""
@@ -78,6 +79,7 @@ class Discovery:
     contact: str
     default: str | None
     api_roots: tuple[str, ...]
+    base_url: str = ""  # "https://hub.example.org" when [server] public_url is set: URLs are absolute
 
 
 class Feeds:
@@ -93,12 +95,14 @@ class Feeds:
         clock: Callable[[], int] = now_us,
         on_inbox: Callable[[Principal, list[dict[str, Any]]], None] | None = None,
         json_limits: strict_json.JsonLimits = strict_json.DEFAULT_JSON_LIMITS,
+        base_url: str = "",
         reserved_identities: frozenset[str] = frozenset(),
         future_skew_s: int = 300,
         two_person_rule: bool = False,
         hooks: DirectWriteHooks | None = None,
     ) -> None:
         self.json_limits = json_limits
+        self.base_url = base_url
         self.catalog = catalog
         self.store = store
         self.signer = signer
@@ -138,6 +142,20 @@ class Feeds:
         c = next(iter(found.values()))
         return self._authorise(principal, c.api_root, c.id, "write")
 
+    def readable(self, principal: Principal, collection_ref: str) -> CollectionDef:
+        """A collection named by id or alias in any API root, if the caller may read it (the feeds under
+        /hub/v1/feeds/ name collections without an API root). Refused exactly like a TAXII read."""
+        found = {c.id: c for root in self.catalog.api_roots for c in [self.catalog.find(root, collection_ref)]
+                 if c and access.is_visible(principal, c)}
+        if len(found) != 1:  # an alias used in several API roots is ambiguous: the id (unique) names it
+            raise NotFound("no such collection in this API root")
+        c = next(iter(found.values()))
+        return self._authorise(principal, c.api_root, c.id, "read")
+
+    def readable_collections(self, principal: Principal) -> list[CollectionDef]:
+        """Every collection the caller may read, in catalogue order."""
+        return [c for c in self.catalog.all() if access.can_read(principal, c)]
+
     def holdings(self, principal: Principal, object_id: str) -> list[tuple[CollectionDef, StoredVersion]]:
         """The latest version of an object in every collection the caller may read and write."""
         held: list[tuple[CollectionDef, StoredVersion]] = []
@@ -165,7 +183,16 @@ class Feeds:
         )
         default = self._discovery.default if self._discovery.default in roots else None
         return Discovery(self._discovery.title, self._discovery.description, self._discovery.contact, default,
-                         roots)
+                         roots, self.base_url)
+
+    def api_root_url(self, api_root: str) -> str:
+        """The API root's URL as clients should use it: absolute under [server] public_url, else a path."""
+        return f"{self.base_url}/{api_root}/"
+
+    def collection_url(self, c: CollectionDef) -> str:
+        """A collection's URL by its id: what products (taxii2-client, MISP, Sentinel, OpenCTI) need, since
+        taxii2-client refuses a collection whose URL does not contain its id. Alias URLs are for people."""
+        return f"{self.api_root_url(c.api_root)}collections/{c.id}/"
 
     def api_root(self, principal: Principal, api_root: str) -> ApiRootDef:
         return self._visible_root(principal, api_root)
@@ -288,8 +315,10 @@ class Feeds:
         """A finding of the leak check is a per-object failure; the finding names the object and the kind of
         value, never the value."""
         passed = [obj for obj, item in zip(objects, checked, strict=True) if isinstance(item, NewVersion)]
-        found = self.hooks.findings(principal, c, passed) if passed else {}  # type: ignore[union-attr]
-        return [validation.Rejected(item.id, item.version or "", f"refused by the leak check: {found[item.id]}")
+        scope = access.object_scope(principal, c)
+        found = (self.hooks.findings(principal, c, passed, lambda ref: self.store.object_exists(scope, ref))  # type: ignore[union-attr]
+                 if passed else {})
+        return [validation.Rejected(item.id, item.version or "", f"refused by the {found[item.id]}")
                 if isinstance(item, NewVersion) and item.id in found else item for item in checked]
 
     # -- integrity of what is written (integrity.py; revocation needs the store) ------------------------------
