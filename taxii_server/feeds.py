@@ -28,6 +28,7 @@ from .model import (
     NewVersion,
     ObjectFilter,
     ObjectScope,
+    Organisation,
     Principal,
     Status,
     StatusDetail,
@@ -445,10 +446,9 @@ class Feeds:
         return status
 
 
-def _identity_id(org: Any) -> str | None:
-    """An organisation's STIX identity id (`Organisation.identity_id`), None for none or no organisation."""
-    value = getattr(org, "identity_id", None)
-    return value if isinstance(value, str) and value else None
+def _identity_id(org: Organisation | None) -> str | None:
+    """An organisation's STIX identity id, None when there is no such organisation."""
+    return org.identity_id if org is not None else None
 
 
 def _version_us(doc: dict[str, Any]) -> int | None:

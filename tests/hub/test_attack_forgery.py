@@ -149,6 +149,23 @@ def test_an_indicator_without_a_creator_is_accepted_from_a_member(demo_hub: Demo
     assert succeeded(post(demo_hub, MEMBER, [honest])) == {honest["id"]}
 
 
+def test_an_indicator_created_by_the_members_own_identity_is_accepted(demo_hub: DemoHub) -> None:
+    org = demo_hub.store.get_organisation(MEMBER)
+    assert org is not None
+    honest = indicator(created_by_ref=org.identity_id)
+    assert succeeded(post(demo_hub, MEMBER, [honest])) == {honest["id"]}
+
+
+def test_another_members_identity_is_neither_a_creator_nor_writable(demo_hub: DemoHub) -> None:
+    other = demo_hub.store.get_organisation("kita-heavy")
+    assert other is not None
+    forged = indicator(created_by_ref=other.identity_id)
+    impersonation = {"type": "identity", "spec_version": "2.1", "id": other.identity_id,
+                     "created": "2024-01-01T00:00:00.000Z", "modified": "2024-01-01T00:00:00.000Z",
+                     "name": "Kita Heavy", "identity_class": "organization"}
+    assert set(failures(post(demo_hub, MEMBER, [forged, impersonation]))) == {forged["id"], other.identity_id}
+
+
 # -- deterministic SCO ids ---------------------------------------------------------------------------------------
 
 def test_a_deterministic_domain_name_id_with_another_value_is_refused(demo_hub: DemoHub) -> None:
