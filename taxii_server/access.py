@@ -142,6 +142,11 @@ def may_use_route(principal: Principal, view: str, routes: dict[str, str]) -> bo
     return area is not None and may_use(principal, area)
 
 
+def may_manage_credentials_of(principal: Principal, org_id: str) -> bool:
+    """An organisation manages its own API keys and certificates; administrators everyone's."""
+    return principal.org_id == org_id or may_use(principal, "administration")
+
+
 def sees_everyones_submissions(principal: Principal) -> bool:
     """Analysts see every organisation's reports and what correlation derived from them; a member only its own
     reports, and never anything derived from other organisations' data (no correlation oracle)."""

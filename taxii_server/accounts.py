@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import replace
 from datetime import UTC, datetime
 
-from . import credentials, register
+from . import access, credentials, register
 from .errors import BadRequest, Conflict, Forbidden, NotAuthenticated, NotFound
 from .model import ROLES, Credential, NewKey, Organisation, Principal
 from .storage.base import AccountStore
@@ -130,7 +130,7 @@ class Accounts:
 
     def revoke_key(self, actor: Principal, credential_id: str) -> Credential:
         found = [c for c in self.store.list_credentials() if c.id == credential_id]
-        if not found or (found[0].org_id != actor.org_id and not actor.is_admin):
+        if not found or not access.may_manage_credentials_of(actor, found[0].org_id):
             raise NotFound(f"no API key {credential_id!r}")
         if found[0].revoked:
             raise Conflict(f"API key {credential_id!r} was already revoked on {found[0].revoked}")
@@ -140,7 +140,7 @@ class Accounts:
 
     @staticmethod
     def _require_admin(actor: Principal) -> None:
-        if not actor.is_admin:
+        if not access.may_use(actor, "administration"):
             raise Forbidden(f"organisation {actor.org_id!r} is not an administrator")
 
     # -- authentication ------------------------------------------------------------------------------------

@@ -150,7 +150,7 @@ class PollHistory:
 
     def _org_filter(self, principal: Principal, org_id: str | None) -> str | None:
         """The organisation to list (None: all, analysts only); "" when the caller may see nothing asked for."""
-        wanted = org_id if principal.is_analyst else (org_id or principal.org_id)
+        wanted = org_id if access.may_read_polls_of(principal, None) else (org_id or principal.org_id)
         return wanted if access.may_read_polls_of(principal, wanted) else ""
 
     def _summarise(self, key: tuple[str, str, str], records: list[PollRecord]) -> CollectionPolls:

@@ -139,7 +139,7 @@ def submission(submission_id: str) -> str:
         "console/submission.html", s=found, steps=presenters.status_timeline(found, published),
         published=published, errors=presenters.plain_errors(found.errors),
         threads=[(r, presenters.thread(r)) for r in records], when=presenters.when, minutes=presenters.minutes,
-        visible=presenters.visible, analyst=caller.is_analyst,
+        visible=presenters.visible, analyst=access.sees_everyones_submissions(caller),
         features=[(k, presenters.visible(v, 120)) for k, v in found.features if k != "victim-domain"],
     )
 
