@@ -24,7 +24,8 @@ HUB_ONLY_SELECTORS = frozenset({"role:analyst", "role:admin"})
 # The hub workflow's areas. Every signed-in organisation uses its own submissions, polls, keys and the home
 # page; the hub's side (analysts, administrators) everything of the workflow; administrators also administer.
 EVERYONE_AREAS = frozenset({"home", "submissions", "polls", "keys"})
-HUB_SIDE_AREAS = frozenset({"triage", "candidates", "publications", "approval", "revocation", "statistics", "audit"})
+HUB_SIDE_AREAS = frozenset({"triage", "candidates", "publications", "approval", "revocation", "statistics", "audit",
+                            "allow-list"})
 ADMIN_AREAS = frozenset({"administration"})
 AREAS = EVERYONE_AREAS | HUB_SIDE_AREAS | ADMIN_AREAS
 
@@ -213,4 +214,4 @@ def direct_write_refusal(principal: Principal, collection: CollectionDef, two_pe
 def may_manage_allow_list(principal: Principal) -> bool:
     """The hub-local allow-list (values known to be legitimate) is the hub's vetting: analysts and
     administrators read and change it; to members it does not exist."""
-    return principal.is_analyst
+    return may_use(principal, "allow-list")
