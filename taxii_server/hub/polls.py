@@ -16,6 +16,7 @@ Objects withheld by a TLP ceiling are always 0: a collection's `max_tlp` is enfo
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import uuid
 from collections.abc import Callable
@@ -99,7 +100,7 @@ class PollHistory:
         if not access.may_name_in_history(principal, self.catalog.find(read.api_root, read.collection_id)):
             # A refused read of a collection the reader cannot see (or that does not exist) is kept without
             # naming what was asked for: the history never describes what the reader may not know about.
-            read = PollRead("", "", read.endpoint, read.status)
+            read = dataclasses.replace(read, api_root="", collection_id="", object_id="")
         record = PollRecord(
             id=str(uuid.uuid4()), at_us=now, org_id=principal.org_id, credential_id=principal.credential_id,
             api_root=read.api_root, collection_id=self._collection_id(principal, read), endpoint=read.endpoint,

@@ -61,7 +61,7 @@ def test_my_polls_hides_the_title_of_a_record_kept_before_this_rule(demo_hub: De
 def test_a_visible_collection_is_still_named_in_the_history(demo_hub: DemoHub) -> None:
     assert demo_hub.taxii("collections/energy/objects/", MEMBER).status_code == 200
     [record] = polls(demo_hub, MEMBER)["polls"]
-    assert record["collection"] == "energy" and record["api_root"] == "hub"
+    assert record["collection"] == "631b1323-9a53-4503-a15e-28fffdde0436" and record["api_root"] == "hub"
 
 
 # -- console pages --------------------------------------------------------------------------------------------------
