@@ -10,7 +10,9 @@ from typing import Any
 
 import orjson
 from flask import Blueprint, Response, g, request
+from werkzeug.exceptions import NotFound as RouteNotFound
 
+from .. import access
 from ..errors import BadRequest, NotAcceptable, UnsupportedMediaType
 from ..hub.polls import collection_polls_view, poll_view
 from ..hub.publishing import PublishRequest
@@ -41,7 +43,9 @@ def _json(body: Any, status: int = 200) -> Response:
 
 @bp.before_request
 def _identify() -> None:
-    identify()
+    principal = identify()
+    if not access.may_use_route(principal, (request.endpoint or "").rpartition(".")[2], access.HUB_API_ROUTES):
+        raise RouteNotFound()  # exactly what an unknown route answers: the route does not exist for this caller
     if not accepts_json(request.headers.get("Accept")):
         raise NotAcceptable("the hub API produces application/json")
 
