@@ -24,6 +24,7 @@ from .hub.audit import AuditLog
 from .hub.campaigns import Campaigns
 from .hub.correlation import DAY_US, Policy
 from .hub.correlator import Correlator
+from .hub.direct_writes import DirectWrites
 from .hub.intake import Intake
 from .hub.leaks import LeakCheck
 from .hub.polls import PollHistory
@@ -61,6 +62,7 @@ def build_services(settings: Settings, store: Store | None = None, *,
     intake = Intake(store, options, audit, limits=record_limits(limits),
                     cpu_seconds=limits.conversion_cpu_seconds,
                     share=WorkerShare(slots_for(settings.server.threads, limits.submission_worker_share)))
+    direct_writes = DirectWrites(leak_check.refusals, audit)
     feeds = Feeds(
         catalog,
         store,
@@ -73,6 +75,8 @@ def build_services(settings: Settings, store: Store | None = None, *,
         base_url=settings.public_base,
         reserved_identities=hub_identity_ids(options),
         future_skew_s=settings.future_skew_seconds,
+        two_person_rule=settings.hub.two_person_rule,
+        hooks=direct_writes,
     )
     hub = HubServices(
         intake=intake,

@@ -17,7 +17,7 @@ from ..errors import BadRequest, NotFound, Unprocessable
 from ..model import Exclusion, Override, Principal
 from ..storage.base import Store
 from ..timestamps import now_us
-from .audit import AuditLog, require_analyst
+from .audit import AuditLog, require
 from .correlation import EVIDENCE_KINDS, Candidate, candidate_from
 from .correlator import Correlator
 
@@ -42,7 +42,7 @@ class Campaigns:
 
     def lag(self, principal: Principal) -> tuple[int, float | None]:
         """Jobs waiting for the correlation step and the age of the oldest, in seconds."""
-        require_analyst(principal, "campaign candidate")
+        require(principal, "candidates", "campaign candidate")
         return self.correlator.lag()
 
     # -- reading candidates ----------------------------------------------------------------------------------
@@ -50,7 +50,7 @@ class Campaigns:
     def page(self, principal: Principal, limit: int = DEFAULT_PAGE, after: str | None = None
              ) -> tuple[list[Candidate], str | None]:
         """One page of candidates, newest activity first, and the token of the next page (None at the end)."""
-        require_analyst(principal, "campaign candidate")
+        require(principal, "candidates", "campaign candidate")
         if not 1 <= limit <= MAX_PAGE:
             raise BadRequest(f"limit must be between 1 and {MAX_PAGE}")
         position = None
@@ -76,7 +76,7 @@ class Campaigns:
                 return out
 
     def get(self, principal: Principal, candidate_id: str) -> Candidate:
-        require_analyst(principal, "campaign candidate")
+        require(principal, "candidates", "campaign candidate")
         stored = self.store.get_candidate(candidate_id)
         if stored is None:
             raise NotFound(f"no campaign candidate {candidate_id!r} (its reports may have changed; list them again)")
@@ -85,19 +85,19 @@ class Campaigns:
     def candidates_of(self, principal: Principal, submission_ids: Sequence[str]) -> dict[str, str]:
         """Which candidate each of these submissions belongs to (analysts only: what other members reported
         is never part of what a member sees)."""
-        require_analyst(principal, "campaign candidate")
+        require(principal, "candidates", "campaign candidate")
         return self.store.candidates_of(submission_ids)
 
     # -- exclusions --------------------------------------------------------------------------------------------
 
     def exclusions(self, principal: Principal) -> list[Exclusion]:
-        require_analyst(principal, "correlation exclusion")
+        require(principal, "candidates", "correlation exclusion")
         return self.store.list_exclusions()
 
     def exclude(self, principal: Principal, kind: str, value: str, reason: str, pattern: bool = False) -> Exclusion:
         """Exclude a value (or, with `pattern`, every value matching a glob such as `*.cdn.example`) of one
         evidence kind from linking reports; it is still shown, as `excluded`."""
-        require_analyst(principal, "correlation exclusion")
+        require(principal, "candidates", "correlation exclusion")
         if kind not in EVIDENCE_KINDS:
             raise Unprocessable(f"kind must be one of {', '.join(sorted(EVIDENCE_KINDS))}, not {kind!r}")
         if not value.strip():
@@ -113,7 +113,7 @@ class Campaigns:
 
     def include(self, principal: Principal, exclusion_id: str, reason: str) -> Exclusion:
         """Withdraw an exclusion: the value links reports again where it is not over-correlating."""
-        require_analyst(principal, "correlation exclusion")
+        require(principal, "candidates", "correlation exclusion")
         found = self.store.remove_exclusion(exclusion_id)
         if found is None:
             raise NotFound(f"no correlation exclusion {exclusion_id!r}")
@@ -124,7 +124,7 @@ class Campaigns:
     # -- splits and merges ---------------------------------------------------------------------------------
 
     def overrides(self, principal: Principal) -> list[Override]:
-        require_analyst(principal, "campaign candidate")
+        require(principal, "candidates", "campaign candidate")
         return self.store.list_overrides()
 
     def split(self, principal: Principal, candidate_id: str, side: Sequence[str], reason: str) -> Override:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from ..model import Principal, Publication, Submission
 from ..storage.base import Store
 from ..timestamps import format_us
-from .audit import require_analyst
+from .audit import require
 
 
 @dataclass(frozen=True)
@@ -74,7 +74,7 @@ class Stats:
         self.store = store
 
     def compute(self, principal: Principal, since_us: int | None = None, until_us: int | None = None) -> Statistics:
-        require_analyst(principal, "statistics")
+        require(principal, "statistics", "statistics")
         groups = {o.id: o.group for o in self.store.list_organisations()}
         found = self.store.list_submissions()
         linked = self.store.candidates_of([s.id for s in found if s.state in ("converted", "in-campaign")])

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .. import access
 from ..model import Principal, Publication, Submission
 from ..timestamps import format_us
 from .correlation import Candidate
@@ -27,7 +28,7 @@ def submission_view(s: Submission, principal: Principal, publications: list[Publ
     published from it, never who else reported nor whether anyone did; analysts also see the reporter, the
     evidence and the campaign candidate the report belongs to (`in-campaign`)."""
     status = member_state(s)
-    if principal.is_analyst and candidate_id is not None and status == "converted":
+    if access.may_use(principal, "candidates") and candidate_id is not None and status == "converted":
         status = "in-campaign"
     view: dict[str, Any] = {
         "id": s.id, "status": status, "received_at": format_us(s.received_at_us), "tlp": s.tlp,
@@ -41,7 +42,7 @@ def submission_view(s: Submission, principal: Principal, publications: list[Publ
              "objects": list(p.object_ids)}
             for p in publications
         ]
-    if principal.is_analyst:
+    if access.sees_everyones_submissions(principal):
         if candidate_id is not None:
             view["candidate"] = candidate_id
         view.update(organisation=s.org_id, source=s.source,
