@@ -5,7 +5,8 @@ version and writable; the TLS certificate and key exist, belong together and are
 expire; the collection files are valid; the configured address is free to listen on (a warning when taken: the
 hub may be running); the clock is not behind what the hub already recorded (and the certificate is not dated in
 the future); the correlation step is not falling behind. Each check is `ok`, `warning` or `problem`; a problem
-makes the exit status 1. It changes nothing except one meta record written to prove the database is writable. `serve` runs the same checks (checks.py).
+makes the exit status 1. It changes nothing except one meta record written to prove the database is writable.
+`serve` runs the same checks (checks.py).
 """
 
 from __future__ import annotations
