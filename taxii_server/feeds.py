@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Literal
 
@@ -19,7 +19,7 @@ import orjson
 
 from . import access, integrity, strict_json, validation
 from .catalog import Catalog
-from .errors import BadRequest, Forbidden, NotFound, PayloadTooLarge, Unprocessable
+from .errors import BadRequest, Conflict, Forbidden, HubError, NotFound, PayloadTooLarge, Unprocessable
 from .filters import QueryRequest
 from .model import (
     ApiRootDef,
@@ -52,6 +52,14 @@ class PageResult:
     items: tuple[StoredVersion, ...]
     more: bool
     next: str | None
+
+
+class Torn(Conflict):
+    """A write across several collections refused because some object failed somewhere; nothing was kept."""
+
+    def __init__(self, failures: Sequence[str]) -> None:
+        super().__init__("per-object failures, so nothing was written: " + "; ".join(failures[:5]))
+        self.failures = tuple(failures)
 
 
 @dataclass(frozen=True)
@@ -252,19 +260,67 @@ class Feeds:
         """§5.5. `read_body` is called only once the caller may write, so refusals come in TAXII's order."""
         c = self._authorise(principal, api_root, collection_id, "write")
         objects = _envelope_objects(strict_json.loads(read_body(), self.json_limits))
-        defined = validation.defined_levels(objects)
         now = self.clock()
-        rules = self._writer_rules(principal, c, objects, now)
-        checked = [self._check(obj, c, defined, rules) for obj in objects]
         with self.store.atomic():  # the objects and their status, or nothing (spec §3.1: no torn envelope)
-            checked = self._refuse_after_revocation(access.object_scope(principal, c), checked)
-            accepted = [v for v in checked if isinstance(v, NewVersion)]
-            status = self._store_objects(principal, api_root, c, checked, accepted, now)
+            status = self._add(principal, c, objects, now)
         if self.on_inbox is not None and c.visibility == "own" and status.added:
             self._report_inbox(principal, list(status.added))
         if status.status.id.startswith("0"):  # now and then, drop statuses past retention (TAXII §4.3: ≥ 24 h)
             self.store.purge_statuses(now - self.status_retention_us)
         return status.status
+
+    def add_everywhere(
+        self, principal: Principal, collections: Sequence[CollectionDef], envelope: bytes,
+        then: Callable[[], None] = lambda: None,
+    ) -> list[Status]:
+        """The same envelope into several collections as one write, then `then` (the caller's own records):
+        all of it, or nothing. A per-object failure in any collection raises `Torn` naming the failures.
+
+        SQLite: one transaction. MongoDB, whose writes here are not transactional: the versions this call
+        added are deleted again before the error propagates (a reader polling meanwhile may have seen them;
+        the statuses stay, each telling what happened in its collection)."""
+        targets = [self._authorise(principal, c.api_root, c.id, "write") for c in collections]
+        objects = _envelope_objects(strict_json.loads(envelope, self.json_limits))
+        now = self.clock()
+        added: list[tuple[ObjectScope, NewVersion]] = []
+        try:
+            with self.store.atomic():
+                statuses: list[Status] = []
+                for c in targets:
+                    stored = self._add(principal, c, objects, now)
+                    added += [(access.object_scope(principal, c), v) for v in stored.added]
+                    statuses.append(stored.status)
+                failures = [f"{s.collection_id}: {f.id}: {f.message}" for s in statuses for f in s.failures]
+                if failures:
+                    raise Torn(failures)
+                then()
+        except BaseException:
+            if not self.store.transactional:  # a transaction has rolled everything back already
+                self._undo(added)
+            raise
+        return statuses
+
+    def _undo(self, added: Sequence[tuple[ObjectScope, NewVersion]]) -> None:
+        """Remove the versions an unfinished `add_everywhere` stored, newest first."""
+        for scope, v in reversed(added):
+            if v.version_us is None:
+                continue
+            try:
+                self.store.delete(scope, v.id, ObjectFilter(version_keywords=frozenset(),
+                                                            version_instants=(v.version_us,),
+                                                            spec_versions=(v.spec_version,)))
+            except HubError:
+                log.exception("could not remove %s from %s after a failed write", v.id, scope.collection_id)
+
+    def _add(self, principal: Principal, c: CollectionDef, objects: list[Any], now: int) -> _Stored:
+        """Check and store one envelope's objects in one collection, with their status (inside a transaction
+        where the store has them)."""
+        defined = validation.defined_levels(objects)
+        rules = self._writer_rules(principal, c, objects, now)
+        checked = [self._check(obj, c, defined, rules) for obj in objects]
+        checked = self._refuse_after_revocation(access.object_scope(principal, c), checked)
+        accepted = [v for v in checked if isinstance(v, NewVersion)]
+        return self._store_objects(principal, c.api_root, c, checked, accepted, now)
 
     # -- integrity of what is written (integrity.py; revocation needs the store) ------------------------------
 
