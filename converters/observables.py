@@ -132,7 +132,9 @@ def email_message(
     *,
     from_ref: str | None,
     parts: list[tuple[Attachment, str]],
+    from_text: str | None = None,
 ) -> str:
+    """`from_text`: a From address STIX's email-addr cannot hold, kept as the raw header text instead."""
     message = step.message
     victim = context.victim
     date = format_time(message.sent_at)
@@ -150,6 +152,8 @@ def email_message(
         extension["reply_latency_seconds"] = step.reply_latency_seconds
     if message.attacker_authored:
         headers = _published_headers(message, context)
+        if from_text:
+            headers["From"] = from_text
     else:
         # The victim's own headers (its mailer, its hosts) are not shared; the thread link is.
         headers = {"In-Reply-To": _pseudonym_if_victim(message.in_reply_to, context)} if message.in_reply_to else {}
@@ -212,7 +216,7 @@ def _published_headers(message: Message, context: MessageContext) -> dict[str, s
     out: dict[str, str | list[str]] = {}
     for name, raw in message.headers.items():
         lowered = name.lower()
-        if lowered in anonymisation.RECIPIENT_HEADERS or lowered in (
+        if lowered in anonymisation.RECIPIENT_HEADERS or lowered.startswith("x-hub-") or lowered in (
             "in-reply-to",
             "message-id",
             "subject",
