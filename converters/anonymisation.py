@@ -177,7 +177,8 @@ def _private(text: str) -> bool:
     return any(address in network for network in _INTERNAL_NETWORKS if network.version == address.version)
 
 
-_FROM_IPV4 = re.compile(r"(?<![0-9.])((?:25[0-5]|2[0-4][0-9]|1?[0-9]{1,2})(?:\.(?:25[0-5]|2[0-4][0-9]|1?[0-9]{1,2})){3})(?![0-9.])")
+_OCTET = r"(?:25[0-5]|2[0-4][0-9]|1?[0-9]{1,2})"
+_FROM_IPV4 = re.compile(rf"(?<![0-9.])({_OCTET}(?:\.{_OCTET}){{3}})(?![0-9.])")
 _FROM_IPV6 = re.compile(r"[\[(](?:IPv6:)?([0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}(?::[0-9.]+)?)[\])]")
 _NOT_ROUTED = tuple(
     ipaddress.ip_network(n) for n in ("0.0.0.0/8", "224.0.0.0/3", "::/128", "ff00::/8", "255.255.255.255/32")

@@ -463,10 +463,7 @@ class _Parser:
 
     def date(self, values: list[str], received: list[str]) -> datetime | None:
         for value in [*values[:1], *(r.rpartition(";")[2] for r in received[:1])]:
-            try:
-                parsed = email.utils.parsedate_to_datetime(value.strip())
-            except (IndexError, TypeError, ValueError):
-                continue
+            parsed = _loose_date(value)
             if parsed is not None:
                 if value not in values:
                     self.notes.append("Date: missing or unreadable; the newest Received time is used")
@@ -559,7 +556,21 @@ def _first_id(values: list[str]) -> str | None:
 
 
 def _bracketed(value: str) -> list[str]:
-    return re.findall(r"<\s*([^<>\s]+)\s*>", value)
+    """http(s) targets of a `List-Unsubscribe:` header (`mailto:` ones are not web links)."""
+    return [u for u in re.findall(r"<\s*([^<>\s]+)\s*>", value) if u.lower().startswith(("http://", "https://"))]
+
+
+def _loose_date(value: str) -> datetime | None:
+    """An RFC 5322 date, tolerating garbage before the day (`��, 29 Jan 2023`) and other client forms."""
+    text = senders.clean(value).strip()
+    for candidate in (text, re.sub(r"^[^0-9]*?(?=\d{1,2}\s+[A-Za-z]{3}\s+\d{4})", "", text)):
+        try:
+            parsed = email.utils.parsedate_to_datetime(candidate)
+        except (IndexError, TypeError, ValueError):
+            continue
+        if parsed is not None:
+            return parsed
+    return forwards.parse_loose_date(text)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -116,7 +116,7 @@ class _LinkParser(HTMLParser):
         if tag in _BLOCK:
             self.text.append("\n")
             self._length += 1
-        for name, value in attrs:
+        for _, value in attrs:
             if value and value.strip().lower().startswith("cid:"):
                 self.content_ids.add(value.strip()[4:].strip("<>").lower())
         image = _IMAGE_ATTRIBUTES.get(tag)

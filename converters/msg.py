@@ -77,6 +77,11 @@ class _Reader:
 
     # --------------------------------------------------------------------------------------- properties
 
+    def children(self, base: list[str]) -> list[str]:
+        """Names of the storages and streams directly under `base`, sorted."""
+        depth = len(base)
+        return sorted({e[depth] for e in self.streams if len(e) > depth and list(e[:depth]) == base})
+
     def raw(self, base: list[str], prop: int, kind: str) -> bytes | None:
         path = [*base, f"__substg1.0_{prop:04X}{kind}"]
         if tuple(path) not in self.streams:
@@ -128,7 +133,7 @@ class _Reader:
             alternative.attach(MIMEText(_html_text(html, fixed.get(_INTERNET_CPID)), "html", "utf-8"))
         if alternative.get_payload():
             out.attach(alternative)
-        for storage in sorted({e[len(base)] for e in self.streams if len(e) > len(base) and e[: len(base)] == tuple(base)}):
+        for storage in self.children(base):
             if storage.startswith("__attach_version1.0_"):
                 part = self.attachment([*base, storage], depth)
                 if part is not None:
@@ -172,8 +177,7 @@ class _Reader:
 
     def recipients(self, base: list[str], kind: int) -> list[str]:
         out = []
-        storages = sorted({e[len(base)] for e in self.streams if len(e) > len(base) and e[: len(base)] == tuple(base)})
-        for storage in storages:
+        for storage in self.children(base):
             if not storage.startswith("__recip_version1.0_"):
                 continue
             path = [*base, storage]
