@@ -10,30 +10,47 @@ A pure library: no Flask, no database, nothing from `taxii_server`, no I/O excep
 
 from converters.anonymisation import sensitive_values
 from converters.audit import Finding, audit_bundle
+from converters.budget import UNLIMITED, Budget, BudgetExceeded
 from converters.bundle import bundle_bytes, merge_bundles
 from converters.eml import parse_eml
-from converters.errors import ConversionError, EmlError, EmlLimitExceeded, PatternError, RecordError
-from converters.limits import DEFAULT_LIMITS, EmlLimits
+from converters.errors import (
+    ConversionError,
+    EmlError,
+    EmlLimitExceeded,
+    PatternError,
+    RecordError,
+    RecordLimitExceeded,
+)
+from converters.limits import DEFAULT_LIMITS, DEFAULT_RECORD_LIMITS, EmlLimits, RecordLimits
 from converters.options import ConversionOptions
 from converters.record import C2, Address, Attachment, Message, Record, load_records, record_to_dict
 from converters.stix import record_to_bundle
+from converters.strict_json import JsonLimits, JSONRefused
 from converters.validation import stix_validator_messages
 
 __all__ = [
     "C2",
     "DEFAULT_LIMITS",
+    "DEFAULT_RECORD_LIMITS",
+    "UNLIMITED",
     "Address",
     "Attachment",
+    "Budget",
+    "BudgetExceeded",
     "ConversionError",
     "ConversionOptions",
     "EmlError",
     "EmlLimitExceeded",
     "EmlLimits",
     "Finding",
+    "JSONRefused",
+    "JsonLimits",
     "Message",
     "PatternError",
     "Record",
     "RecordError",
+    "RecordLimitExceeded",
+    "RecordLimits",
     "audit_bundle",
     "bundle_bytes",
     "load_records",

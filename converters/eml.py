@@ -32,8 +32,9 @@ from email.parser import BytesParser
 from types import MappingProxyType
 
 from converters import anonymisation, archive, charsets, filetypes, forwards, links, msg, senders, urls
-from converters.errors import EmlError, EmlLimitExceeded, RecordError
-from converters.limits import DEFAULT_LIMITS, EmlLimits
+from converters.budget import UNLIMITED, Budget
+from converters.errors import EmlError, EmlLimitExceeded, RecordError, RecordLimitExceeded
+from converters.limits import DEFAULT_LIMITS, DEFAULT_RECORD_LIMITS, EmlLimits, RecordLimits
 from converters.record import Address, Attachment, FoundLink, Message, Record, record_from_dict, record_to_dict
 
 # Sender-side headers worth keeping (all attacker-controlled); recipient-side ones are kept as sensitive.
@@ -83,7 +84,6 @@ _PARAM = re.compile(r";\s*([^\s=;]+)\s*=\s*(\"(?:[^\"\\]|\\.)*\"|[^;]*)")
 _MULTIPART = re.compile(rb"(?im)^content-type:[ \t]*(?:\r?\n[ \t]+)?multipart/")
 _BOUNDARY_LINE = re.compile(rb"(?m)^--")
 _MESSAGE_ID = re.compile(r"<[^<>\s]{1,990}>")
-_MAX_BODY = 1024 * 1024
 
 _Get = Callable[[str], list[str]]
 
@@ -96,6 +96,8 @@ def parse_eml(
     limits: EmlLimits = DEFAULT_LIMITS,
     tlp: str = "amber",
     member_domains: frozenset[str] = frozenset(),
+    record_limits: RecordLimits = DEFAULT_RECORD_LIMITS,
+    budget: Budget = UNLIMITED,
 ) -> Record:
     """Parse one report mail into a record: the mail itself, or the mails it wraps (forwarded as attachment,
     `.eml`/`.msg` attached, or forwarded inline), each a message of the thread in time order. A message's role
@@ -107,7 +109,7 @@ def parse_eml(
     if role is not None and role not in ("recon", "reply", "attack"):
         raise EmlError(source, "role", f"{role!r} is not one of recon, reply, attack")
     root = _parse_bytes(raw, source, limits)
-    parser = _Parser(source, limits, member_domains)
+    parser = _Parser(source, limits, member_domains, record_limits, budget)
     try:
         messages = parser.report(root, role, ())
     except RecursionError as exc:
@@ -119,11 +121,13 @@ def parse_eml(
         id="eml-" + hashlib.sha256(raw).hexdigest()[:24],
         reported_at=messages[-1].sent_at,
         tlp=tlp,
-        messages=tuple(messages[:200]),
+        messages=tuple(messages),
         lang="ja" if _has_japanese(text) else "en",
     )
     try:
-        record_from_dict(record_to_dict(record), source)
+        record_from_dict(record_to_dict(record), source, limits=record_limits)
+    except RecordLimitExceeded as exc:
+        raise EmlLimitExceeded(source, exc.limit, f"{exc.path}: {exc.message}") from exc
     except RecordError as exc:
         raise EmlError(source, exc.path or "(record)", exc.message) from exc
     return record
@@ -162,10 +166,19 @@ def _precheck(raw: bytes, source: str, limits: EmlLimits) -> None:
 
 
 class _Parser:
-    def __init__(self, source: str, limits: EmlLimits, member_domains: frozenset[str] = frozenset()) -> None:
+    def __init__(
+        self,
+        source: str,
+        limits: EmlLimits,
+        member_domains: frozenset[str] = frozenset(),
+        record_limits: RecordLimits = DEFAULT_RECORD_LIMITS,
+        budget: Budget = UNLIMITED,
+    ) -> None:
         self.source = source
         self.limits = limits
         self.member_domains = member_domains
+        self.record_limits = record_limits
+        self.budget = budget
         self.notes: list[str] = []
         self.parts = 0
         self.wrapped = 0
@@ -249,10 +262,10 @@ class _Parser:
             from_=sender.address if sender else None,
             to=self.addresses(list(inline.to)),
             subject=(inline.subject or "")[:4096] or None,
-            body=inline.body[:_MAX_BODY] or None,
+            body=inline.body or None,
             headers=MappingProxyType(headers),
-            urls=tuple(dict.fromkeys(link.url for link in kept))[:1000],
-            links=tuple([*kept, *context])[:2000],
+            urls=tuple(dict.fromkeys(link.url for link in kept)),
+            links=tuple([*kept, *context]),
             defects=tuple(dict.fromkeys(self.notes))[:200],
         )
         return message
@@ -318,6 +331,7 @@ class _Parser:
                 self.source, "max_mime_depth", f"MIME nesting deeper than {self.limits.max_mime_depth}"
             )
         self.parts += 1
+        self.budget.check(self.source)
         if self.parts > self.limits.max_parts:
             raise EmlLimitExceeded(self.source, "max_parts", f"more than {self.limits.max_parts} MIME parts")
         if depth > 1:
@@ -390,34 +404,49 @@ class _Parser:
         for value in get("List-Unsubscribe"):
             found.extend(links.Link(u, "List-Unsubscribe target", None, -1, "header") for u in _bracketed(value))
         plain = [t for ctype, t in texts if ctype != "text/html" and t]
-        body = "\n\n".join(t for _, t in texts if t)[:_MAX_BODY] or None
+        body = "\n\n".join(t for _, t in texts if t) or None
         main_text = plain[0] if plain else "\n\n".join(t for ctype, t in texts if ctype == "text/html")
+        kept, context = self.judge(found, "body")
+        to, cc = self.addresses(get("To")), self.addresses(get("Cc"))
+        self.within_budgets(body, kept, len(to) + len(cc), len(candidates))  # before the attachments are read
         attachments: list[Attachment] = []
         for leaf, name, ctype, cid in candidates:
             if self.inline_image(leaf, name, ctype, cid, content_ids):
                 self.notes.append(f"inline image {(name or cid or 'unnamed')[:80]!r} kept as context, not a file")
                 continue
             attachments.append(self.attachment(leaf, name or f"attachment-{len(attachments) + 1}", ctype, body or ""))
-        kept, context = self.judge(found, "body")
         subject_raw = get("Subject")
         subject = self.text(subject_raw[0])[:4096] if subject_raw else None
         message = Message(
             role="recon",
             sent_at=sent_at or datetime(1970, 1, 1, tzinfo=UTC),
             from_=sender.address,
-            to=self.addresses(get("To"))[:500],
-            cc=self.addresses(get("Cc"))[:500],
+            to=to,
+            cc=cc,
             subject=subject,
             body=body,
             message_id=_first_id(get("Message-ID")),
             in_reply_to=_first_id(get("In-Reply-To")),
             headers=MappingProxyType(self.kept_headers(get)),
             received=tuple(" ".join(value.split()) for value in get("Received"))[:100],
-            urls=tuple(dict.fromkeys(link.url for link in kept))[:1000],
-            attachments=tuple(attachments[:100]),
-            links=tuple([*kept, *context])[:2000],
+            urls=tuple(dict.fromkeys(link.url for link in kept)),
+            attachments=tuple(attachments),
+            links=tuple([*kept, *context]),
         )
         return _Mail(message, get, sent_at, subject, main_text, found, attachments, wrapped)
+
+    def within_budgets(self, body: str | None, kept: list[FoundLink], recipients: int, attachments: int) -> None:
+        """The record budgets a mail can exceed, checked before its attachments are read and its record built."""
+        limits = self.record_limits
+        checks = (
+            ("max_text_chars", "body", len(body or ""), limits.max_text_chars, "characters"),
+            ("max_urls", "urls", len(kept), limits.max_urls, "URLs"),
+            ("max_recipients", "To and Cc", recipients, limits.max_recipients, "recipients"),
+            ("max_attachments", "attachments", attachments, limits.max_attachments, "attachments"),
+        )
+        for name, where, count, cap, what in checks:
+            if count > cap:
+                raise EmlLimitExceeded(self.source, name, f"{where}: {count} {what} (limit {cap}, {name})")
 
     def judge(self, found: list[links.Link], where: str) -> tuple[list[FoundLink], list[FoundLink]]:
         """Normalise every link once; (candidate indicators, context). A link that cannot be a valid URL

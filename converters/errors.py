@@ -44,6 +44,15 @@ class RecordError(ConversionError):
         super().__init__(source, field, message)
 
 
+class RecordLimitExceeded(RecordError):
+    """A record (or a file of records) exceeds a budget of `RecordLimits`; `limit` names it. Checked before
+    schema validation, so the refusal is fast and never quotes the content."""
+
+    def __init__(self, source: str, record_id: str, path: str, message: str, limit: str) -> None:
+        self.limit = limit
+        super().__init__(source, record_id, path, message)
+
+
 class EmlError(ConversionError):
     """A mail could not be parsed, or was refused because it exceeded a limit (see `EmlLimits`)."""
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import ipaddress
 import json
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -18,7 +19,10 @@ from importlib import resources
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
-from converters.errors import RecordError
+from converters import strict_json
+from converters.budget import UNLIMITED, Budget
+from converters.errors import RecordError, RecordLimitExceeded
+from converters.limits import DEFAULT_RECORD_LIMITS, RecordLimits, record_budget_problem
 
 if TYPE_CHECKING:  # imported on first use: jsonschema's optional format modules take most of a second to load
     import jsonschema
@@ -27,6 +31,7 @@ if TYPE_CHECKING:  # imported on first use: jsonschema's optional format modules
 FORMAT = "incident-record/1"
 ROLES = ("recon", "reply", "attack")
 TLP_LEVELS = ("clear", "green", "amber", "amber+strict", "red")
+_PRINTABLE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")  # the schema's id pattern: safe to quote in errors
 
 
 @dataclass(frozen=True)
@@ -117,23 +122,32 @@ class Record:
 # --------------------------------------------------------------------------------------------------- loading
 
 
-def load_records(data: bytes, source: str) -> list[Record]:
+def load_records(data: bytes, source: str, limits: RecordLimits = DEFAULT_RECORD_LIMITS,
+                 budget: Budget = UNLIMITED) -> list[Record]:
     """Parse and validate one record, a JSON list of records, or JSON Lines.
 
-    Raises `RecordError` for the first invalid record; the message names the record and the field.
+    Raises `RecordError` for the first invalid record; the message names the record and the field. The
+    budgets of `limits` are checked on the decoded JSON before schema validation; `budget` is the CPU time the
+    whole conversion may take (checked once per record).
     """
-    documents = _documents(data, source)
+    documents = _documents(data, source, limits)
     records = []
     for index, (label, document) in enumerate(documents):
-        records.append(record_from_dict(document, source, fallback_label=label or f"record #{index + 1}"))
+        budget.check(source)
+        records.append(record_from_dict(document, source, fallback_label=label or f"record #{index + 1}",
+                                        limits=limits))
     return records
 
 
-def record_from_dict(document: Any, source: str, *, fallback_label: str = "record #1") -> Record:
+def record_from_dict(document: Any, source: str, *, fallback_label: str = "record #1",
+                     limits: RecordLimits = DEFAULT_RECORD_LIMITS) -> Record:
     """Validate one decoded JSON document against the schema and build the `Record`."""
     record_id = fallback_label
     if isinstance(document, Mapping) and isinstance(document.get("id"), str) and document["id"]:
-        record_id = document["id"][:128]
+        record_id = document["id"][:128] if _PRINTABLE_ID.match(document["id"]) else fallback_label
+    problem = record_budget_problem(document, limits)
+    if problem is not None:
+        raise RecordLimitExceeded(source, record_id, *problem)
     errors = sorted(_validator().iter_errors(document), key=_error_sort_key)
     if errors:
         error = errors[0]
@@ -141,37 +155,49 @@ def record_from_dict(document: Any, source: str, *, fallback_label: str = "recor
     return _build_record(document)
 
 
-def _documents(data: bytes, source: str) -> list[tuple[str | None, Any]]:
+def _documents(data: bytes, source: str, limits: RecordLimits) -> list[tuple[str | None, Any]]:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise RecordError(source, "(file)", "", f"not UTF-8 (byte {exc.start})") from exc
     try:
-        document = json.loads(text)
-    except json.JSONDecodeError as first_error:
+        document = strict_json.loads(text, limits.json)
+    except strict_json.JSONRefused as first_error:
         lines = [(number, line) for number, line in enumerate(text.splitlines(), 1) if line.strip()]
-        if len(lines) < 2 or not _parses(lines[0][1]):
-            raise RecordError(
-                source, "(file)", f"line {first_error.lineno}", f"invalid JSON: {first_error.msg}"
-            ) from first_error
+        if first_error.limit or len(lines) < 2 or not _parses(lines[0][1], limits):
+            raise _refused(source, "(file)", first_error) from first_error
+        if len(lines) > limits.max_records:
+            raise RecordLimitExceeded(source, "(file)", "", f"{len(lines)} records (limit {limits.max_records}, "
+                                      "max_records)", "max_records") from None
         documents: list[tuple[str | None, Any]] = []
         for number, line in lines:
             try:
-                documents.append((f"line {number}", json.loads(line)))
-            except json.JSONDecodeError as exc:
-                raise RecordError(source, f"line {number}", "", f"invalid JSON: {exc.msg}") from exc
+                documents.append((f"line {number}", strict_json.loads(line, limits.json)))
+            except strict_json.JSONRefused as exc:
+                raise _refused(source, f"line {number}", exc, in_line=True) from exc
         return documents
     if isinstance(document, list):
         if not document:
             raise RecordError(source, "(file)", "", "empty list: no records")
+        if len(document) > limits.max_records:
+            raise RecordLimitExceeded(source, "(file)", "", f"{len(document)} records (limit {limits.max_records}, "
+                                      "max_records)", "max_records")
         return [(None, item) for item in document]
     return [(None, document)]
 
 
-def _parses(line: str) -> bool:
+def _refused(source: str, where: str, exc: strict_json.JSONRefused, in_line: bool = False) -> RecordError:
+    if exc.syntax:
+        return RecordError(source, where, "" if in_line else f"line {exc.line}", f"invalid JSON: {exc.syntax}")
+    if exc.limit and exc.limit != "max_depth":
+        return RecordLimitExceeded(source, where, "", exc.message, exc.limit)
+    return RecordError(source, where, "", exc.message)
+
+
+def _parses(line: str, limits: RecordLimits) -> bool:
     try:
-        json.loads(line)
-    except json.JSONDecodeError:
+        strict_json.loads(line, limits.json)
+    except strict_json.JSONRefused:
         return False
     return True
 

@@ -10,7 +10,7 @@ import secrets
 
 from flask import Flask
 
-from converters import ConversionOptions
+from converters import ConversionOptions, JsonLimits, RecordLimits
 
 from . import credentials
 from .accounts import Accounts, PasswordCheck
@@ -25,10 +25,11 @@ from .hub.publication_bundle import hub_identity_ids
 from .hub.publishing import Publishing
 from .hub.revocation import Revocation
 from .hub.services import HubServices
+from .hub.share import WorkerShare, slots_for
 from .hub.stats import Stats
 from .paging import TokenSigner
 from .sessions import ConsoleSessions
-from .settings import Settings, load_settings
+from .settings import LimitsSettings, Settings, load_settings
 from .storage import Store, open_store
 from .throttle import Throttle
 from .web import init_app
@@ -48,7 +49,10 @@ def build_services(settings: Settings, store: Store | None = None, *,
                                 hub_identity_name=settings.conversion.hub_identity_name)
     audit = AuditLog(store)
     campaigns = Campaigns(store, settings.hub.correlation_window_days)
-    intake = Intake(store, options, audit, on_change=campaigns.refresh)
+    limits = settings.limits
+    intake = Intake(store, options, audit, on_change=campaigns.refresh, limits=record_limits(limits),
+                    cpu_seconds=limits.conversion_cpu_seconds,
+                    share=WorkerShare(slots_for(settings.server.threads, limits.submission_worker_share)))
     feeds = Feeds(
         catalog,
         store,
@@ -57,6 +61,7 @@ def build_services(settings: Settings, store: Store | None = None, *,
         max_page_size=settings.max_page_size,
         status_retention_s=settings.status_retention_seconds,
         on_inbox=intake.from_taxii,
+        json_limits=json_limits(limits),
         reserved_identities=hub_identity_ids(options),
         future_skew_s=settings.future_skew_seconds,
     )
@@ -71,7 +76,22 @@ def build_services(settings: Settings, store: Store | None = None, *,
     )
     accounts = Accounts(store, throttle=Throttle(store, settings.limits), check_password=check_password)
     return Services(feeds=feeds, accounts=accounts, hub=hub, sessions=ConsoleSessions(store),
-                    certificates=ClientCertificates(store, settings.ca_cert.parent))
+                    certificates=ClientCertificates(store, settings.ca_cert.parent), limits=settings.limits,
+                    json=json_limits(settings.limits))
+
+
+def json_limits(limits: LimitsSettings) -> JsonLimits:
+    return JsonLimits(max_json_string_chars=limits.max_json_string_chars,
+                      max_json_array_items=limits.max_json_array_items,
+                      max_json_object_members=limits.max_json_object_members)
+
+
+def record_limits(limits: LimitsSettings) -> RecordLimits:
+    return RecordLimits(
+        json=json_limits(limits), max_records=limits.max_records, max_messages=limits.max_messages,
+        max_recipients=limits.max_recipients, max_attachments=limits.max_attachments, max_urls=limits.max_urls,
+        max_text_chars=limits.max_text_chars, max_field_chars=limits.max_field_chars,
+    )
 
 
 def create_app(settings: Settings | None = None, store: Store | None = None, *,

@@ -43,7 +43,7 @@ def seed(services: HubServices, samples: Path) -> DemoResult:
     campaign candidate to the member feed as `hub-analyst`, approved by `hub-approver`. Idempotent: a
     report already submitted is not submitted again, and a candidate already published is not republished."""
     store = services.intake.store
-    submitted = 0
+    submitted = already = 0
     for path in sorted(samples.glob("*.json")):
         data = path.read_bytes()
         documents = orjson.loads(data)
@@ -53,15 +53,17 @@ def seed(services: HubServices, samples: Path) -> DemoResult:
             continue
         before = len(store.list_submissions(org.id))
         services.intake.submit(org.principal(), data, "application/json", "cli", path.name)
-        submitted += len(store.list_submissions(org.id)) - before
+        added = len(store.list_submissions(org.id)) - before
+        submitted += added
+        already += added == 0
     analyst = _org(store, "hub-analyst").principal()
     candidates = services.campaigns.suggest(analyst)
     if not candidates:
-        return DemoResult(submitted, None)
+        return DemoResult(submitted, already, None)
     largest = max(candidates, key=lambda c: (len(c.organisations), c.id))
     for earlier in store.list_publications():
         if earlier.candidate_id == largest.id:
-            return DemoResult(submitted, earlier.id)
+            return DemoResult(submitted, already, earlier.id, published_now=False)
     request = PublishRequest(
         name="技術資料送付の件 campaign (demo)",
         description=("One attacker wrote to five member organisations in two weeks: a harmless inquiry, then "
@@ -72,13 +74,15 @@ def seed(services: HubServices, samples: Path) -> DemoResult:
         candidate_id=largest.id,
         approver=_org(store, "hub-approver").principal(),
     )
-    return DemoResult(submitted, services.publishing.publish(analyst, request).id)
+    return DemoResult(submitted, already, services.publishing.publish(analyst, request).id)
 
 
 @dataclass(frozen=True)
 class DemoResult:
-    submitted: int
+    submitted: int  # reports submitted by this run
+    already_there: int  # sample files whose reports an earlier run submitted
     publication: str | None
+    published_now: bool = True
 
 
 def _org(store: Store, org_id: str) -> Organisation:

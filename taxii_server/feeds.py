@@ -33,7 +33,7 @@ from .model import (
     StatusDetail,
     StoredVersion,
 )
-from .paging import TokenSigner
+from .paging import Place, TokenSigner
 from .settings import DiscoverySettings
 from .storage.base import Store
 from .timestamps import now_us, parse_us
@@ -81,9 +81,11 @@ class Feeds:
         status_retention_s: int = 7 * 24 * 3600,
         clock: Callable[[], int] = now_us,
         on_inbox: Callable[[Principal, list[dict[str, Any]]], None] | None = None,
+        json_limits: strict_json.JsonLimits = strict_json.DEFAULT_JSON_LIMITS,
         reserved_identities: frozenset[str] = frozenset(),
         future_skew_s: int = 300,
     ) -> None:
+        self.json_limits = json_limits
         self.catalog = catalog
         self.store = store
         self.signer = signer
@@ -207,10 +209,13 @@ class Feeds:
         object_id: str = "",
     ) -> PageResult:
         limit = min(req.limit or self.max_page_size, self.max_page_size)
-        binding = self.signer.binding(principal.org_id, c.id, kind, flt, object_id)
-        after = self.signer.decode(req.next, binding) if req.next else None
+        place = Place(principal.org_id, c.id, kind, object_id)
+        after = None
+        if req.next:  # the token's own filters: `next` alone continues the query (Elastic drops added_after)
+            continued = self.signer.resume(req.next, place, flt, req.filtered)
+            after, flt = continued.cursor_us, continued.filter or flt
         page = self.store.query(access.object_scope(principal, c), flt, after, limit)
-        token = self.signer.encode(page.items[-1].date_added_us, binding) if page.more and page.items else None
+        token = self.signer.encode(page.items[-1].date_added_us, place, flt) if page.more and page.items else None
         return PageResult(page.items, page.more and token is not None, token)
 
     # -- writing -------------------------------------------------------------------------------------------
@@ -220,7 +225,7 @@ class Feeds:
     ) -> Status:
         """§5.5. `read_body` is called only once the caller may write, so refusals come in TAXII's order."""
         c = self._authorise(principal, api_root, collection_id, "write")
-        objects = _envelope_objects(strict_json.loads(read_body()))
+        objects = _envelope_objects(strict_json.loads(read_body(), self.json_limits))
         defined = validation.defined_levels(objects)
         now = self.clock()
         rules = self._writer_rules(principal, c, objects, now)

@@ -34,6 +34,7 @@ _HONOURED: dict[str, frozenset[str]] = {
     "versions": frozenset({"added_after", "limit", "next", "spec_version"}),
     "delete": frozenset({"version", "spec_version"}),
 }
+_FILTERS = ("added_after", "id", "type", "version", "spec_version")
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,7 @@ class QueryRequest:
     filter: ObjectFilter
     limit: int | None
     next: str | None
+    filtered: bool = False  # whether any filter parameter was given (a `next` alone continues its own query)
 
 
 def parse(args: Mapping[str, Sequence[str]], endpoint: Endpoint) -> QueryRequest:
@@ -77,7 +79,8 @@ def parse(args: Mapping[str, Sequence[str]], endpoint: Endpoint) -> QueryRequest
     token = values.get("next")
     if token is not None and not token:
         raise BadRequest("query parameter next must not be empty")
-    return QueryRequest(ObjectFilter(**flt_kwargs), limit, token)  # type: ignore[arg-type]
+    filtered = any(name in values for name in _FILTERS)
+    return QueryRequest(ObjectFilter(**flt_kwargs), limit, token, filtered)  # type: ignore[arg-type]
 
 
 def _timestamp(name: str, value: str) -> int:

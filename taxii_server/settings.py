@@ -1,5 +1,9 @@
 """The hub's settings, read once: defaults < TOML file < TAXII_HUB_* environment variables.
 
+The file is the first of: the path given (`--config`), $TAXII_HUB_CONFIG, `./config/hub.toml`,
+`/etc/taxii-hub/hub.toml`. Without any, the built-in defaults apply and `Settings.config_file` is None (the
+command line then refuses to create a database: see cli/__init__.py).
+
 This is the only module that reads the environment. Unknown keys, in the file or in the environment, are
 errors, so a misspelt setting never silently falls back to a default. Relative paths are taken relative to
 the working directory the hub is started from.
@@ -22,6 +26,9 @@ from .errors import ConfigError
 from .model import ApiRootDef
 
 ENV_PREFIX = "TAXII_HUB_"
+CONFIG_ENV = "TAXII_HUB_CONFIG"
+# Where a configuration file is looked for when none is named, in order.
+SEARCH_PATHS = (Path("config/hub.toml"), Path("/etc/taxii-hub/hub.toml"))
 _ENV_NOT_SETTINGS = ("TAXII_HUB_CONFIG", "TAXII_HUB_TEST_")
 
 
@@ -34,6 +41,7 @@ class StorageSettings:
 class ServerSettings:
     bind: str = "127.0.0.1:8443"
     workers: int = 2
+    threads: int = 2  # per worker (more threads mean more GIL contention: 2 measured best, bench/README.md)
     timeout: int = 30
     tls_cert: str = ""  # default: <data_dir>/tls/server.crt, made by `taxii-hub init`
     tls_key: str = ""
@@ -88,6 +96,22 @@ class LimitsSettings:
     client_address_header: str = ""
     poll_history_days: int = 30
     poll_history_per_org: int = 10_000
+    # Budgets of one report (incident records, mails, STIX bundles, console uploads), checked before schema
+    # validation or conversion; over one is a 413/400 naming the field and the limit (converters/limits.py).
+    max_submission_bytes: int = 20 * 1024 * 1024
+    max_records: int = 1000
+    max_messages: int = 100
+    max_recipients: int = 500
+    max_attachments: int = 100
+    max_urls: int = 500
+    max_text_chars: int = 512 * 1024
+    max_field_chars: int = 16 * 1024
+    # Every JSON body (TAXII envelopes, hub API, uploads): the longest string, array and object.
+    max_json_string_chars: int = 1024 * 1024
+    max_json_array_items: int = 100_000
+    max_json_object_members: int = 10_000
+    conversion_cpu_seconds: int = 20  # CPU time one report's conversion may take before it is rejected
+    submission_worker_share: int = 50  # percent of a worker's threads one organisation's conversions may hold
 
 
 @dataclass(frozen=True)
@@ -105,6 +129,17 @@ class Settings:
     status_retention_seconds: int = 7 * 24 * 3600
     future_skew_seconds: int = 300  # `created`/`modified` later than this after the hub's clock are refused
     source: str = field(default="defaults", compare=False)
+    config_file: Path | None = field(default=None, compare=False)
+    found_by: str = field(default="", compare=False)  # "--config", "$TAXII_HUB_CONFIG", or the searched path
+
+    @property
+    def config_description(self) -> str:
+        """Which configuration this is, for the lines a command prints when it creates something."""
+        if self.config_file is None:
+            return "built-in defaults (no configuration file found)"
+        if self.found_by in ("--config", f"${CONFIG_ENV}"):
+            return f"{self.config_file}, from {self.found_by}"
+        return f"{self.config_file}, found as {self.found_by}"
 
     @property
     def tls_cert(self) -> Path:
@@ -140,17 +175,37 @@ _DEFAULT_API_ROOTS = {
 }
 
 
-def load_settings(path: str | os.PathLike[str] | None = None, env: Mapping[str, str] | None = None) -> Settings:
-    """Read the settings. `path` defaults to $TAXII_HUB_CONFIG; without either, defaults and environment only."""
+def find_config(path: str | os.PathLike[str] | None, env: Mapping[str, str],
+                search: tuple[Path, ...] = SEARCH_PATHS) -> tuple[Path | None, str]:
+    """The configuration file to read and how it was chosen: the path given, else $TAXII_HUB_CONFIG, else the
+    first of `search` that exists. A path given or named by the environment must exist (reading it says so)."""
+    if path:
+        return Path(path), "--config"
+    if env.get(CONFIG_ENV):
+        return Path(env[CONFIG_ENV]), f"${CONFIG_ENV}"
+    for candidate in search:
+        if candidate.is_file():
+            return candidate, str(candidate) if candidate.is_absolute() else f"./{candidate}"
+    return None, ""
+
+
+def locate_config(path: str | os.PathLike[str] | None) -> tuple[Path | None, str]:
+    """`find_config` with this process's environment (for `init`, which writes a configuration where none is)."""
+    return find_config(path, os.environ)
+
+
+def load_settings(path: str | os.PathLike[str] | None = None, env: Mapping[str, str] | None = None,
+                  search: tuple[Path, ...] = SEARCH_PATHS) -> Settings:
+    """Read the settings from the file `find_config` chooses (none: defaults) and the environment."""
     env = os.environ if env is None else env
-    path = path or env.get("TAXII_HUB_CONFIG") or None
+    config_file, found_by = find_config(path, env, search)
     raw: dict[str, Any] = {}
     source = "defaults"
-    if path is not None:
-        raw = _read_toml(Path(path))
-        source = str(path)
+    if config_file is not None:
+        raw = _read_toml(config_file)
+        source = str(config_file)
     _merge_environment(raw, env)
-    return _build(raw, source)
+    return dataclasses.replace(_build(raw, source), config_file=config_file, found_by=found_by)
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
@@ -277,3 +332,13 @@ def _check_limits(source: str, limits: LimitsSettings) -> None:
         raise ConfigError(f"{source}: [limits] rates must be 0 (off) or positive, and bursts at least 1")
     if limits.poll_history_days < 1 or limits.poll_history_per_org < 1:
         raise ConfigError(f"{source}: [limits] poll_history_days and poll_history_per_org must be at least 1")
+    for name in _BUDGETS:
+        if getattr(limits, name) < 1:
+            raise ConfigError(f"{source}: [limits] {name} must be at least 1")
+    if not 1 <= limits.submission_worker_share <= 100:
+        raise ConfigError(f"{source}: [limits] submission_worker_share is a percentage from 1 to 100")
+
+
+_BUDGETS = ("max_submission_bytes", "max_records", "max_messages", "max_recipients", "max_attachments", "max_urls",
+            "max_text_chars", "max_field_chars", "max_json_string_chars", "max_json_array_items",
+            "max_json_object_members", "conversion_cpu_seconds")

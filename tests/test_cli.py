@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 from pathlib import Path
 
 import pytest
@@ -109,4 +110,8 @@ def test_a_bad_configuration_is_one_line(tmp_path: Path) -> None:
 
 
 def test_serve_without_tls_files_says_to_run_init(config: Path) -> None:
-    assert_one_line_error(run(config, "serve", "--bind", "127.0.0.1:1"), "run `taxii-hub init` first")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        free = probe.getsockname()[1]
+    assert_one_line_error(run(config, "serve", "--bind", f"127.0.0.1:{free}"), "run `taxii-hub init`")
+    assert not (config.parent / "var" / "hub.sqlite3").exists()  # nothing is written before the checks pass

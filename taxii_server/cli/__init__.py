@@ -14,8 +14,9 @@ from typing import Any, TypeVar
 
 import click
 
-from ..errors import HubError
-from ..settings import Settings, load_settings
+from ..errors import ConfigError, HubError
+from ..settings import CONFIG_ENV, SEARCH_PATHS, Settings, load_settings
+from ..storage import Store, open_store
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -31,6 +32,54 @@ class CliContext:
         if self._settings is None:
             self._settings = load_settings(self.config)
         return self._settings
+
+    def store(self) -> Store:
+        """The hub's store, created or upgraded as needed. A database is created only under a configuration
+        file (a forgotten --config must not silently start an empty hub in the working directory), and its
+        creation is announced together with the configuration that asked for it."""
+        settings = self.settings()
+        database = self.new_database()
+        store = open_store(settings.storage.url)
+        try:
+            store.initialise()
+        except BaseException:
+            store.close()
+            raise
+        if database is not None:
+            announce(settings, f"created the database {database}")
+        return store
+
+    def new_database(self) -> Path | None:
+        """The SQLite file the store would create, or None when it exists (or is not a file). Without a
+        configuration file this refuses, with the one line that says what to do."""
+        settings = self.settings()
+        database = sqlite_file(settings.storage.url)
+        if database is None or database.exists():
+            return None
+        refuse_without_config(settings, f"a database at {database}")
+        return database
+
+
+def sqlite_file(url: str) -> Path | None:
+    """The file an SQLite storage URL names (None for other backends and in-memory databases)."""
+    if not url.startswith("sqlite:///"):
+        return None
+    path = url.removeprefix("sqlite:///").partition("?")[0]
+    return None if path in ("", ":memory:") else Path(path)
+
+
+def refuse_without_config(settings: Settings, what: str) -> None:
+    if settings.config_file is None:
+        tried = ", ".join(("--config", f"${CONFIG_ENV}", *(f"./{p}" if not p.is_absolute() else str(p)
+                                                           for p in SEARCH_PATHS)))
+        raise ConfigError(f"no configuration file found ({tried}), so not creating {what}: run `taxii-hub init` "
+                          "to set up a hub in this directory, or name the configuration with --config FILE")
+
+
+def announce(settings: Settings | None, done: str) -> None:
+    """One line on stderr for something a command created, naming the configuration it followed."""
+    suffix = f" (configuration {settings.config_description})" if settings is not None else ""
+    click.echo(f"taxii-hub: {done}{suffix}", err=True)
 
 
 def fail(message: str) -> click.exceptions.Exit:
@@ -56,7 +105,8 @@ def one_line_errors(func: F) -> F:
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--config", "config", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Configuration file (TOML); default $TAXII_HUB_CONFIG, else built-in defaults.")
+              help="Configuration file (TOML); default $TAXII_HUB_CONFIG, else ./config/hub.toml, else "
+                   "/etc/taxii-hub/hub.toml.")
 @click.version_option(package_name="taxii-hub")
 @click.pass_context
 def main(ctx: click.Context, config: Path | None) -> None:

@@ -20,16 +20,9 @@ from ..catalog import Catalog
 from ..demo import DEMO_ORGS
 from ..errors import Conflict
 from ..model import ROLES, Credential, Organisation
-from ..settings import Settings
-from ..storage import Store, open_store
+from ..settings import SEARCH_PATHS, Settings, locate_config
 from ..tls import ensure_development_tls
-from . import CliContext, one_line_errors
-
-
-def _store(settings: Settings) -> Store:
-    store = open_store(settings.storage.url)
-    store.initialise()
-    return store
+from . import CliContext, announce, one_line_errors, scaffold
 
 
 def _emit(data: Any, as_json: bool, human: str) -> None:
@@ -52,41 +45,76 @@ def _key_dict(cred: Credential) -> dict[str, Any]:
 @click.pass_obj
 @one_line_errors
 def init(obj: CliContext, demo: bool, samples: Path | None, as_json: bool) -> None:
-    """Create the data directory, the database, the paging key and a development TLS certificate."""
+    """Set up a hub: where no configuration exists yet, a commented config/hub.toml and example collections;
+    then the data directory, the database, the paging key and a development TLS certificate."""
+    _scaffold(obj)
     settings = obj.settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    store = _store(settings)
+    store = obj.store()
     tls = ensure_development_tls(settings.tls_cert.parent)
-    result: dict[str, Any] = {"data_dir": str(settings.data_dir), "storage": settings.storage.url,
-                              "ca_cert": str(tls.ca_cert)}
+    result: dict[str, Any] = {"config": str(settings.config_file), "data_dir": str(settings.data_dir),
+                              "storage": settings.storage.url, "ca_cert": str(tls.ca_cert)}
+    port = settings.server.bind.rpartition(":")[2]
     if demo:
         result["organisations"] = _demo(settings, Accounts(store))
-        port = settings.server.bind.rpartition(":")[2]
         result["console_url"] = f"https://localhost:{port}/console/"
         if samples is not None:
             from ..app import build_services
             from ..demo import seed
 
             seeded = seed(build_services(settings, store).hub, samples)
-            result["demo"] = {"reports_submitted": seeded.submitted, "publication": seeded.publication}
+            result["demo"] = {"reports_submitted": seeded.submitted, "already_there": seeded.already_there,
+                              "publication": seeded.publication, "published_now": seeded.published_now}
     store.close()
     if as_json:
         _emit(result, True, "")
         return
-    click.echo(f"hub initialised: data in {settings.data_dir}, storage {settings.storage.url}")
+    click.echo(f"hub initialised: configuration {settings.config_description}")
+    click.echo(f"  data in {settings.data_dir}, storage {settings.storage.url}")
     click.echo(f"development CA (trust it in clients): {tls.ca_cert}")
     for org in result.get("organisations", []):
         click.echo(f"  {org['id']:<15} {org['group']:<15} {','.join(org['roles']):<15} key {org['key']}")
     if "demo" in result:
-        click.echo(f"demo: {result['demo']['reports_submitted']} sample reports submitted; the five-member campaign "
-                   f"is publication {result['demo']['publication']} in the member feed")
+        click.echo(_demo_summary(result["demo"]))
     if demo:
         click.echo("poll as a member (user name = organisation id, password = its key), for example:")
-        click.echo(f"  curl --cacert {tls.ca_cert} -u kita-heavy:KEY "
-                   "'https://localhost:8443/hub/collections/member-feed/objects/?match[type]=campaign'")
+        member_key = next(o["key"] for o in result["organisations"] if o["id"] == "kita-heavy")
+        # -g: curl would otherwise read the brackets of match[type] as a URL glob ("bad range in URL").
+        click.echo(f"  curl -g --cacert {tls.ca_cert} -u kita-heavy:{member_key} "
+                   f"'https://localhost:{port}/hub/collections/member-feed/objects/?match[type]=campaign'")
         click.echo(f"web console: {result['console_url']} — sign in with an organisation id and its key from the "
                    "list above:")
         click.echo("  a member: kita-heavy; an analyst: hub-analyst (a second analyst approves as hub-approver)")
+
+
+def _scaffold(obj: CliContext) -> None:
+    """Write the starter configuration when none is found (a named but missing file stays an error), and the
+    example collections when the configured collections directory does not exist."""
+    found, _ = locate_config(obj.config)
+    if found is None:
+        scaffold.write_config(SEARCH_PATHS[0])
+        announce(None, f"wrote {SEARCH_PATHS[0]} (every setting with its default, explained)")
+    settings = obj.settings()
+    if not settings.collections_dir.exists():
+        count = scaffold.write_collections(settings.collections_dir)
+        announce(settings, f"wrote {count} example collections in {settings.collections_dir}/")
+
+
+def _demo_summary(demo: dict[str, Any]) -> str:
+    """What `init --demo --samples` did; a second run says the samples and the publication were already there."""
+    submitted, already = demo["reports_submitted"], demo["already_there"]
+    if submitted and already:
+        reports = f"{submitted} sample reports submitted ({already} sample files were already there)"
+    elif submitted:
+        reports = f"{submitted} sample reports submitted"
+    elif already:
+        reports = f"the sample reports were already submitted ({already} files)"
+    else:
+        reports = "no sample reports found"
+    if demo["publication"] is None:
+        return f"demo: {reports}; no campaign candidate to publish"
+    verb = "is" if demo["published_now"] else "was already"
+    return f"demo: {reports}; the five-member campaign {verb} publication {demo['publication']} in the member feed"
 
 
 def _demo(settings: Settings, accounts: Accounts) -> list[dict[str, Any]]:
@@ -124,7 +152,7 @@ def org() -> None:
 @one_line_errors
 def org_add(obj: CliContext, org_id: str, name: str, group: str, roles: tuple[str, ...], as_json: bool) -> None:
     """Add an organisation."""
-    created = Accounts(_store(obj.settings())).add_organisation(OPERATOR, org_id, name, group, roles or ("member",))
+    created = Accounts(obj.store()).add_organisation(OPERATOR, org_id, name, group, roles or ("member",))
     _emit(_org_dict(created), as_json, f"added organisation {created.id} ({created.group}, {','.join(created.roles)})")
 
 
@@ -134,7 +162,7 @@ def org_add(obj: CliContext, org_id: str, name: str, group: str, roles: tuple[st
 @one_line_errors
 def org_list(obj: CliContext, as_json: bool) -> None:
     """List organisations."""
-    orgs = Accounts(_store(obj.settings())).organisations(OPERATOR)
+    orgs = Accounts(obj.store()).organisations(OPERATOR)
     lines = [f"{o.id:<20} {o.group:<16} {','.join(o.roles):<16} {o.name}" for o in orgs]
     _emit([_org_dict(o) for o in orgs], as_json, "\n".join(lines) or "no organisations")
 
@@ -146,7 +174,7 @@ def org_list(obj: CliContext, as_json: bool) -> None:
 @one_line_errors
 def org_show(obj: CliContext, org_id: str, as_json: bool) -> None:
     """Show one organisation and its API keys (never the secrets)."""
-    accounts = Accounts(_store(obj.settings()))
+    accounts = Accounts(obj.store())
     found = accounts.organisation(OPERATOR, org_id)
     keys = accounts.keys(OPERATOR, org_id)
     data = {**_org_dict(found), "keys": [_key_dict(k) for k in keys]}
@@ -167,7 +195,7 @@ def org_set_password(obj: CliContext, org_id: str, password_stdin: bool) -> None
         password = sys.stdin.readline().rstrip("\n")
     else:
         password = click.prompt("password", hide_input=True, confirmation_prompt=True)
-    Accounts(_store(obj.settings())).set_password(OPERATOR, org_id, password)
+    Accounts(obj.store()).set_password(OPERATOR, org_id, password)
     click.echo(f"password set for {org_id}")
 
 
@@ -184,7 +212,7 @@ def key() -> None:
 @one_line_errors
 def key_create(obj: CliContext, org_id: str, label: str, as_json: bool) -> None:
     """Create an API key; it is shown once and stored only as a hash."""
-    new = Accounts(_store(obj.settings())).create_key(OPERATOR, org_id, label)
+    new = Accounts(obj.store()).create_key(OPERATOR, org_id, label)
     data = {**_key_dict(new.credential), "key": new.secret}
     _emit(data, as_json, f"{new.secret}\n(key id {new.credential.id}; shown once, store it now)")
 
@@ -196,7 +224,7 @@ def key_create(obj: CliContext, org_id: str, label: str, as_json: bool) -> None:
 @one_line_errors
 def key_list(obj: CliContext, org_id: str | None, as_json: bool) -> None:
     """List API keys (ids and labels, never secrets)."""
-    keys = Accounts(_store(obj.settings())).keys(OPERATOR, org_id)
+    keys = Accounts(obj.store()).keys(OPERATOR, org_id)
     lines = [f"{k.id:<22} {k.org_id:<16} {k.created} {'REVOKED ' + k.revoked if k.revoked else 'active':<10} "
              f"{k.label}" for k in keys]
     _emit([_key_dict(k) for k in keys], as_json, "\n".join(lines) or "no keys")
@@ -209,7 +237,7 @@ def key_list(obj: CliContext, org_id: str | None, as_json: bool) -> None:
 @one_line_errors
 def key_revoke(obj: CliContext, key_id: str, as_json: bool) -> None:
     """Revoke an API key; requests with it are refused from now on."""
-    revoked = Accounts(_store(obj.settings())).revoke_key(OPERATOR, key_id)
+    revoked = Accounts(obj.store()).revoke_key(OPERATOR, key_id)
     _emit(_key_dict(revoked), as_json, f"revoked {revoked.id} of {revoked.org_id}")
 
 

@@ -53,7 +53,7 @@ def _report(verb: str, summary: Summary, where: str, as_json: bool) -> None:
 @one_line_errors
 def export_cmd(obj: CliContext, collection_id: str | None, output: Path, force: bool, as_json: bool) -> None:
     """Write the hub's object versions (JSON Lines, one file per collection) and its records to a directory."""
-    store = _open(obj.settings().storage.url)
+    store = obj.store()
     try:
         with progress("export") as step:
             summary = export_directory(store, output, collection_id=collection_id, force=force,
@@ -72,7 +72,7 @@ def export_cmd(obj: CliContext, collection_id: str | None, output: Path, force: 
 def import_cmd(obj: CliContext, directory: Path, force: bool, as_json: bool) -> None:
     """Restore an export exactly (same ids, versions and date_added order) into the configured storage."""
     settings = obj.settings()
-    store = _open(settings.storage.url)
+    store = obj.store()
     try:
         with progress("import") as step:
             summary = import_directory(directory, store, force=force, on_stream=_streams(step))
@@ -94,7 +94,7 @@ def migrate_cmd(obj: CliContext, target_url: str, force: bool, as_json: bool) ->
     source_url = obj.settings().storage.url
     if target_url == source_url:
         raise click.UsageError("--to names the storage the hub already uses")
-    source = _open(source_url)
+    source = obj.store()
     try:
         target = _open(target_url)
         try:

@@ -20,15 +20,11 @@ from ..accounts import OPERATOR
 from ..certificates import DEFAULT_DAYS, MAX_DAYS, ClientCertificates, IssuedCertificate
 from ..errors import Conflict
 from ..model import ClientCertificate
-from ..storage import open_store
 from . import CliContext, one_line_errors
 
 
 def _service(obj: CliContext) -> ClientCertificates:
-    settings = obj.settings()
-    store = open_store(settings.storage.url)
-    store.initialise()
-    return ClientCertificates(store, settings.ca_cert.parent)
+    return ClientCertificates(obj.store(), obj.settings().ca_cert.parent)
 
 
 def _emit(data: Any, as_json: bool, human: str) -> None:

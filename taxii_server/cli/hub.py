@@ -29,7 +29,7 @@ JSON_OPTION = click.option("--json", "as_json", is_flag=True, help="Print the re
 def _services(obj: CliContext) -> Any:
     from ..app import build_services
 
-    return build_services(obj.settings())
+    return build_services(obj.settings(), obj.store())
 
 
 def _principal(services: Any, as_org: str | None, *, required: bool) -> Principal:
@@ -293,6 +293,22 @@ def publications_list(obj: CliContext, as_org: str | None, as_json: bool) -> Non
         _principal(services, as_org, required=False))]
     _emit(views, as_json, lambda: "\n".join(
         f"{v['id']}  {v['status']:<17} {v['tlp']:<12} {v['name']}" for v in views) or "no publications")
+
+
+@publications.command("show")
+@click.argument("publication_id")
+@AS_OPTION
+@click.pass_obj
+@one_line_errors
+def publications_show(obj: CliContext, publication_id: str, as_org: str | None) -> None:
+    """One publication as JSON: its status, approvals and the STIX bundle it wrote (or will write)."""
+    import orjson
+
+    from ..hub.views import publication_view
+
+    services = _services(obj)
+    p, bundle = services.hub.publishing.get(_principal(services, as_org, required=False), publication_id)
+    _emit({**publication_view(p), "bundle": orjson.loads(bundle)}, True, str)
 
 
 @publications.command("approve")

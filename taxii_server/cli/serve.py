@@ -9,18 +9,21 @@ and opens its own database connection after the fork.
 
 from __future__ import annotations
 
+import dataclasses
+import datetime
 import ipaddress
 import ssl
+from pathlib import Path
 from typing import Any
 
 import click
 from gunicorn.app.base import BaseApplication
 
 from .. import logs
-from ..errors import ConfigError
+from ..errors import ConfigError, HubError
 from ..settings import Settings
-from ..storage import open_store
-from . import CliContext, one_line_errors
+from ..timestamps import now_us
+from . import CliContext, checks, one_line_errors
 from .worker import TaxiiThreadWorker
 
 # HTTP limits gunicorn enforces before the application (spec/security.md HTTP-02), set explicitly rather than
@@ -84,18 +87,12 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
-def _split_bind(bind: str) -> tuple[str, int]:
-    host, sep, port = bind.rpartition(":")
-    if not sep or not port.isdigit():
-        raise ConfigError(f"--bind {bind!r} must be HOST:PORT")
-    return host, int(port)
-
-
 @click.command()
 @click.option("--bind", default=None, help="HOST:PORT (default from the configuration, 127.0.0.1:8443).")
 @click.option("--workers", type=click.IntRange(1, 64), default=None, help="gunicorn worker processes.")
-@click.option("--threads", type=click.IntRange(1, 64), default=2, show_default=True,
-              help="Threads per worker (more threads mean more GIL contention: 2 measured best, bench/README.md).")
+@click.option("--threads", type=click.IntRange(1, 64), default=None,
+              help="Threads per worker (default from the configuration, 2: more threads mean more GIL contention, "
+                   "bench/README.md).")
 @click.option("--tls-cert", type=click.Path(dir_okay=False), default=None, help="Server certificate (PEM).")
 @click.option("--tls-key", type=click.Path(dir_okay=False), default=None, help="Server private key (PEM).")
 @click.option("--insecure-http", is_flag=True, help="Serve plain HTTP (loopback addresses only).")
@@ -103,12 +100,15 @@ def _split_bind(bind: str) -> tuple[str, int]:
               help="Client certificates from the hub's CA: off, optional (the default over TLS) or required.")
 @click.pass_obj
 @one_line_errors
-def serve(obj: CliContext, bind: str | None, workers: int | None, threads: int, tls_cert: str | None,
+def serve(obj: CliContext, bind: str | None, workers: int | None, threads: int | None, tls_cert: str | None,
           tls_key: str | None, insecure_http: bool, client_certs: str | None) -> None:
     """Serve the hub over HTTPS (TAXII 2.1 at /taxii2/)."""
     settings = obj.settings()
+    if threads is not None:  # the application sizes each organisation's share of the threads from this
+        settings = dataclasses.replace(settings, server=dataclasses.replace(settings.server, threads=threads))
+    threads = settings.server.threads
     bind = bind or settings.server.bind
-    host, port = _split_bind(bind)
+    host, port = checks.split_bind(bind)
     options: dict[str, Any] = {
         "bind": bind,
         "workers": workers or settings.server.workers,
@@ -135,36 +135,60 @@ def serve(obj: CliContext, bind: str | None, workers: int | None, threads: int, 
             raise ConfigError("--client-certs needs TLS (certificates are presented in the TLS handshake); "
                               "drop --insecure-http or use --client-certs off")
         scheme = "http"
+        tls_files = None
     else:
         cert = tls_cert or str(settings.tls_cert)
         key = tls_key or str(settings.tls_key)
-        for path, what in ((cert, "certificate"), (key, "key")):
-            try:
-                with open(path, "rb"):
-                    pass
-            except OSError as exc:
-                raise ConfigError(f"TLS {what} {path}: {exc.strerror}; run `taxii-hub init` first") from exc
+        tls_files = (Path(cert), Path(key))
         options.update(certfile=cert, keyfile=key, ssl_context=_tls_context)
-        options.update(_client_cert_options(client_certs or "optional", settings))
         scheme = "https"
+    _preflight(obj, bind, tls_files)
+    if scheme == "https":
+        options.update(_client_cert_options(client_certs or "optional", settings))
     shown = "localhost" if host in ("127.0.0.1", "::1", "localhost") else host
     certs = f" (client certificates: {client_certs or 'optional'})" if scheme == "https" else ""
     click.echo(f"taxii-hub serving {scheme}://{shown}:{port}/taxii2/{certs}", err=True)
     if scheme == "https" and not tls_cert:
         click.echo(f"clients trust the development CA: {settings.ca_cert}", err=True)
     logs.configure()  # before the workers build the app, so Flask's logger writes JSON lines too
-    _prepare_storage(settings)
     HubServer(settings, options).run()
 
 
-def _prepare_storage(settings: Settings) -> None:
-    """Create or upgrade the schema (MongoDB: its indexes) once, in the master, before any worker starts; a
-    database written by a newer hub stops the start here. The connection is closed before the fork."""
-    store = open_store(settings.storage.url)
-    try:
-        store.initialise()
-    finally:
-        store.close()
+def _preflight(obj: CliContext, bind: str, tls_files: tuple[Path, Path] | None) -> None:
+    """In the master, before any worker starts, the checks `doctor` runs (checks.py): the collection files,
+    the TLS files, the database and the address. Each problem is one line with its fix, and any problem stops
+    the start before anything is written; warnings are printed and the hub starts. Then the schema is created
+    or upgraded (MongoDB: its indexes), once, before the fork."""
+    settings = obj.settings()
+    creating = obj.new_database()  # without a configuration file this refuses: one line, nothing else to say
+    found = [checks.collections(settings)]
+    if tls_files is not None:
+        found += checks.tls(*tls_files, datetime.datetime.now(datetime.UTC))
+    if creating is None:
+        database, store = checks.database(settings, now_us)
+        if store is not None:
+            store.close()
+        found += [c for c in database if c.status == "problem" and not _serve_creates(c)]
+    found.append(checks.port(bind))
+    for check in found:
+        if check.status == "warning":
+            click.echo(f"taxii-hub: warning: {check.line()}", err=True)
+    problems = [check for check in found if check.status == "problem"]
+    if not problems:
+        try:
+            obj.store().close()
+        except HubError as exc:
+            problems.append(checks.Check("database", "problem", f"{settings.storage.url}: {exc.message}",
+                                         "check storage.url and run `taxii-hub doctor`"))
+    for check in problems:
+        click.echo(f"taxii-hub: {check.line()}", err=True)
+    if problems:
+        raise click.exceptions.Exit(1)
+
+
+def _serve_creates(check: checks.Check) -> bool:
+    """An empty database (a new MongoDB database, say) is not a problem for `serve`: it creates the schema."""
+    return check.name == "schema" and "no hub schema" in check.detail
 
 
 def register(group: click.Group) -> None:

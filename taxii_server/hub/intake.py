@@ -17,9 +17,15 @@ from typing import Any
 import orjson
 
 from converters import (
+    DEFAULT_RECORD_LIMITS,
+    Budget,
+    BudgetExceeded,
     ConversionError,
     ConversionOptions,
+    EmlLimitExceeded,
     Record,
+    RecordLimitExceeded,
+    RecordLimits,
     bundle_bytes,
     load_records,
     merge_bundles,
@@ -30,12 +36,13 @@ from converters import (
 from converters.ids import KeyedIds
 
 from .. import access, strict_json, tlp, validation
-from ..errors import Conflict, Forbidden, HubError, NotFound, UnsupportedMediaType
+from ..errors import Conflict, Forbidden, HubError, NotFound, PayloadTooLarge, Unprocessable, UnsupportedMediaType
 from ..model import CollectionDef, Principal, Publication, Submission, SubmissionContent
 from ..storage.base import Store
 from ..timestamps import now_us, parse_us
 from . import features
 from .audit import AuditLog, require_analyst
+from .share import UNSHARED, WorkerShare
 
 MEDIA_TYPES = ("message/rfc822", "application/json", "application/stix+json")
 _STIX_INTAKE = CollectionDef(id="intake", api_root="", title="intake")
@@ -59,12 +66,19 @@ class Intake:
         audit: AuditLog,
         on_change: Callable[[], object] = lambda: None,
         clock: Callable[[], int] = now_us,
+        *,
+        limits: RecordLimits = DEFAULT_RECORD_LIMITS,
+        cpu_seconds: float = 20.0,
+        share: WorkerShare = UNSHARED,
     ) -> None:
         self.store = store
         self.options = options
         self.audit = audit
         self.on_change = on_change
         self.clock = clock
+        self.limits = limits
+        self.cpu_seconds = cpu_seconds
+        self.share = share
 
     def conversion_options(self) -> ConversionOptions:
         """The configured options, with the organisation registry's sector groups."""
@@ -82,15 +96,8 @@ class Intake:
             if earlier.content_sha256 == digest:
                 return earlier  # the same report sent again: one submission, as before
         now = self.clock()
-        errors: tuple[str, ...] = ()
-        try:
-            converted = self._convert(principal, body, media_type, filename)
-        except ConversionError as exc:
-            converted, errors = None, (str(exc),)
-        except HubError as exc:
-            if isinstance(exc, Forbidden):
-                raise
-            converted, errors = None, (f"{filename}: {exc.message}",)
+        with self.share.hold(principal.org_id):
+            converted, errors = self._converted(principal, body, media_type, filename)
         submission = Submission(
             id=str(uuid.uuid4()),
             org_id=principal.org_id,
@@ -115,6 +122,22 @@ class Intake:
             self.on_change()
         return self.store.get_submission(submission.id) or submission
 
+    def _converted(self, principal: Principal, body: bytes, media_type: str,
+                   filename: str) -> tuple[_Converted | None, tuple[str, ...]]:
+        """The conversion, or the errors a rejected submission keeps; refusals (nothing kept) raise."""
+        try:
+            return self._convert(principal, body, media_type, filename, Budget(self.cpu_seconds)), ()
+        except (RecordLimitExceeded, EmlLimitExceeded) as exc:  # refused before any work, and not kept
+            raise PayloadTooLarge(str(exc)) from exc
+        except BudgetExceeded as exc:  # refused, not kept: sending it again would cost the same again
+            raise Unprocessable(str(exc)) from exc
+        except ConversionError as exc:
+            return None, (str(exc),)
+        except HubError as exc:
+            if isinstance(exc, (Forbidden, PayloadTooLarge)):
+                raise
+            return None, (f"{filename}: {exc.message}",)
+
     def from_taxii(self, principal: Principal, objects: Sequence[dict[str, Any]]) -> None:
         """Objects a member added to an inbox collection become a submission too (analysts' own inbox writes
         are hub work, not member reports, and stay out of correlation)."""
@@ -123,20 +146,26 @@ class Intake:
         body = orjson.dumps({"type": "bundle", "id": f"bundle--{uuid.uuid4()}", "objects": list(objects)})
         self.submit(principal, body, "application/stix+json", "taxii", "taxii-inbox")
 
-    def _convert(self, principal: Principal, body: bytes, media_type: str, filename: str) -> _Converted:
+    def _convert(self, principal: Principal, body: bytes, media_type: str, filename: str,
+                 budget: Budget) -> _Converted:
         if media_type == "application/stix+json":
             return self._convert_stix(body, filename)
         if media_type == "message/rfc822":
-            records = [parse_eml(body, filename)]
+            records = [parse_eml(body, filename, record_limits=self.limits, budget=budget)]
         else:
-            records = load_records(body, filename)
+            records = load_records(body, filename, self.limits, budget)
         for record in records:
             if record.reporter not in (None, principal.org_id):
                 raise Forbidden(f"{filename}: record {record.id}: reporter {record.reporter!r} is not your "
                                 f"organisation; members report only for themselves")
         records = [dataclasses.replace(r, reporter=principal.org_id) for r in records]
         options = self.conversion_options()
-        draft = merge_bundles([record_to_bundle(r, options) for r in records], options)
+        bundles = []
+        for record in records:
+            budget.check(filename)
+            bundles.append(record_to_bundle(record, options))
+        budget.check(filename)
+        draft = merge_bundles(bundles, options)
         found: set[features.Feature] = set()
         for r in records:
             found |= features.from_record(r, self.options.freemail_domains)
@@ -147,7 +176,7 @@ class Intake:
         return _Converted(records, draft, level, found, min(times, default=None), max(times, default=None))
 
     def _convert_stix(self, body: bytes, filename: str) -> _Converted:
-        doc = strict_json.loads(body)
+        doc = strict_json.loads(body, self.limits.json)
         objects = doc.get("objects") if isinstance(doc, dict) else None
         if not isinstance(objects, list) or not objects:
             raise ConversionError(filename, "objects", "a STIX bundle with a non-empty 'objects' list is required")

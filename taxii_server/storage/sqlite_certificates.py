@@ -1,28 +1,20 @@
 """The client-certificate records on SQLite (the `client_certificates` table, created with the rest of the
-schema in sqlite.py). A mixin of SQLiteStore, which provides the connections and translates sqlite3 errors.
+schema in sqlite_schema.py). A mixin of SQLiteStore; sqlite_connection.py provides the connections and
+translates sqlite3 errors.
 
 Must not: hold anything but certificate records, or open connections of its own.
 """
 
 from __future__ import annotations
 
-import sqlite3
-from contextlib import AbstractContextManager
-
 from ..errors import Conflict
 from ..model import ClientCertificate
+from .sqlite_connection import SQLiteConnection
 
 _COLUMNS = "serial, org_id, subject, sha256, not_before, not_after, issued, revoked"
 
 
-class SQLiteCertificates:
-    # Provided by SQLiteStore: a read connection, and a write transaction (BEGIN IMMEDIATE … COMMIT).
-    def _read(self) -> AbstractContextManager[sqlite3.Connection]:
-        raise NotImplementedError
-
-    def _write(self) -> AbstractContextManager[sqlite3.Connection]:
-        raise NotImplementedError
-
+class SQLiteCertificates(SQLiteConnection):
     def add_certificate(self, certificate: ClientCertificate) -> None:
         with self._write() as conn:
             if conn.execute("SELECT 1 FROM client_certificates WHERE serial=?", (certificate.serial,)).fetchone():

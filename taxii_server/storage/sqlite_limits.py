@@ -1,6 +1,6 @@
 """Rate-limit buckets and the poll history on SQLite (tables `rate_buckets` and `polls`, created with the rest
-of the schema in sqlite.py through LIMITS_SCHEMA). A mixin of SQLiteStore, which provides the connections and
-translates sqlite3 errors.
+of the schema in sqlite_schema.py through LIMITS_SCHEMA). A mixin of SQLiteStore; sqlite_connection.py
+provides the connections and translates sqlite3 errors.
 
 A token is taken with one statement in one `BEGIN IMMEDIATE` transaction: an UPSERT that refills the bucket
 from the time elapsed, takes the cost if it is there and RETURNs the verdict, so two workers (two
@@ -19,11 +19,12 @@ from __future__ import annotations
 import dataclasses
 import sqlite3
 from collections.abc import Iterator
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import contextmanager
 
 import orjson
 
 from ..model import ObjectScope, PollRecord
+from .sqlite_connection import SQLiteConnection
 
 LIMITS_SCHEMA = """
 CREATE TABLE IF NOT EXISTS rate_buckets (
@@ -52,14 +53,7 @@ RETURNING granted, tokens
 """
 
 
-class SQLiteLimits:
-    # Provided by SQLiteStore: a read connection, and a write transaction (BEGIN IMMEDIATE … COMMIT).
-    def _read(self) -> AbstractContextManager[sqlite3.Connection]:
-        raise NotImplementedError
-
-    def _write(self) -> AbstractContextManager[sqlite3.Connection]:
-        raise NotImplementedError
-
+class SQLiteLimits(SQLiteConnection):
     @contextmanager
     def _unsynced_write(self, busy_ms: int | None = None) -> Iterator[sqlite3.Connection]:
         """A write transaction on the same connection that commits without waiting for the disk; with

@@ -7,11 +7,11 @@ from flask import request
 from ..errors import PayloadTooLarge
 
 
-def read_body(limit: int) -> bytes:
+def read_body(limit: int, setting: str = "max_content_length") -> bytes:
     """Read the request body ourselves, chunked or not, refusing more than `limit` bytes (checklist F4, F5)."""
     declared = request.content_length
     if declared is not None and declared > limit:
-        raise PayloadTooLarge(f"the request body ({declared} bytes) exceeds max_content_length ({limit} bytes)")
+        raise PayloadTooLarge(f"the request body ({declared} bytes) exceeds {setting} ({limit} bytes)")
     stream = request.environ["wsgi.input"]
     chunks: list[bytes] = []
     size = 0
@@ -22,7 +22,7 @@ def read_body(limit: int) -> bytes:
             break
         size += len(chunk)
         if size > limit:
-            raise PayloadTooLarge(f"the request body exceeds max_content_length ({limit} bytes)")
+            raise PayloadTooLarge(f"the request body exceeds {setting} ({limit} bytes)")
         chunks.append(chunk)
         if remaining is not None:
             remaining -= len(chunk)

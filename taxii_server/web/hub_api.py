@@ -11,7 +11,7 @@ from typing import Any
 import orjson
 from flask import Blueprint, Response, g, request
 
-from ..errors import BadRequest, NotAcceptable
+from ..errors import BadRequest, NotAcceptable, UnsupportedMediaType
 from ..hub.polls import collection_polls_view, poll_view
 from ..hub.publishing import PublishRequest
 from ..hub.services import HubServices
@@ -20,14 +20,13 @@ from ..logs import FIELDS
 from ..model import Publication, Submission
 from ..strict_json import loads as strict_loads
 from ..timestamps import format_us, parse_us
-from .auth import authenticate
 from .body import read_body
-from .client import client_address
-from .services import services
+from .identity import identify
+from .media import JSON, accepts_json, is_json_content, media_type
+from .services import json_limits, services
 
 bp = Blueprint("hub_api", __name__, url_prefix="/hub/v1")
-JSON = "application/json"
-MAX_SUBMISSION_BYTES = 20 * 1024 * 1024
+MAX_FORM_BYTES = 1024 * 1024  # the JSON body of an action (dismissal, publication, revocation)
 log = logging.getLogger("taxii_server.web.hub_api")
 
 
@@ -41,16 +40,16 @@ def _json(body: Any, status: int = 200) -> Response:
 
 @bp.before_request
 def _identify() -> None:
-    accounts = services().accounts.at(client_address(request))
-    g.principal = authenticate(request, accounts, services().certificates)
-    accounts.admit(g.principal)
-    accept = request.headers.get("Accept")
-    if accept is not None and not any(t in accept for t in ("application/json", "*/*", "application/*")):
+    identify()
+    if not accepts_json(request.headers.get("Accept")):
         raise NotAcceptable("the hub API produces application/json")
 
 
 def _fields(allowed: set[str]) -> dict[str, Any]:
-    doc = strict_loads(read_body(1024 * 1024) or b"{}")
+    body = read_body(MAX_FORM_BYTES)
+    if body and not is_json_content(request.headers.get("Content-Type")):
+        raise UnsupportedMediaType("the body must be application/json (UTF-8)")
+    doc = strict_loads(body or b"{}", json_limits())
     if not isinstance(doc, dict):
         raise BadRequest("the body must be a JSON object")
     unknown = sorted(set(doc) - allowed)
@@ -87,8 +86,9 @@ def _published_from(s: Submission) -> list[Publication]:
 @bp.post("/submissions")
 def submit() -> Response:
     filename = _header_text("X-Filename") or request.args.get("filename") or "upload"
-    body = read_body(MAX_SUBMISSION_BYTES)
-    submission = _hub().intake.submit(g.principal, body, request.headers.get("Content-Type", ""), "http", filename)
+    body = read_body(services().limits.max_submission_bytes, "[limits] max_submission_bytes")
+    submission = _hub().intake.submit(g.principal, body, media_type(request.headers.get("Content-Type")), "http",
+                                      filename)
     # The file name is the member's text, logged only as a field (escaped by the JSON log formatter).
     log.info("submission received", extra={FIELDS: {
         "organisation": g.principal.org_id, "submission": submission.id, "state": submission.state,
@@ -211,7 +211,7 @@ def polls() -> Response:
 
 def _limit() -> int:
     text = request.args.get("limit", "100")
-    if not text.isdigit() or not 0 < int(text) <= 1000:
+    if not (text.isascii() and text.isdigit()) or not 0 < int(text) <= 1000:  # not "²": isdigit, int() fails
         raise BadRequest("limit: an integer from 1 to 1000")
     return int(text)
 

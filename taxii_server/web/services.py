@@ -6,11 +6,14 @@ from dataclasses import dataclass
 
 from flask import current_app
 
+from converters import JsonLimits
+
 from ..accounts import Accounts
 from ..certificates import ClientCertificates
 from ..feeds import Feeds
 from ..hub.services import HubServices
 from ..sessions import ConsoleSessions
+from ..settings import LimitsSettings
 
 EXTENSION = "taxii_hub"
 
@@ -22,8 +25,14 @@ class Services:
     hub: HubServices
     sessions: ConsoleSessions
     certificates: ClientCertificates
+    limits: LimitsSettings
+    json: JsonLimits  # the budgets of every JSON body ([limits] max_json_*)
 
 
 def services() -> Services:
     found: Services = current_app.extensions[EXTENSION]
     return found
+
+
+def json_limits() -> JsonLimits:
+    return services().json

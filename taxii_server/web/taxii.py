@@ -17,9 +17,8 @@ from ..errors import NotAcceptable, NotFound, UnsupportedMediaType
 from ..feeds import Feeds, PageResult
 from ..hub.polls import PollRead
 from . import resources
-from .auth import authenticate
 from .body import read_body
-from .client import client_address
+from .identity import identify
 from .media import TAXII, accepts_taxii, is_taxii_content
 from .services import services
 
@@ -58,9 +57,7 @@ def _require_trailing_slash() -> None:
 @bp.before_request
 def _identify() -> None:
     """Every TAXII request names its caller (A7) and accepts the TAXII media type (B2, B3)."""
-    accounts = services().accounts.at(client_address(request))
-    g.principal = authenticate(request, accounts, services().certificates)
-    accounts.admit(g.principal)  # the organisation's request rate (429 + Retry-After when over)
+    identify()
     if not accepts_taxii(request.headers.get("Accept")):
         raise NotAcceptable("this server produces application/taxii+json;version=2.1")
 

@@ -156,6 +156,22 @@ def test_campaigns_publish_writes_to_the_member_feed(hub: DemoHub) -> None:
     assert [p["id"] for p in listed] == [published["id"]]
 
 
+def test_publications_show_prints_the_publication_and_its_bundle(hub: DemoHub) -> None:
+    submit_campaign(hub)
+    published = ok_json(hub, "campaigns", "publish", candidate(hub)["id"], "--name", "Campaign", "--tlp", "amber",
+                        "--to", "member-feed", "--as", "hub-analyst")
+    result = run(hub, "publications", "show", published["id"])
+    assert result.exit_code == 0, result.output
+    shown = json.loads(result.stdout)
+    assert shown["id"] == published["id"] and shown["status"] == "published"
+    assert {o["id"] for o in shown["bundle"]["objects"]} >= set(published["objects"])
+
+
+def test_publications_show_of_an_unknown_id_is_one_line(hub: DemoHub) -> None:
+    one_line_error(run(hub, "publications", "show", "publication--00000000-0000-4000-8000-000000000000"),
+                   "publication")
+
+
 def test_publish_preview_prints_the_bundle_and_writes_nothing(hub: DemoHub) -> None:
     ids = submit_campaign(hub)
     result = run(hub, "publish", ids[0], "--name", "One", "--tlp", "amber", "--to", "member-feed",

@@ -207,4 +207,9 @@ def test_init_with_samples_seeds_and_publishes_the_demo_campaign(tmp_path: Path)
     demo = json.loads(result.stdout)["demo"]
     assert demo["reports_submitted"] == len(list(RECORDS.glob("*.json"))) and demo["publication"]
     again = json.loads(run_cli(config, "init", "--demo", "--samples", str(RECORDS), "--json").stdout)["demo"]
-    assert again == {"reports_submitted": 0, "publication": demo["publication"]}
+    assert again == {"reports_submitted": 0, "already_there": len(list(RECORDS.glob("*.json"))),
+                     "publication": demo["publication"], "published_now": False}
+    human = run_cli(config, "init", "--demo", "--samples", str(RECORDS))
+    assert "demo: the sample reports were already submitted" in human.stdout
+    assert f"campaign was already publication {demo['publication']}" in human.stdout
+    assert "0 sample reports" not in human.stdout

@@ -208,3 +208,33 @@ def test_k10_re_adding_an_exact_duplicate_keeps_its_date_added(hub: Hub) -> None
     before = date_added(hub, C_RW, s.x, X_VERSIONS[2])
     assert post_objects(hub, "alice", C_RW, [indicator(s.x, modified=X_VERSIONS[2])]).json["success_count"] == 1
     assert date_added(hub, C_RW, s.x, X_VERSIONS[2]) == before
+
+
+def test_k3_next_alone_continues_the_filtered_query_as_elastic_pages(hub: Hub) -> None:
+    """Elastic's ti_custom (before 1.8.2) sends only next and limit on later pages, dropping added_after."""
+    s = seed(hub)
+    later = [indicator() for _ in range(3)]
+    post_objects(hub, "alice", C_RW, later)
+    first = get(hub, collection_path(C_RW, "objects/?limit=1&match[type]=indicator"
+                                            f"&added_after={date_added(hub, C_RW, s.x, X_VERSIONS[2])}"))
+    assert first.status_code == 200
+    seen = [o["id"] for o in first.json["objects"]]
+    body = first.json
+    while body.get("more"):
+        body = _page(hub, f"limit=1&next={body['next']}")
+        seen += [o["id"] for o in body.get("objects", [])]
+    assert seen == [o["id"] for o in later]
+
+
+def test_k3_next_with_the_filters_repeated_and_a_new_limit_continues(hub: Hub) -> None:
+    s = seed(hub)
+    first = _page(hub, "limit=1&match[type]=indicator,malware")
+    rest = _page(hub, f"limit=5&match[type]=indicator,malware&next={first['next']}")
+    assert [o["id"] for o in first["objects"] + rest["objects"]] == [s.x, s.y]
+
+
+def test_k4_next_with_a_conflicting_filter_says_so(hub: Hub) -> None:
+    token = _token(hub, "limit=1&match[type]=indicator,malware")
+    response = get(hub, collection_path(C_RW, f"objects/?match[type]=malware&next={token}"))
+    assert response.status_code == 400
+    assert "differ" in response.json["description"]

@@ -75,6 +75,8 @@ def language() -> BaseResponse:
         guard.remember(guard.LANG_COOKIE, lang, max_age=365 * 86400)
     back = request.form.get("next", "")
     # Only a path inside the console: never an absolute or scheme-relative URL (no open redirect).
-    if not back.startswith("/console/") or back.startswith("//") or "\\" in back:
+    # Printable ASCII only: a CR/LF would split the Location header, anything else is not a console path.
+    if (not back.startswith("/console/") or back.startswith("//") or "\\" in back or len(back) > 500
+            or not (back.isascii() and back.isprintable())):
         back = url_for("console.home")
     return redirect(back, 303)
