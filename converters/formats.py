@@ -13,9 +13,10 @@ from dataclasses import dataclass
 import orjson
 
 from converters import msg
+from converters.budget import UNLIMITED, Budget
 from converters.eml import parse_eml
 from converters.errors import ConversionError
-from converters.limits import DEFAULT_LIMITS, EmlLimits
+from converters.limits import DEFAULT_LIMITS, DEFAULT_RECORD_LIMITS, EmlLimits, RecordLimits
 from converters.record import Record, load_records
 
 
@@ -113,15 +114,19 @@ def read_report(
     fmt: InputFormat | None = None,
     *,
     limits: EmlLimits = DEFAULT_LIMITS,
+    record_limits: RecordLimits = DEFAULT_RECORD_LIMITS,
+    budget: Budget = UNLIMITED,
     member_domains: frozenset[str] = frozenset(),
 ) -> list[Record]:
     """The incident records in one report file. Raises `ConversionError` (one line: file, field, message)."""
     fmt = fmt or detect(data, source)
     if fmt.name == "record":
-        return load_records(data, source)
-    if fmt.name == "eml":
-        return [parse_eml(data, source, limits=limits, member_domains=member_domains)]
-    if fmt.name == "msg":
-        mail = msg.to_rfc822(data, source, limits)
-        return [parse_eml(mail, source, limits=limits, member_domains=member_domains)]
+        return load_records(data, source, record_limits, budget)
+    if fmt.name in ("eml", "msg"):
+        mail = msg.to_rfc822(data, source, limits) if fmt.name == "msg" else data
+        return [
+            parse_eml(
+                mail, source, limits=limits, record_limits=record_limits, budget=budget, member_domains=member_domains
+            )
+        ]
     raise ConversionError(source, "(format)", f"{fmt.label} is not converted to incident records")

@@ -1,15 +1,18 @@
-"""Intake: a member's report — `.eml`, incident-record/1 JSON (one, a list, JSON Lines) or a STIX bundle —
-becomes a submission: stored as received, converted to a hub-internal draft bundle, and correlated.
+"""Intake: a member's report — `.eml`, Outlook `.msg`, incident-record/1 JSON (one, a list, JSON Lines) or a
+STIX bundle, recognised by the converters' one format registry (`converters.formats`) — becomes a submission:
+stored as received, converted to a hub-internal draft bundle, and correlated.
 
 The reporter is always the authenticated organisation: a record naming another reporter is refused and
 nothing is stored. A report that cannot be converted is kept as `rejected` with its errors, so nothing a
-member sent is lost and the member can see why. A member sees only its own submissions; analysts see all.
+member sent is lost and the member can see why; that holds for a converter bug too (one line, never a 500).
+A member sees only its own submissions; analysts see all.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import hashlib
+import logging
 import uuid
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -27,9 +30,9 @@ from converters import (
     RecordLimitExceeded,
     RecordLimits,
     bundle_bytes,
+    formats,
     load_records,
     merge_bundles,
-    parse_eml,
     record_to_bundle,
     record_to_dict,
 )
@@ -44,7 +47,9 @@ from . import features
 from .audit import AuditLog, require_analyst
 from .share import UNSHARED, WorkerShare
 
-MEDIA_TYPES = ("message/rfc822", "application/json", "application/stix+json")
+# Reports are named by their media type, or (octet-stream from an upload) by file name and content.
+MEDIA_TYPES = (*formats.MEDIA_TYPES, "application/octet-stream")
+_log = logging.getLogger(__name__)
 _STIX_INTAKE = CollectionDef(id="intake", api_root="", title="intake")
 
 
@@ -79,6 +84,11 @@ class Intake:
         self.limits = limits
         self.cpu_seconds = cpu_seconds
         self.share = share
+
+    def member_domains(self, org_id: str) -> frozenset[str]:
+        """The reporting member's own mail domains (from the organisation register, when it has them)."""
+        org = self.store.get_organisation(org_id)
+        return frozenset(getattr(org, "domains", ()) or ()) if org is not None else frozenset()
 
     def conversion_options(self) -> ConversionOptions:
         """The configured options, with the organisation registry's sector groups."""
@@ -137,6 +147,10 @@ class Intake:
             if isinstance(exc, (Forbidden, PayloadTooLarge)):
                 raise
             return None, (f"{filename}: {exc.message}",)
+        except Exception as exc:  # noqa: BLE001 - a converter bug costs this report, never the request
+            _log.exception("conversion of %s failed", filename)
+            return None, (f"{filename}: (internal): the converter could not handle this report "
+                          f"({type(exc).__name__}); it is kept for an analyst",)
 
     def from_taxii(self, principal: Principal, objects: Sequence[dict[str, Any]]) -> None:
         """Objects a member added to an inbox collection become a submission too (analysts' own inbox writes
@@ -148,12 +162,11 @@ class Intake:
 
     def _convert(self, principal: Principal, body: bytes, media_type: str, filename: str,
                  budget: Budget) -> _Converted:
-        if media_type == "application/stix+json":
+        fmt = formats.detect(body, filename, media_type)
+        if fmt.name == "stix":
             return self._convert_stix(body, filename)
-        if media_type == "message/rfc822":
-            records = [parse_eml(body, filename, record_limits=self.limits, budget=budget)]
-        else:
-            records = load_records(body, filename, self.limits, budget)
+        records = formats.read_report(body, filename, fmt, record_limits=self.limits, budget=budget,
+                                      member_domains=self.member_domains(principal.org_id))
         for record in records:
             if record.reporter not in (None, principal.org_id):
                 raise Forbidden(f"{filename}: record {record.id}: reporter {record.reporter!r} is not your "

@@ -15,6 +15,8 @@ from flask import redirect, render_template, request, url_for
 from flask_babel import gettext
 from werkzeug.wrappers import Response as BaseResponse
 
+from converters import formats
+
 from ...errors import BadRequest, HubError
 from ...model import Submission
 from ..services import services
@@ -22,8 +24,8 @@ from . import guard, presenters
 from .blueprint import bp
 
 MAX_REPORT_BYTES = 20 * 1024 * 1024
-MEDIA_BY_SUFFIX = {".eml": "message/rfc822", ".json": "application/json", ".jsonl": "application/json",
-                   ".stix": "application/stix+json"}
+# What the upload takes: every suffix of the converters' format registry (it also decides the format).
+UPLOAD_SUFFIXES = formats.SUFFIXES
 THREAD_MESSAGES = 3
 TLP_LEVELS = ("clear", "green", "amber", "amber+strict", "red")
 ROLES = ("recon", "reply", "attack")
@@ -53,20 +55,18 @@ def submit() -> str:
         else:
             files = [f for f in request.files.getlist("reports") if f.filename]
             if not files:
-                raise BadRequest(gettext("Choose at least one .eml or .json file."))
+                raise BadRequest(gettext("Choose at least one .eml, .msg or .json file."))
             for f in files:
                 name = presenters.visible(f.filename, 200)
-                suffix = "." + (f.filename or "").rsplit(".", 1)[-1].lower() if "." in (f.filename or "") else ""
-                media_type = MEDIA_BY_SUFFIX.get(suffix)
                 data = f.read(MAX_REPORT_BYTES + 1)
-                if media_type is None:
-                    results.append((name, None, gettext("Only .eml and .json files can be submitted.")))
+                if not (f.filename or "").lower().endswith(UPLOAD_SUFFIXES):
+                    results.append((name, None, gettext("Only .eml, .msg and .json files can be submitted.")))
                 elif len(data) > MAX_REPORT_BYTES:
                     results.append((name, None, gettext("The file is larger than 20 MB.")))
                 else:
                     try:
-                        results.append((name, intake.submit(caller, data, media_type, "console", f.filename or name),
-                                        ""))
+                        results.append((name, intake.submit(caller, data, "application/octet-stream", "console",
+                                                            f.filename or name), ""))
                     except HubError as exc:
                         results.append((name, None, exc.message))
     return render_template("console/submit.html", results=results, roles=ROLES, tlp_levels=TLP_LEVELS,
