@@ -353,7 +353,7 @@ class _Parser:
         self.notes = []
         headers = self.headers(root)
         get = _getter(headers)
-        sender = senders.parse_from(get("From"), self.text)
+        sender = senders.parse_from([self.raw8(v) for v in get("From")], self.text)
         if sender.note:
             self.notes.append(sender.note)
         sent_at = self.date(get("Date"), get("Received"))
@@ -425,10 +425,10 @@ class _Parser:
             cc=cc,
             subject=subject,
             body=body,
-            message_id=_first_id(get("Message-ID")),
-            in_reply_to=_first_id(get("In-Reply-To")),
+            message_id=_first_id([senders.clean(v) for v in get("Message-ID")]),
+            in_reply_to=_first_id([senders.clean(v) for v in get("In-Reply-To")]),
             headers=MappingProxyType(self.kept_headers(get)),
-            received=tuple(" ".join(value.split()) for value in get("Received"))[:100],
+            received=tuple(" ".join(senders.clean(value).split()) for value in get("Received"))[:100],
             urls=tuple(dict.fromkeys(link.url for link in kept)),
             attachments=tuple(attachments),
             links=tuple([*kept, *context]),
@@ -499,9 +499,20 @@ class _Parser:
                 return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).astimezone(UTC)
         return None
 
+    def raw8(self, value: str) -> str:
+        """Header text with raw 8-bit bytes (RFC 6532 UTF-8, or a legacy charset) decoded; encoded-words kept."""
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            decoded, note = charsets.guess_8bit(value.encode("utf-8", "surrogateescape"))
+            if note:
+                self.notes.append(f"raw 8-bit header: {note}")
+            return senders.clean(decoded)
+        return value
+
     def addresses(self, values: list[str]) -> tuple[Address, ...]:
         out = []
-        for display, address in email.utils.getaddresses([senders.clean(v) for v in values]):
+        for display, address in email.utils.getaddresses([self.raw8(v) for v in values]):
             normalised = senders.normalise_address(address)
             if normalised:
                 out.append(Address(normalised[:320], self.text(display)[:256] or None))
@@ -526,12 +537,8 @@ class _Parser:
                     headers["X-Originating-IP"] = f"[{candidate}]"
                     return dataclasses.replace(message, headers=MappingProxyType(headers))
         probe = Record(id="x", reported_at=message.sent_at, tlp="red", messages=(message,))
-        victim = anonymisation.victim_facts(probe)
-        domains = victim.domains | self.member_domains
-        hops = message.received
-        if domains:
-            hops = tuple(anonymisation.split_received(message.received, victim)[1])
-        address = anonymisation.originating_ip(hops, domains)
+        domains = anonymisation.victim_facts(probe).domains | self.member_domains
+        address = anonymisation.originating_ip(message.received, domains)
         if address is None:
             return message
         headers["X-Originating-IP"] = f"[{address}]"

@@ -35,7 +35,7 @@ _FIELDS = {
 }
 _FIELD_LINE = re.compile(r"^[ \t>*]*([^\s:：*][^:：]{0,20}?)\s*[*]?\s*[:：]\s*(.*)$")
 _JAPANESE_DATE = re.compile(
-    r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日[^\d]*?(?:(\d{1,2})\s*[:時]\s*(\d{1,2}))?"
+    r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日\D*(?:(\d{1,2})\s*[:時]\s*(\d{1,2}))?"
 )
 _LOOSE_FORMATS = (
     "%A, %B %d, %Y %I:%M %p",
@@ -152,6 +152,11 @@ def parse_loose_date(value: str | None) -> datetime | None:
     if not value:
         return None
     text = " ".join(value.replace("\u202f", " ").split())
+    for pattern in _LOOSE_FORMATS if re.search(r"(?i)\b(?:am|pm)\b|\bat\b", text) else ():
+        try:
+            return datetime.strptime(text, pattern).replace(tzinfo=UTC)
+        except ValueError:
+            continue
     try:
         parsed = email.utils.parsedate_to_datetime(text)
     except (TypeError, ValueError, IndexError):

@@ -9,10 +9,10 @@ pseudonymised Message-IDs) marked AMBER+STRICT; attacker messages lose recipient
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from converters import anonymisation, filetypes
+from converters import anonymisation, filetypes, urls
 from converters.anonymisation import VictimFacts
 from converters.graph import Graph
 from converters.ids import KeyedIds, email_message_id, sco_id
@@ -118,6 +118,7 @@ class MessageContext:
     content_lang: str
     victim: VictimFacts
     ids: KeyedIds
+    recipient_forms: list[tuple[str, str]] = field(default_factory=list)
 
 
 def pseudonymous_message_id(ids: KeyedIds, message_id: str) -> str:
@@ -174,6 +175,8 @@ def email_message(
         )
 
     body = anonymisation.scrub_text(message.body, victim) if message.body else None
+    if body and context.recipient_forms:
+        body = urls.replace_forms(body, context.recipient_forms)
     _, sender_hops = anonymisation.split_received(message.received, victim)
     properties: dict[str, Any] = {
         "is_multipart": bool(parts),

@@ -95,7 +95,9 @@ class _Conversion:
         graph = self.graph
         self._hub_objects()
         steps = thread.steps(self.record)
-        context = observables.MessageContext(self.thread_ref, self.record.lang, self.victim, self.ids)
+        context = observables.MessageContext(
+            self.thread_ref, self.record.lang, self.victim, self.ids, self.recipient_forms
+        )
         senders: dict[str, _Sender] = {}
         files: dict[str, payloads.FileSeen] = {}
         c2s: dict[C2, tuple[datetime, list[str]]] = {}

@@ -175,7 +175,16 @@ def without_recipients(url: str, forms: list[tuple[str, str]]) -> str:
     lowered = unquote(tail).lower()
     if not any(form.lower() in lowered or form.lower() in tail.lower() for form, _ in forms):
         return url
+    return urlunsplit((parts.scheme, parts.netloc, "", "", "")) + replace_forms(tail, forms)
+
+
+def replace_forms(text: str, forms: list[tuple[str, str]]) -> str:
+    """`text` with each recipient form replaced, case-insensitively and as a whole token."""
+    lowered = text.lower()
     for form, replacement in forms:
+        if form.lower() not in lowered:
+            continue
         pattern = re.compile(r"(?<![A-Za-z0-9])" + re.escape(form) + r"(?![A-Za-z0-9])", re.IGNORECASE)
-        tail = pattern.sub(replacement.replace("\\", "\\\\"), tail)
-    return urlunsplit((parts.scheme, parts.netloc, "", "", "")) + tail
+        text = pattern.sub(replacement.replace("\\", "\\\\"), text)
+        lowered = text.lower()
+    return text
