@@ -67,6 +67,7 @@ class Discovery:
     contact: str
     default: str | None
     api_roots: tuple[str, ...]
+    base_url: str = ""  # "https://hub.example.org" when [server] public_url is set: URLs are absolute
 
 
 class Feeds:
@@ -82,10 +83,12 @@ class Feeds:
         clock: Callable[[], int] = now_us,
         on_inbox: Callable[[Principal, list[dict[str, Any]]], None] | None = None,
         json_limits: strict_json.JsonLimits = strict_json.DEFAULT_JSON_LIMITS,
+        base_url: str = "",
         reserved_identities: frozenset[str] = frozenset(),
         future_skew_s: int = 300,
     ) -> None:
         self.json_limits = json_limits
+        self.base_url = base_url
         self.catalog = catalog
         self.store = store
         self.signer = signer
@@ -123,6 +126,20 @@ class Feeds:
         c = next(iter(found.values()))
         return self._authorise(principal, c.api_root, c.id, "write")
 
+    def readable(self, principal: Principal, collection_ref: str) -> CollectionDef:
+        """A collection named by id or alias in any API root, if the caller may read it (the feeds under
+        /hub/v1/feeds/ name collections without an API root). Refused exactly like a TAXII read."""
+        found = {c.id: c for root in self.catalog.api_roots for c in [self.catalog.find(root, collection_ref)]
+                 if c and access.is_visible(principal, c)}
+        if len(found) != 1:  # an alias used in several API roots is ambiguous: the id (unique) names it
+            raise NotFound("no such collection in this API root")
+        c = next(iter(found.values()))
+        return self._authorise(principal, c.api_root, c.id, "read")
+
+    def readable_collections(self, principal: Principal) -> list[CollectionDef]:
+        """Every collection the caller may read, in catalogue order."""
+        return [c for c in self.catalog.all() if access.can_read(principal, c)]
+
     def holdings(self, principal: Principal, object_id: str) -> list[tuple[CollectionDef, StoredVersion]]:
         """The latest version of an object in every collection the caller may read and write."""
         held: list[tuple[CollectionDef, StoredVersion]] = []
@@ -150,7 +167,16 @@ class Feeds:
         )
         default = self._discovery.default if self._discovery.default in roots else None
         return Discovery(self._discovery.title, self._discovery.description, self._discovery.contact, default,
-                         roots)
+                         roots, self.base_url)
+
+    def api_root_url(self, api_root: str) -> str:
+        """The API root's URL as clients should use it: absolute under [server] public_url, else a path."""
+        return f"{self.base_url}/{api_root}/"
+
+    def collection_url(self, c: CollectionDef) -> str:
+        """A collection's URL by its id: what products (taxii2-client, MISP, Sentinel, OpenCTI) need, since
+        taxii2-client refuses a collection whose URL does not contain its id. Alias URLs are for people."""
+        return f"{self.api_root_url(c.api_root)}collections/{c.id}/"
 
     def api_root(self, principal: Principal, api_root: str) -> ApiRootDef:
         return self._visible_root(principal, api_root)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import tomllib
+import urllib.parse
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -45,6 +46,9 @@ class ServerSettings:
     timeout: int = 30
     tls_cert: str = ""  # default: <data_dir>/tls/server.crt, made by `taxii-hub init`
     tls_key: str = ""
+    # The address clients reach the hub at ("https://hub.example.org"): discovery's api_roots and default, and
+    # the console's connection page, become absolute URLs under it. Never taken from Host or X-Forwarded-*.
+    public_url: str = ""
 
 
 @dataclass(frozen=True)
@@ -68,7 +72,8 @@ class HubSettings:
     """The sharing workflow's policy."""
 
     correlation_window_days: int = 90  # reports further apart than this are never linked
-    min_group_count: int = 2  # below this many reporting members, a sector group is reported only as "members"
+    min_group_count: int = 2  # a group's count of reporting members is published only from this many (at least 2)
+    min_group_size: int = 4  # ... and only for groups of at least this many members (smaller ones are pooled)
     two_person_rule: bool = False  # a publication needs a second analyst's approval
     valid_days_ip: int = 30  # valid_until of IP indicators, from publication
     valid_days_compromised_site: int = 14
@@ -148,6 +153,12 @@ class Settings:
     @property
     def tls_key(self) -> Path:
         return Path(self.server.tls_key) if self.server.tls_key else self.data_dir / "tls" / "server.key"
+
+    @property
+    def public_base(self) -> str:
+        """What goes before an absolute path ("/taxii2/") to make the URL clients use: the configured
+        public_url without its trailing slash, or "" (then URLs stay relative)."""
+        return self.server.public_url.rstrip("/")
 
     @property
     def ca_cert(self) -> Path:
@@ -319,10 +330,22 @@ def _build(raw: dict[str, Any], source: str) -> Settings:
     if settings.future_skew_seconds < 0:
         raise ConfigError(f"{source}: future_skew_seconds must be 0 or more")
     _check_limits(source, settings.limits)
+    _check_public_url(source, settings.server.public_url)
     default = settings.discovery.default
     if default and default not in settings.api_roots:
         raise ConfigError(f"[discovery] default {default!r} is not one of the api_roots")
     return settings
+
+
+def _check_public_url(source: str, url: str) -> None:
+    """An https:// URL without query, fragment or credentials (TAXII §4.1.1: API roots are HTTPS or relative)."""
+    if not url:
+        return
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme != "https" or not parts.hostname or parts.query or parts.fragment or parts.username \
+            or parts.password or any(c.isspace() for c in url):
+        raise ConfigError(f"{source}: [server] public_url must be an https:// URL with a host and no query, "
+                          f"fragment or credentials, like \"https://hub.example.org\"; got {url[:100]!r}")
 
 
 def _check_limits(source: str, limits: LimitsSettings) -> None:

@@ -35,6 +35,8 @@ log = logging.getLogger(__name__)
 DAY_US = 24 * 3600 * 1_000_000
 MAX_LISTED = 1000
 SUMMARY_WINDOW = 1000  # the summary is drawn from each organisation's most recent reads
+MAX_REASON = 300  # characters of a refused read's reason that are kept
+MAX_NAME = 200  # characters of a collection name as a client sent it
 
 
 @dataclass(frozen=True)
@@ -47,6 +49,9 @@ class PollRead:
     status: int
     page: PageResult | None = None
     object_id: str = ""
+    reason: str = ""  # for a refused read, what the reader was told (the error's description)
+    # a feed fetch (no page): the entries it served and the newest date_added they reflect
+    served: tuple[int, int | None] | None = None
 
 
 @dataclass(frozen=True)
@@ -89,13 +94,15 @@ class PollHistory:
     def record(self, principal: Principal, read: PollRead) -> None:
         """Keep one read; a store failure is logged, never raised (the read itself was answered)."""
         items = read.page.items if read.page is not None else ()
+        entries, newest = read.served if read.served is not None else (len({i.id for i in items}), None)
         now = self.clock()
         record = PollRecord(
             id=str(uuid.uuid4()), at_us=now, org_id=principal.org_id, credential_id=principal.credential_id,
-            api_root=read.api_root, collection_id=read.collection_id, endpoint=read.endpoint, status=read.status,
-            objects=len({i.id for i in items}), versions=len(items),
+            api_root=read.api_root, collection_id=self._collection_id(principal, read), endpoint=read.endpoint,
+            status=read.status, reason=read.reason[:MAX_REASON] if read.status >= 400 else "",
+            objects=entries, versions=len(items) if read.served is None else entries,
             first_added_us=items[0].date_added_us if items else None,
-            last_added_us=items[-1].date_added_us if items else None,
+            last_added_us=items[-1].date_added_us if items else newest,
             more=bool(read.page and read.page.more), object_id=read.object_id,
         )
         try:
@@ -107,6 +114,14 @@ class PollHistory:
             log.warning("a read could not be recorded in the poll history (%s): org=%s collection=%s endpoint=%s "
                         "status=%s versions=%d", exc.message, principal.org_id, read.collection_id, read.endpoint,
                         read.status, record.versions)
+
+    def _collection_id(self, principal: Principal, read: PollRead) -> str:
+        """One row per collection whatever name the client used: an alias becomes the id, but only of a
+        collection the reader may see (otherwise the name it used stays, and nothing is learnt from it)."""
+        found = self.catalog.find(read.api_root, read.collection_id)
+        if found is None or not access.is_visible(principal, found):
+            return read.collection_id[:MAX_NAME]
+        return found.id
 
     def polls(self, principal: Principal, org_id: str | None = None, since_us: int | None = None,
               limit: int = MAX_LISTED) -> list[PollRecord]:
@@ -139,7 +154,8 @@ class PollHistory:
         org_id, api_root, collection_id = key
         ok = [r for r in records if r.status < 400]
         failed = [r for r in records if r.status >= 400]
-        received = [r.last_added_us for r in ok if r.endpoint == "objects" and r.last_added_us is not None]
+        received = [r.last_added_us for r in ok if (r.endpoint == "objects" or r.endpoint.startswith("feed:"))
+                    and r.last_added_us is not None]
         return CollectionPolls(
             org_id=org_id, api_root=api_root, collection_id=collection_id, polls=len(records), errors=len(failed),
             last_success=ok[0] if ok else None, last_error=failed[0] if failed else None,
@@ -174,6 +190,8 @@ def poll_view(r: PollRecord) -> dict[str, Any]:
     }
     if r.object_id:
         view["object"] = r.object_id
+    if r.reason:
+        view["reason"] = r.reason
     return view
 
 

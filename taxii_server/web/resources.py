@@ -23,9 +23,9 @@ def discovery(d: Discovery) -> bytes:
     if d.contact:
         body["contact"] = d.contact
     if d.default:
-        body["default"] = f"/{d.default}/"
+        body["default"] = f"{d.base_url}/{d.default}/"
     if d.api_roots:
-        body["api_roots"] = [f"/{name}/" for name in d.api_roots]
+        body["api_roots"] = [f"{d.base_url}/{name}/" for name in d.api_roots]
     return orjson.dumps(body)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 
+import orjson
 from flask import Blueprint, Response, g, request
 
 from .. import filters
@@ -18,13 +19,14 @@ from ..feeds import Feeds, PageResult
 from ..hub.polls import PollRead
 from . import resources
 from .body import read_body
+from .errors import HUB_API_PREFIX
 from .identity import identify
 from .media import TAXII, accepts_taxii, is_taxii_content
 from .services import services
 
 bp = Blueprint("taxii", __name__)
 
-NON_TAXII_PREFIXES = ("/hub/v1/", "/console/")
+NON_TAXII_PREFIXES = (HUB_API_PREFIX, "/console/")
 _COLLECTION = "/<api_root>/collections/<collection_id>"
 _OBJECT = _COLLECTION + "/objects/<object_id>"
 
@@ -148,6 +150,17 @@ def versions(api_root: str, collection_id: str, object_id: str) -> Response:
     return _paged(page, resources.versions(page))
 
 
+def _reason(response: Response) -> str:
+    """What a refused read told the reader (the description of its TAXII error), for the poll history."""
+    if response.status_code < 400:
+        return ""
+    try:
+        description = orjson.loads(response.get_data()).get("description", "")
+    except (orjson.JSONDecodeError, AttributeError):
+        return ""
+    return description if isinstance(description, str) else ""
+
+
 _READS = {"taxii.get_objects": "objects", "taxii.manifest": "manifest", "taxii.get_object": "object",
           "taxii.versions": "versions"}
 
@@ -160,6 +173,6 @@ def _record_read(response: Response) -> Response:
     if endpoint is not None and principal is not None:
         args = request.view_args or {}
         read = PollRead(str(args.get("api_root", "")), str(args.get("collection_id", "")), endpoint,
-                        response.status_code, g.get("page"), str(args.get("object_id", "")))
+                        response.status_code, g.get("page"), str(args.get("object_id", "")), _reason(response))
         services().hub.polls.record(principal, read)
     return response

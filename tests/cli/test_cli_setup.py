@@ -122,3 +122,11 @@ def test_the_demo_hint_is_a_command_that_works_as_printed(empty_dir: Path) -> No
     (hint,) = [line.strip() for line in result.stdout.splitlines() if line.strip().startswith("curl ")]
     assert hint.startswith("curl -g ") and f"-u kita-heavy:{keys['kita-heavy']} " in hint
     assert "https://localhost:8443/" in hint and "KEY" not in hint
+
+
+def test_the_demo_hint_names_the_member_feed_by_its_id_for_products(empty_dir: Path) -> None:
+    """MISP's TAXII import (taxii2-client) refuses a collection whose URL does not contain its id."""
+    result = run("init", "--demo")
+    (hint,) = [line.strip() for line in result.stdout.splitlines() if line.strip().startswith("curl ")]
+    assert "/hub/collections/bc5bba2c-fbdf-49b1-9252-46057d616761/objects/" in hint
+    assert "member-feed" not in hint

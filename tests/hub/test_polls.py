@@ -138,3 +138,29 @@ def test_the_cli_shows_an_analyst_every_organisation_and_a_member_its_own(hub: H
     assert {p["organisation"] for p in json.loads(run("--json", "--as", "alice"))["polls"]} == {"alice"}
     assert json.loads(run("--json", "--as", "alice", "--org", "reader")) == {"collections": [], "polls": []}
     assert "reader" in run() and "lag" in run()
+
+
+def test_one_row_per_collection_whether_the_client_used_its_alias_or_its_id(hub: Hub) -> None:
+    seed(hub, 1)
+    for name in (C_RW, "rw"):
+        assert hub.client().get(f"/{ROOT}/collections/{name}/objects/", headers=hub.headers("alice")).status_code == 200
+    assert {r.collection_id for r in hub.store.list_polls("alice", None, 10)} == {C_RW}
+    [row] = get_json(hub, "alice", "/hub/v1/polls")["collections"]
+    assert (row["collection"], row["polls"]) == (C_RW, 2)
+
+
+def test_a_refused_read_keeps_its_reason_in_the_members_words(hub: Hub) -> None:
+    seed(hub, 1)
+    hub.client().get(OBJECTS + "?limit=abc", headers=hub.headers("alice"))
+    [poll] = get_json(hub, "alice", "/hub/v1/polls")["polls"]
+    assert poll["status"] == 400 and poll["reason"] == "query parameter limit: 'abc' is not a positive integer"
+    [row] = get_json(hub, "alice", "/hub/v1/polls")["collections"]
+    assert row["last_error"]["reason"] == poll["reason"]
+
+
+def test_a_read_of_a_collection_the_member_cannot_see_records_only_the_name_it_used(hub: Hub) -> None:
+    """bob sees nothing of C_RW: its alias is not turned into the id, and the reason is the plain 404."""
+    hub.client().get(f"/{ROOT}/collections/rw/objects/", headers=hub.headers("bob"))
+    [record] = hub.store.list_polls("bob", None, 10)
+    assert record.collection_id == "rw" and C_RW not in record.reason
+    assert record.status == 404 and record.reason == "no such collection in this API root"

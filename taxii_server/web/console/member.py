@@ -19,15 +19,14 @@ from converters import formats
 
 from ...errors import BadRequest, HubError
 from ...model import Submission
+from ...tlp import LEVELS as TLP_LEVELS
 from ..services import services
 from . import guard, presenters
 from .blueprint import bp
 
-MAX_REPORT_BYTES = 20 * 1024 * 1024
 # What the upload takes: every suffix of the converters' format registry (it also decides the format).
 UPLOAD_SUFFIXES = formats.SUFFIXES
 THREAD_MESSAGES = 3
-TLP_LEVELS = ("clear", "green", "amber", "amber+strict", "red")
 ROLES = ("recon", "reply", "attack")
 _LOCAL_TIME = re.compile(r"^(\d{4}-\d\d-\d\d)[T ](\d\d:\d\d)(:\d\d)?$")
 
@@ -56,13 +55,15 @@ def submit() -> str:
             files = [f for f in request.files.getlist("reports") if f.filename]
             if not files:
                 raise BadRequest(gettext("Choose at least one .eml, .msg or .json file."))
+            limit = services().limits.max_submission_bytes  # the same budget as POST /hub/v1/submissions
             for f in files:
                 name = presenters.visible(f.filename, 200)
-                data = f.read(MAX_REPORT_BYTES + 1)
+                data = f.read(limit + 1)
                 if not (f.filename or "").lower().endswith(UPLOAD_SUFFIXES):
                     results.append((name, None, gettext("Only .eml, .msg and .json files can be submitted.")))
-                elif len(data) > MAX_REPORT_BYTES:
-                    results.append((name, None, gettext("The file is larger than 20 MB.")))
+                elif len(data) > limit:
+                    results.append((name, None, gettext("The file is larger than %(mb)s MB.",
+                                                        mb=f"{limit / 2**20:g}")))
                 else:
                     try:
                         results.append((name, intake.submit(caller, data, "application/octet-stream", "console",
