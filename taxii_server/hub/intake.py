@@ -44,6 +44,7 @@ from ..model import CollectionDef, Principal, Publication, Submission, Submissio
 from ..storage.base import Store
 from ..timestamps import now_us, parse_us
 from . import features
+from .allowlist import AllowList
 from .audit import AuditLog, require_analyst
 from .share import UNSHARED, WorkerShare
 
@@ -86,14 +87,25 @@ class Intake:
         self.share = share
 
     def member_domains(self, org_id: str) -> frozenset[str]:
-        """The reporting member's own mail domains (from the organisation register, when it has them)."""
+        """The reporting member's own mail domains, from the organisation register."""
         org = self.store.get_organisation(org_id)
-        return frozenset(getattr(org, "domains", ()) or ()) if org is not None else frozenset()
+        return frozenset(org.domains) if org is not None else frozenset()
 
-    def conversion_options(self) -> ConversionOptions:
-        """The configured options, with the organisation registry's sector groups."""
-        groups = {o.id: o.group for o in self.store.list_organisations()}
-        return dataclasses.replace(self.options, sector_groups=groups)
+    def conversion_options(self, reporter: str | None = None) -> ConversionOptions:
+        """The configured options with the organisation register (sector groups, every member's mail domains,
+        the reporter's own) and the hub's allow-list as it is now: none of them is ever an indicator."""
+        organisations = self.store.list_organisations()
+        groups = {o.id: o.group for o in organisations}
+        domains = frozenset(d for o in organisations for d in o.domains)
+        reporter_domains = frozenset(d for o in organisations if o.id == reporter for d in o.domains)
+        allow_list = AllowList.load(self.store)
+
+        def allowed(kind: str, value: str) -> str | None:
+            entry = allow_list.matches(kind, value)
+            return entry.reason or "allow-listed" if entry is not None else None
+
+        return dataclasses.replace(self.options, sector_groups=groups, member_domains=domains,
+                                   reporter_domains=reporter_domains, allowed=allowed if len(allow_list) else None)
 
     # -- submitting ----------------------------------------------------------------------------------------
 
@@ -172,7 +184,7 @@ class Intake:
                 raise Forbidden(f"{filename}: record {record.id}: reporter {record.reporter!r} is not your "
                                 f"organisation; members report only for themselves")
         records = [dataclasses.replace(r, reporter=principal.org_id) for r in records]
-        options = self.conversion_options()
+        options = self.conversion_options(principal.org_id)
         bundles = []
         for record in records:
             budget.check(filename)
