@@ -29,6 +29,7 @@ from converters import (
     Record,
     RecordLimitExceeded,
     RecordLimits,
+    Summary,
     bundle_bytes,
     formats,
     load_records,
@@ -62,6 +63,7 @@ class _Converted:
     features: set[features.Feature]
     first_us: int | None
     last_us: int | None
+    held_back: dict[str, int] = dataclasses.field(default_factory=dict)  # reason -> count (converters' Summary)
 
 
 class Intake:
@@ -138,8 +140,10 @@ class Intake:
         records = orjson.dumps([record_to_dict(r) for r in converted.records]) if converted else b"[]"
         draft = bundle_bytes(converted.draft) if converted and converted.draft else b"{}"
         self.store.add_submission(submission, SubmissionContent(body, records, draft))
-        self.audit.record(principal, "submit", submission.id, {"source": source, "media_type": media_type,
-                                                               "state": submission.state})
+        details: dict[str, Any] = {"source": source, "media_type": media_type, "state": submission.state}
+        if converted and converted.held_back:
+            details["held_back"] = converted.held_back  # what the conversion kept from indicators, and why
+        self.audit.record(principal, "submit", submission.id, details)
         if converted:
             self.on_change()
         return self.store.get_submission(submission.id) or submission
@@ -186,9 +190,10 @@ class Intake:
         records = [dataclasses.replace(r, reporter=principal.org_id) for r in records]
         options = self.conversion_options(principal.org_id)
         bundles = []
+        summary = Summary()
         for record in records:
             budget.check(filename)
-            bundles.append(record_to_bundle(record, options))
+            bundles.append(record_to_bundle(record, options, summary))
         budget.check(filename)
         draft = merge_bundles(bundles, options)
         found: set[features.Feature] = set()
@@ -198,7 +203,8 @@ class Intake:
         level = records[0].tlp
         for r in records[1:]:
             level = max(level, r.tlp, key=tlp.RANK.__getitem__)
-        return _Converted(records, draft, level, found, min(times, default=None), max(times, default=None))
+        return _Converted(records, draft, level, found, min(times, default=None), max(times, default=None),
+                          dict(sorted(summary.suppressed.items())))
 
     def _convert_stix(self, body: bytes, filename: str) -> _Converted:
         doc = strict_json.loads(body, self.limits.json)

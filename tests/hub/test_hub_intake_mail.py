@@ -68,6 +68,9 @@ def test_an_allow_listed_value_is_never_an_indicator(demo_hub: DemoHub) -> None:
     response = _post(demo_hub, "kita-heavy", attacker_mail().as_bytes(), "mail.eml")
     patterns = _draft_patterns(demo_hub, response.json["id"])
     assert patterns and not [p for p in patterns if "evil-docs.example" in p]
+    (entry,) = [e for e in demo_hub.store.list_audit() if e.action == "submit" and e.target == response.json["id"]]
+    held_back = orjson.loads(entry.details)["held_back"]
+    assert held_back["URL: hub allow-list (a partner's document portal)"] == 1  # the analyst can review it
 
 
 def test_an_upload_without_a_specific_media_type_is_recognised_by_the_registry(demo_hub: DemoHub) -> None:
