@@ -17,6 +17,7 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from converters import formats
 
+from ... import access
 from ...errors import BadRequest, HubError
 from ...model import Submission
 from ...tlp import LEVELS as TLP_LEVELS
@@ -122,7 +123,7 @@ def _thread_record(form: Any, org_id: str) -> tuple[bytes, str]:
 @bp.get("/submissions")
 def submissions() -> BaseResponse | str:
     caller = guard.principal()
-    if caller.is_analyst:
+    if access.may_use(caller, "triage"):
         return redirect(url_for("console.queue"), 303)
     found = sorted(services().hub.intake.submissions(caller), key=lambda s: s.received_at_us, reverse=True)
     return render_template("console/submissions.html", submissions=found, when=presenters.when)
@@ -139,7 +140,7 @@ def submission(submission_id: str) -> str:
         "console/submission.html", s=found, steps=presenters.status_timeline(found, published),
         published=published, errors=presenters.plain_errors(found.errors),
         threads=[(r, presenters.thread(r)) for r in records], when=presenters.when, minutes=presenters.minutes,
-        visible=presenters.visible, analyst=caller.is_analyst,
+        visible=presenters.visible, analyst=access.sees_everyones_submissions(caller),
         features=[(k, presenters.visible(v, 120)) for k, v in found.features if k != "victim-domain"],
     )
 
@@ -153,8 +154,9 @@ def polls() -> str:
     summary = history.summary(caller, caller.org_id)
     recent = history.polls(caller, caller.org_id, None, 20)
     catalog = services().feeds.catalog
-    titles = {(c.api_root, c.collection_id): (found.title if (found := catalog.find(c.api_root, c.collection_id))
-                                             else c.collection_id) for c in summary}
+    # Only the title of a collection the caller can see: a refused read never describes what was refused.
+    titles = {(c.api_root, c.collection_id): (found.title if access.may_name_in_history(
+        caller, found := catalog.find(c.api_root, c.collection_id)) and found else "—") for c in summary}
     return render_template("console/polls.html", summary=summary, recent=recent, titles=titles,
                            when=presenters.when, minutes=presenters.minutes)
 
