@@ -16,7 +16,7 @@ from converters import ConversionOptions
 from taxii_server.hub.intake import Intake
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "converters"))
-from mailmaker import ATTACKER, attacker_mail  # noqa: E402
+from mailmaker import ATTACKER, attacker_mail
 
 ANALYST = principal("hub-analyst")
 
