@@ -89,3 +89,9 @@ def may_read_status(principal: Principal, status_org: str) -> bool:
 def may_read_submission(principal: Principal, submission_org: str) -> bool:
     """A member sees its own reports; hub analysts see everyone's."""
     return principal.org_id == submission_org or principal.is_analyst
+
+
+def may_manage_allow_list(principal: Principal) -> bool:
+    """The hub-local allow-list (values known to be legitimate) is the hub's vetting: analysts and
+    administrators read and change it; to members it does not exist."""
+    return principal.is_analyst

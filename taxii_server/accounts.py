@@ -8,11 +8,11 @@ of the command line acts as `OPERATOR`.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 from datetime import UTC, datetime
 
-from . import credentials
+from . import credentials, register
 from .errors import BadRequest, Conflict, Forbidden, NotAuthenticated, NotFound
 from .model import ROLES, Credential, NewKey, Organisation, Principal
 from .storage.base import AccountStore
@@ -54,8 +54,10 @@ class Accounts:
     # -- administration ------------------------------------------------------------------------------------
 
     def add_organisation(
-        self, actor: Principal, org_id: str, name: str, group: str, roles: tuple[str, ...] = ("member",)
+        self, actor: Principal, org_id: str, name: str, group: str, roles: tuple[str, ...] = ("member",), *,
+        aliases: Iterable[str] = (), domains: Iterable[str] = (),
     ) -> Organisation:
+        """A new organisation with its register (mail domains and aliases, normalised: see `register`)."""
         self._require_admin(actor)
         if not ORG_ID.match(org_id):
             raise BadRequest(f"organisation id {org_id!r} must be 2–63 lower-case letters, digits or '-'")
@@ -66,9 +68,33 @@ class Accounts:
         unknown = [r for r in roles if r not in ROLES]
         if unknown:
             raise BadRequest(f"unknown role {unknown[0]!r} (one of {', '.join(ROLES)})")
-        org = Organisation(org_id, name.strip(), group, tuple(dict.fromkeys(roles or ("member",))), _now())
+        org = Organisation(org_id, name.strip(), group, tuple(dict.fromkeys(roles or ("member",))), _now(),
+                           register.merge_aliases((), aliases), register.merge_domains((), domains))
+        self._refuse_shared_domains(org)
         self.store.add_organisation(org)
         return org
+
+    def change_register(self, actor: Principal, org_id: str, change: register.RegisterChange) -> Organisation:
+        """Apply a change to the organisation's mail domains and aliases (administrators only)."""
+        self._require_admin(actor)
+        org = self.organisation(actor, org_id)
+        changed = change.apply(org)
+        if changed == org:
+            return org
+        self._refuse_shared_domains(changed)
+        if not self.store.update_organisation(changed):
+            raise NotFound(f"no organisation {org_id!r}")
+        return changed
+
+    def _refuse_shared_domains(self, org: Organisation) -> None:
+        """A mail domain belongs to one organisation: the register tells whose envelope a mail is in."""
+        for other in self.store.list_organisations():
+            if other.id == org.id:
+                continue
+            clash = register.overlapping_domain(org.domains, other.domains)
+            if clash is not None:
+                raise Conflict(f"mail domain {clash[0]!r} overlaps {clash[1]!r}, registered to organisation "
+                               f"{other.id!r}")
 
     def organisation(self, actor: Principal, org_id: str) -> Organisation:
         if actor.org_id != org_id:

@@ -16,10 +16,14 @@ from . import credentials
 from .accounts import Accounts, PasswordCheck
 from .catalog import Catalog
 from .certificates import ClientCertificates
+from .feedexport.exclusions import HubExclusions
+from .feedexport.service import FeedExports
 from .feeds import Feeds
+from .hub.allowlist import AllowListAdmin
 from .hub.audit import AuditLog
 from .hub.campaigns import Campaigns
 from .hub.intake import Intake
+from .hub.leaks import LeakCheck
 from .hub.polls import PollHistory
 from .hub.publication_bundle import hub_identity_ids
 from .hub.publishing import Publishing
@@ -49,6 +53,7 @@ def build_services(settings: Settings, store: Store | None = None, *,
                                 hub_identity_name=settings.conversion.hub_identity_name)
     audit = AuditLog(store)
     campaigns = Campaigns(store, settings.hub.correlation_window_days)
+    leak_check = LeakCheck(store, lambda: options, settings.hub.min_group_size, settings.hub.min_group_count)
     limits = settings.limits
     intake = Intake(store, options, audit, on_change=campaigns.refresh, limits=record_limits(limits),
                     cpu_seconds=limits.conversion_cpu_seconds,
@@ -69,16 +74,18 @@ def build_services(settings: Settings, store: Store | None = None, *,
     hub = HubServices(
         intake=intake,
         campaigns=campaigns,
-        publishing=Publishing(store, feeds, campaigns, audit, intake.conversion_options, settings.hub),
+        publishing=Publishing(store, feeds, campaigns, audit, intake.conversion_options, settings.hub, leak_check),
         revocation=Revocation(feeds, audit),
         stats=Stats(store),
         audit=audit,
         polls=PollHistory(store, catalog, settings.limits),
+        allowlist=AllowListAdmin(store, audit),
     )
     accounts = Accounts(store, throttle=Throttle(store, settings.limits), check_password=check_password)
+    exports = FeedExports(feeds, store, settings.data_dir / "feed-cache", exclusions=HubExclusions(store))
     return Services(feeds=feeds, accounts=accounts, hub=hub, sessions=ConsoleSessions(store),
                     certificates=ClientCertificates(store, settings.ca_cert.parent), limits=settings.limits,
-                    json=json_limits(settings.limits))
+                    json=json_limits(settings.limits), exports=exports)
 
 
 def json_limits(limits: LimitsSettings) -> JsonLimits:

@@ -23,18 +23,26 @@ class DemoOrg:
     name: str
     group: str
     roles: tuple[str, ...] = ("member",)
+    domains: tuple[str, ...] = ()  # the mail domains the sample reports' recipients use
+    aliases: tuple[str, ...] = ()
 
 
 DEMO_ORGS = (
-    DemoOrg("kita-heavy", "Kita Heavy Industries (demo)", "heavy-industry"),
-    DemoOrg("higashi-gas", "Higashi Gas (demo)", "gas"),
-    DemoOrg("nishi-chem", "Nishi Chemical (demo)", "chemical"),
-    DemoOrg("chuo-oil", "Chuo Oil (demo)", "petroleum"),
-    DemoOrg("minami-power", "Minami Electric Power (demo)", "electric-power"),
+    DemoOrg("kita-heavy", "Kita Heavy Industries (demo)", "heavy-industry", domains=("kita-heavy.example",),
+            aliases=("Kita Heavy", "KitaHeavy", "北重工業")),
+    DemoOrg("higashi-gas", "Higashi Gas (demo)", "gas", domains=("higashi-gas.example",),
+            aliases=("Higashi Gas", "東ガス")),
+    DemoOrg("nishi-chem", "Nishi Chemical (demo)", "chemical", domains=("nishi-chem.example",),
+            aliases=("Nishi Chem", "Nishi Chemical", "西化学")),
+    DemoOrg("chuo-oil", "Chuo Oil (demo)", "petroleum", domains=("chuo-oil.example",),
+            aliases=("Chuo Oil", "中央石油")),
+    DemoOrg("minami-power", "Minami Electric Power (demo)", "electric-power", domains=("minami-power.example",),
+            aliases=("Minami Power", "Minami Electric", "南電力")),
     DemoOrg("hub-analyst", "Hub analyst desk (demo)", "hub", ("analyst",)),
     DemoOrg("hub-approver", "Hub second analyst (demo)", "hub", ("analyst",)),
     DemoOrg("hub-admin", "Hub administration (demo)", "hub", ("admin", "analyst")),
-    DemoOrg("partner-vendor", "Partner vendor outside the sector groups (demo)", "partner"),
+    DemoOrg("partner-vendor", "Partner vendor outside the sector groups (demo)", "partner",
+            domains=("partner-vendor.example",), aliases=("Partner Vendor",)),
 )
 
 

@@ -126,6 +126,20 @@ class Feeds:
         c = next(iter(found.values()))
         return self._authorise(principal, c.api_root, c.id, "write")
 
+    def readable(self, principal: Principal, collection_ref: str) -> CollectionDef:
+        """A collection named by id or alias in any API root, if the caller may read it (the feeds under
+        /hub/v1/feeds/ name collections without an API root). Refused exactly like a TAXII read."""
+        found = {c.id: c for root in self.catalog.api_roots for c in [self.catalog.find(root, collection_ref)]
+                 if c and access.is_visible(principal, c)}
+        if len(found) != 1:  # an alias used in several API roots is ambiguous: the id (unique) names it
+            raise NotFound("no such collection in this API root")
+        c = next(iter(found.values()))
+        return self._authorise(principal, c.api_root, c.id, "read")
+
+    def readable_collections(self, principal: Principal) -> list[CollectionDef]:
+        """Every collection the caller may read, in catalogue order."""
+        return [c for c in self.catalog.all() if access.can_read(principal, c)]
+
     def holdings(self, principal: Principal, object_id: str) -> list[tuple[CollectionDef, StoredVersion]]:
         """The latest version of an object in every collection the caller may read and write."""
         held: list[tuple[CollectionDef, StoredVersion]] = []

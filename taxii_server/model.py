@@ -5,10 +5,14 @@ No behaviour beyond small derived properties lives here, and nothing here knows 
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field
 from typing import Literal
 
 ROLES = ("member", "analyst", "admin")
+# The UUIDv5 namespace of organisation identity ids (Organisation.identity_id). Fixed: changing it changes
+# every organisation's identity.
+ORGANISATION_NAMESPACE = uuid.UUID("e7eb377a-94f3-41cc-94e6-89ac67991ad4")
 Visibility = Literal["all", "own"]
 VersionKeyword = Literal["first", "last", "all"]
 
@@ -33,11 +37,23 @@ class Principal:
 
 @dataclass(frozen=True)
 class Organisation:
+    """A member of the partnership (or the hub's own desk). `domains` are its mail domains (normalised by
+    `hostnames.normalise_domain`, covering their subdomains) and `aliases` the other names it goes by: the
+    register the converters and the leak check use to recognise the organisation; never published."""
+
     id: str
     name: str
     group: str
     roles: tuple[str, ...]
     created: str
+    aliases: tuple[str, ...] = ()
+    domains: tuple[str, ...] = ()
+
+    @property
+    def identity_id(self) -> str:
+        """The organisation's STIX identity id: UUIDv5 of its id under the project's organisation namespace.
+        Stable across hubs and backends; never equal to the hub's own identity ids (keyed UUIDv4 values)."""
+        return f"identity--{uuid.uuid5(ORGANISATION_NAMESPACE, self.id)}"
 
     def principal(self, credential_id: str | None = None) -> Principal:
         """This organisation as a caller, reached through `credential_id` (None: the local operator's word)."""
@@ -306,6 +322,22 @@ class AuditEntry:
     action: str  # submit, reject, dismiss, publish, approve, revoke
     target: str
     details: str = ""
+
+
+ALLOW_KINDS = ("domain-name", "ipv4-addr", "ipv6-addr", "url", "email-addr", "md5", "sha1", "sha256")
+
+
+@dataclass(frozen=True)
+class AllowedValue:
+    """A hub-local allow-list entry: a value known to be legitimate (never an indicator), and why.
+    `value` is in the normal form `hub.allowlist.normalise` gives; an ipv4-addr/ipv6-addr value may be a
+    CIDR network."""
+
+    kind: str
+    value: str
+    reason: str
+    added_by: str
+    added: str
 
 
 @dataclass(frozen=True)

@@ -72,7 +72,8 @@ class HubSettings:
     """The sharing workflow's policy."""
 
     correlation_window_days: int = 90  # reports further apart than this are never linked
-    min_group_count: int = 2  # below this many reporting members, a sector group is reported only as "members"
+    min_group_count: int = 2  # a group's count of reporting members is published only from this many (at least 2)
+    min_group_size: int = 4  # ... and only for groups of at least this many members (smaller ones are pooled)
     two_person_rule: bool = False  # a publication needs a second analyst's approval
     valid_days_ip: int = 30  # valid_until of IP indicators, from publication
     valid_days_compromised_site: int = 14

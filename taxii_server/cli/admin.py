@@ -19,7 +19,9 @@ from ..accounts import OPERATOR, Accounts
 from ..catalog import Catalog
 from ..demo import DEMO_ORGS
 from ..errors import Conflict
+from ..hostnames import display_domain
 from ..model import ROLES, Credential, Organisation
+from ..register import RegisterChange
 from ..settings import SEARCH_PATHS, Settings, locate_config
 from ..tls import ensure_development_tls
 from . import CliContext, announce, one_line_errors, scaffold
@@ -30,7 +32,14 @@ def _emit(data: Any, as_json: bool, human: str) -> None:
 
 
 def _org_dict(org: Organisation) -> dict[str, Any]:
-    return {"id": org.id, "name": org.name, "group": org.group, "roles": list(org.roles), "created": org.created}
+    return {"id": org.id, "name": org.name, "group": org.group, "roles": list(org.roles), "created": org.created,
+            "domains": list(org.domains), "aliases": list(org.aliases), "identity_id": org.identity_id}
+
+
+def _register_lines(org: Organisation) -> list[str]:
+    shown = [f"{d} ({display_domain(d)})" if display_domain(d) != d else d for d in org.domains]
+    return [f"  identity {org.identity_id}", f"  mail domains: {', '.join(shown) or '-'}",
+            f"  aliases: {', '.join(org.aliases) or '-'}"]
 
 
 def _key_dict(cred: Credential) -> dict[str, Any]:
@@ -134,9 +143,9 @@ def _demo(settings: Settings, accounts: Accounts) -> list[dict[str, Any]]:
     out = []
     for d in DEMO_ORGS:
         try:
-            accounts.add_organisation(OPERATOR, d.id, d.name, d.group, d.roles)
-        except Conflict:
-            pass
+            accounts.add_organisation(OPERATOR, d.id, d.name, d.group, d.roles, aliases=d.aliases, domains=d.domains)
+        except Conflict:  # there from an earlier run (perhaps of an older hub): its register is completed
+            accounts.change_register(OPERATOR, d.id, RegisterChange(add_domains=d.domains, add_aliases=d.aliases))
         if d.id not in known:
             known[d.id] = accounts.create_key(OPERATOR, d.id, "demo").secret
         out.append({"id": d.id, "name": d.name, "group": d.group, "roles": list(d.roles), "key": known[d.id]})
@@ -156,13 +165,40 @@ def org() -> None:
 @click.option("--name", required=True, help="Display name (never published).")
 @click.option("--group", required=True, help="Sector group, e.g. heavy-industry, electric-power, gas.")
 @click.option("--role", "roles", multiple=True, type=click.Choice(ROLES), help="Repeatable; default member.")
+@click.option("--domain", "domains", multiple=True, metavar="DOMAIN",
+              help="A mail domain of the organisation (covers its subdomains); repeatable.")
+@click.option("--alias", "aliases", multiple=True, metavar="NAME",
+              help="Another name the organisation goes by (short form, other script); repeatable.")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_obj
 @one_line_errors
-def org_add(obj: CliContext, org_id: str, name: str, group: str, roles: tuple[str, ...], as_json: bool) -> None:
+def org_add(obj: CliContext, org_id: str, name: str, group: str, roles: tuple[str, ...], domains: tuple[str, ...],
+            aliases: tuple[str, ...], as_json: bool) -> None:
     """Add an organisation."""
-    created = Accounts(obj.store()).add_organisation(OPERATOR, org_id, name, group, roles or ("member",))
+    created = Accounts(obj.store()).add_organisation(
+        OPERATOR, org_id, name, group, roles or ("member",), aliases=aliases, domains=domains)
     _emit(_org_dict(created), as_json, f"added organisation {created.id} ({created.group}, {','.join(created.roles)})")
+
+
+@org.command("set")
+@click.argument("org_id")
+@click.option("--domain", "add_domains", multiple=True, metavar="DOMAIN", help="Add a mail domain; repeatable.")
+@click.option("--remove-domain", "remove_domains", multiple=True, metavar="DOMAIN",
+              help="Remove a mail domain; repeatable.")
+@click.option("--clear-domains", is_flag=True, help="Remove every mail domain first (then --domain adds).")
+@click.option("--alias", "add_aliases", multiple=True, metavar="NAME", help="Add an alias; repeatable.")
+@click.option("--remove-alias", "remove_aliases", multiple=True, metavar="NAME", help="Remove an alias; repeatable.")
+@click.option("--clear-aliases", is_flag=True, help="Remove every alias first (then --alias adds).")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+@one_line_errors
+def org_set(obj: CliContext, org_id: str, add_domains: tuple[str, ...], remove_domains: tuple[str, ...],
+            clear_domains: bool, add_aliases: tuple[str, ...], remove_aliases: tuple[str, ...], clear_aliases: bool,
+            as_json: bool) -> None:
+    """Change an organisation's register of mail domains and aliases (applied in the order clear, remove, add)."""
+    change = RegisterChange(add_domains, remove_domains, clear_domains, add_aliases, remove_aliases, clear_aliases)
+    changed = Accounts(obj.store()).change_register(OPERATOR, org_id, change)
+    _emit(_org_dict(changed), as_json, "\n".join([f"{changed.id}: register updated", *_register_lines(changed)[1:]]))
 
 
 @org.command("list")
@@ -182,12 +218,13 @@ def org_list(obj: CliContext, as_json: bool) -> None:
 @click.pass_obj
 @one_line_errors
 def org_show(obj: CliContext, org_id: str, as_json: bool) -> None:
-    """Show one organisation and its API keys (never the secrets)."""
+    """Show one organisation: its register (identity id, mail domains, aliases) and API keys (never secrets)."""
     accounts = Accounts(obj.store())
     found = accounts.organisation(OPERATOR, org_id)
     keys = accounts.keys(OPERATOR, org_id)
     data = {**_org_dict(found), "keys": [_key_dict(k) for k in keys]}
-    human = [f"{found.id}: {found.name}", f"  group {found.group}, roles {', '.join(found.roles)}"]
+    human = [f"{found.id}: {found.name}", f"  group {found.group}, roles {', '.join(found.roles)}",
+             *_register_lines(found)]
     human += [f"  key {k.id} {k.label!r} created {k.created}" + (f" REVOKED {k.revoked}" if k.revoked else "")
               for k in keys]
     _emit(data, as_json, "\n".join(human))

@@ -1,46 +1,215 @@
-"""The last gate before anything is published: does the bundle reveal who reported or who was attacked?
+"""The leak check: the last gate before anything reaches a collection that other members read.
 
-Refuses (returns findings for) a bundle that contains any organisation id or name, any victim address or
-member mail domain, a victim Message-ID, a member-internal Received hop, a sector breakdown that would single
-out a member (a group sighting counting fewer reporters than the configured minimum), or anything the
-converters' own audit finds (TLP 2.0 ids from the allow-list, no member identities). Values are searched in
-the serialized bundle, case-insensitively, as whole tokens, so short ids do not match inside hashes.
+One check for every way in — a publication (`check`, with the facts of the reports behind it) and any other
+write by the hub's side (`refusals`, with the facts of every stored report). It refuses an object when:
+- any string in it (property values and property names, at any depth, in every decoded form — see
+  `textforms`) contains a protected value (`sensitive`): a member's id, name, alias or mail domain, a
+  recipient address, local part or display name, a member-side host name or address, a private network
+  address, a member's Message-ID, a record id, the reporter's forwarding address;
+- a reference (`*_ref`, `*_refs`, an extension-definition key) points at an object that is neither in the
+  same write nor already in the target collection: a publication is self-contained (the one exception is
+  the OASIS extension definition the canonical TLP 2.0 marking definitions name);
+- a sighting counts reporting members of a sector group, or of all members, in a way that would single one
+  out (`figures.publishable`);
+- for a whole publication, the converters' audit finds something (TLP 2.0 markings from the allow-list, no
+  member identities, no victim email objects).
+A finding names the object, the property and the KIND of value, never the value: findings are shown to
+analysts, stored in the audit trail and logged.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable, Mapping
+import threading
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from converters import audit_bundle
+import orjson
+
+from converters import ConversionOptions, audit_bundle, load_records
+from converters.ids import KeyedIds
+from converters.markings import TLP2_EXTENSION_ID
+from converters.sectors import SECTOR_GROUPS, UNSPECIFIED
+
+from ..model import Submission
+from ..storage.base import Store
+from . import figures, sensitive
+from .sensitive import Sensitive
+from .textforms import Haystack, Needle
+
+_NOT_TEXT = frozenset({"id", "type", "spec_version", "created", "modified", "pattern_version"})
+# Defined by OASIS for the canonical TLP 2.0 marking definitions, which name it; no collection holds it.
+WELL_KNOWN = frozenset({TLP2_EXTENSION_ID})
 
 
-def _token(value: str) -> re.Pattern[str]:
-    return re.compile(r"(?<![0-9A-Za-z])" + re.escape(value) + r"(?![0-9A-Za-z])", re.IGNORECASE)
+@dataclass(frozen=True)
+class Finding:
+    object_id: str
+    property: str
+    kind: str
+
+    def __str__(self) -> str:
+        return f"{self.object_id}: {self.property}: {self.kind}"
 
 
-def findings(
-    bundle: Mapping[str, Any], serialized: bytes, sensitive: Iterable[str], min_group_count: int
-) -> list[str]:
-    text = serialized.decode("utf-8")
-    found: list[str] = []
-    for value in sorted({v.strip() for v in sensitive if v and len(v.strip()) >= 3}):
-        if _token(value).search(text):
-            found.append(f"the bundle contains a protected value ({_hint(value)})")
-    identities = {o["id"]: o for o in bundle.get("objects", ()) if o.get("type") == "identity"}
-    for obj in bundle.get("objects", ()):
-        if obj.get("type") != "sighting":
-            continue
-        for ref in obj.get("where_sighted_refs", ()):
-            if identities.get(ref, {}).get("sectors") and int(obj.get("count", 0)) < min_group_count:
-                found.append(f"{obj['id']}: a sector group with {obj.get('count')} reporting member(s) would "
-                             f"single them out (minimum {min_group_count})")
-    found.extend(str(f) for f in audit_bundle(bundle))
-    return found
+def scan(objects: Sequence[Mapping[str, Any]], needles: Sequence[tuple[Needle, str]],
+         resolves: Callable[[str], bool] = lambda ref: False) -> list[Finding]:
+    """Protected values, private addresses and unresolved references in `objects` (pure)."""
+    present = {str(o.get("id")) for o in objects}
+    found: list[Finding] = []
+    for obj in objects:
+        object_id = str(obj.get("id"))
+        strings = [(path, Haystack(text)) for path, text in _strings(obj)]
+        joined = "\x00".join(h.text for _, h in strings)
+        for needle, kind in needles:
+            if needle.squashed not in joined:
+                continue
+            found.extend(Finding(object_id, path, f"contains {kind}") for path, h in strings if h.contains(needle))
+        for path, h in strings:
+            if any(sensitive.private_addresses(form) for form in h.forms):
+                found.append(Finding(object_id, path, f"contains {sensitive.PRIVATE_ADDRESS}"))
+        for path, ref in _references(obj):
+            if ref not in present and ref not in WELL_KNOWN and not resolves(ref):
+                found.append(Finding(object_id, path, "refers to an object the collection does not hold"))
+    return sorted(set(found), key=lambda f: (f.object_id, f.property, f.kind))
 
 
-def _hint(value: str) -> str:
-    """Say what kind of value leaked without repeating it in full."""
-    kind = "address" if "@" in value else "identifier or name"
-    return f"{kind} beginning {value[:3]!r}"
+def _strings(value: Any, path: str = "") -> Iterator[tuple[str, str]]:
+    if isinstance(value, str):
+        yield path, value
+    elif isinstance(value, Mapping):
+        for key, item in value.items():
+            key = str(key)
+            where = f"{path}.{key}" if path else key
+            if not key.startswith("extension-definition--"):
+                yield where + " (name)", key
+            if (path == "" and key in _NOT_TEXT) or key.endswith(("_ref", "_refs")):
+                continue
+            yield from _strings(item, where)
+    elif isinstance(value, list):
+        for n, item in enumerate(value):
+            yield from _strings(item, f"{path}[{n}]")
+
+
+def _references(value: Any, path: str = "") -> Iterator[tuple[str, str]]:
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            key = str(key)
+            where = f"{path}.{key}" if path else key
+            if key.startswith("extension-definition--"):
+                yield where, key
+            if key.endswith("_ref") and isinstance(item, str):
+                yield where, item
+            elif key.endswith("_refs") and isinstance(item, list):
+                yield from ((f"{where}[{n}]", r) for n, r in enumerate(item) if isinstance(r, str))
+            else:
+                yield from _references(item, where)
+    elif isinstance(value, list):
+        for n, item in enumerate(value):
+            yield from _references(item, f"{path}[{n}]")
+
+
+class LeakCheck:
+    """The check with the hub's knowledge: the organisation register and the stored reports."""
+
+    def __init__(self, store: Store, options: Callable[[], ConversionOptions], min_group_size: int = 4,
+                 min_group_count: int = 2) -> None:
+        self.store = store
+        self.options = options
+        self.rule = figures.Rule(min_group_size, min_group_count)
+        self._lock = threading.Lock()
+        self._every_report: tuple[tuple[str, ...], set[Sensitive]] = ((), set())
+
+    # -- what is protected ---------------------------------------------------------------------------------
+
+    def register(self) -> set[Sensitive]:
+        return sensitive.from_register(self.store.list_organisations())
+
+    def reports(self, submissions: Iterable[Submission]) -> set[Sensitive]:
+        """The facts of these reports: incident records, or a member's STIX bundle."""
+        freemail = self.options().freemail_domains
+        found: set[Sensitive] = set()
+        for s in submissions:
+            found.add(Sensitive(s.id, sensitive.RECORD_ID))
+            content = self.store.get_submission_content(s.id)
+            if content is None:
+                continue
+            if content.records not in (b"", b"[]"):
+                for record in load_records(content.records, s.id):
+                    found |= sensitive.from_record(record, freemail)
+            elif s.media_type == "application/stix+json" and s.state != "rejected":
+                found |= sensitive.from_stix(_objects(content.raw), freemail)
+        return found
+
+    def every_report(self) -> set[Sensitive]:
+        """The facts of every stored report, recomputed only when reports were added."""
+        submissions = self.store.list_submissions(None)
+        key = tuple(sorted(s.id for s in submissions))
+        with self._lock:
+            if self._every_report[0] == key:
+                return self._every_report[1]
+        found = self.reports(submissions)
+        with self._lock:
+            self._every_report = (key, found)
+        return found
+
+    # -- checking ------------------------------------------------------------------------------------------
+
+    def check(self, objects: Sequence[Mapping[str, Any]], protected: Iterable[Sensitive],
+              resolves: Callable[[str], bool] = lambda ref: False) -> list[Finding]:
+        found = scan(objects, sensitive.needles(protected), resolves)
+        found += self._figures(objects)
+        return found
+
+    def check_publication(self, bundle: Mapping[str, Any], protected: Iterable[Sensitive]) -> list[str]:
+        """Everything wrong with a publication bundle, as the lines an analyst reads."""
+        objects = [o for o in bundle.get("objects", ()) if isinstance(o, Mapping)]
+        found = [str(f) for f in self.check(objects, protected)]
+        return found + [str(f) for f in audit_bundle(bundle)]
+
+    def refusals(self, objects: Sequence[Mapping[str, Any]], resolves: Callable[[str], bool]) -> dict[str, str]:
+        """For any other write into a collection members read: object id -> why it is refused."""
+        protected = self.register() | self.every_report()
+        out: dict[str, list[str]] = {}
+        for f in self.check(objects, protected, resolves):
+            out.setdefault(f.object_id, []).append(f"{f.property}: {f.kind}")
+        return {oid: "leak check: " + "; ".join(reasons) for oid, reasons in out.items()}
+
+    def group_sizes(self) -> dict[str, int]:
+        """Member organisations per sector group, from the register."""
+        sizes: dict[str, int] = {}
+        for org in self.store.list_organisations():
+            if org.roles == ("member",) or set(org.roles) == {"member"}:
+                sizes[org.group] = sizes.get(org.group, 0) + 1
+        return sizes
+
+    def _figures(self, objects: Sequence[Mapping[str, Any]]) -> list[Finding]:
+        """Sightings that count members: each count must be publishable for the group it names."""
+        sizes = self.group_sizes()
+        ids = KeyedIds(self.options().id_key)
+        by_identity = {ids.sdo_id("identity", {"sector": g.key}): g.key for g in SECTOR_GROUPS.values()}
+        every = sum(sizes.values())
+        found: list[Finding] = []
+        for obj in objects:
+            if obj.get("type") != "sighting":
+                continue
+            for ref in obj.get("where_sighted_refs") or ():
+                group = by_identity.get(str(ref))
+                if group is None:
+                    continue
+                size = every if group == UNSPECIFIED.key else sizes.get(group, 0)
+                count = obj.get("count")
+                if not isinstance(count, int) or not self.rule.publishable(count, size):
+                    found.append(Finding(str(obj.get("id")), "count", (
+                        "a count of reporting members that could single one out (publishable only when "
+                        f"{self.rule.describe()})")))
+        return found
+
+
+def _objects(body: bytes) -> list[dict[str, Any]]:
+    try:
+        doc = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return []
+    objects = doc.get("objects") if isinstance(doc, dict) else None
+    return [o for o in objects if isinstance(o, dict)] if isinstance(objects, list) else []

@@ -50,6 +50,8 @@ class PollRead:
     page: PageResult | None = None
     object_id: str = ""
     reason: str = ""  # for a refused read, what the reader was told (the error's description)
+    # a feed fetch (no page): the entries it served and the newest date_added they reflect
+    served: tuple[int, int | None] | None = None
 
 
 @dataclass(frozen=True)
@@ -92,14 +94,15 @@ class PollHistory:
     def record(self, principal: Principal, read: PollRead) -> None:
         """Keep one read; a store failure is logged, never raised (the read itself was answered)."""
         items = read.page.items if read.page is not None else ()
+        entries, newest = read.served if read.served is not None else (len({i.id for i in items}), None)
         now = self.clock()
         record = PollRecord(
             id=str(uuid.uuid4()), at_us=now, org_id=principal.org_id, credential_id=principal.credential_id,
             api_root=read.api_root, collection_id=self._collection_id(principal, read), endpoint=read.endpoint,
             status=read.status, reason=read.reason[:MAX_REASON] if read.status >= 400 else "",
-            objects=len({i.id for i in items}), versions=len(items),
+            objects=entries, versions=len(items) if read.served is None else entries,
             first_added_us=items[0].date_added_us if items else None,
-            last_added_us=items[-1].date_added_us if items else None,
+            last_added_us=items[-1].date_added_us if items else newest,
             more=bool(read.page and read.page.more), object_id=read.object_id,
         )
         try:
@@ -151,7 +154,8 @@ class PollHistory:
         org_id, api_root, collection_id = key
         ok = [r for r in records if r.status < 400]
         failed = [r for r in records if r.status >= 400]
-        received = [r.last_added_us for r in ok if r.endpoint == "objects" and r.last_added_us is not None]
+        received = [r.last_added_us for r in ok if (r.endpoint == "objects" or r.endpoint.startswith("feed:"))
+                    and r.last_added_us is not None]
         return CollectionPolls(
             org_id=org_id, api_root=api_root, collection_id=collection_id, polls=len(records), errors=len(failed),
             last_success=ok[0] if ok else None, last_error=failed[0] if failed else None,

@@ -29,6 +29,8 @@ from converters.graph import text_lang
 from converters.ids import KeyedIds
 from converters.sectors import SECTOR_GROUPS, UNSPECIFIED, SectorGroup
 
+from . import figures, regeneration
+
 KEPT_TYPES = frozenset({
     "indicator", "malware", "attack-pattern", "infrastructure", "location", "domain-name", "ipv4-addr",
     "ipv6-addr", "url", "relationship",
@@ -51,6 +53,13 @@ class PublicationSpec:
     last_seen: datetime
     min_group_count: int
     valid_days: Mapping[str, int]  # ip, compromised-site, domain, url, email
+    # members per sector group in the register: a group's figure must not single out a member (figures.py)
+    group_sizes: Mapping[str, int] = field(default_factory=dict)
+    min_group_size: int = 4
+    # positions (in the drafts) of drafts a member submitted as STIX: their objects lose their free text
+    member_drafts: frozenset[int] = frozenset()
+    # ids revoked where the hub published them: revocation is final, so these are published as new objects
+    reissue: frozenset[str] = frozenset()
     # `created` of objects the target collections already hold: versions of one object keep their `created`.
     # Anything else is created now, so no report's own times are revealed.
     known_created: Mapping[str, str] = field(default_factory=dict)
@@ -83,18 +92,23 @@ class _Builder:
         self.now = stix_time(spec.published_at)
         self.marking = tlp_markings.refs(spec.tlp)
         self.objects: dict[str, dict[str, Any]] = {}
+        self.member_supplied: set[str] = set()
 
     def run(self, drafts: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
         kept = self._kept(drafts)
         hub = next((o for d in drafts for o in d.get("objects", ()) if o.get("id") == self.hub_id), None)
         self.objects[self.hub_id] = dict(hub) if hub is not None else self._hub_identity()
         for obj in kept.values():
-            self.objects[obj["id"]] = self._republish(obj)
+            regenerated = self._republish(obj)
+            if regenerated is not None:
+                self.objects[obj["id"]] = regenerated
+        self._self_contained()
         campaign_id = self._campaign() if self.spec.campaign else None
         if campaign_id:
             self._campaign_relationships(campaign_id)
             self._sightings(campaign_id)
         self._report(campaign_id)
+        self._reissue()
         used = {ref for o in self.objects.values() for ref in o.get("object_marking_refs", ())}
         markings = [tlp_markings.marking_definition(level) for level, mid in tlp_markings.TLP2_IDS.items()
                     if mid in used]
@@ -108,13 +122,18 @@ class _Builder:
         """Objects of the kept types; a relationship only when both its ends are kept. Where several reports
         hold the same id, the earliest-created copy wins (ties broken by content), so the choice is stable."""
         chosen: dict[str, dict[str, Any]] = {}
-        for draft in drafts:
+        for position, draft in enumerate(drafts):
             for obj in draft.get("objects", ()):
                 if obj.get("type") not in KEPT_TYPES:
                     continue
                 current = chosen.get(obj["id"])
                 if current is None or _order(obj) < _order(current):
                     chosen[obj["id"]] = dict(obj)
+                    if position in self.spec.member_drafts:
+                        self.member_supplied.add(obj["id"])
+                    else:
+                        self.member_supplied.discard(obj["id"])
+        chosen = self._computed_sco_ids(chosen)
         kept = {i: o for i, o in chosen.items() if o["type"] != "relationship"}
         referenced = {
             ref
@@ -129,10 +148,27 @@ class _Builder:
                 kept[i] = o
         return kept
 
-    def _republish(self, obj: dict[str, Any]) -> dict[str, Any]:
-        if obj["type"] in LONG_LIVED:
+    def _computed_sco_ids(self, chosen: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+        """Observables under the id STIX computes from their value, with every reference following."""
+        moved = regeneration.new_ids(chosen)
+        if not moved:
+            return chosen
+        out: dict[str, dict[str, Any]] = {}
+        for oid, obj in chosen.items():
+            obj = _rename(obj, moved)
+            out[obj["id"]] = obj
+            if oid in self.member_supplied:
+                self.member_supplied.add(obj["id"])
+        return out
+
+    def _republish(self, obj: dict[str, Any]) -> dict[str, Any] | None:
+        member = obj["id"] in self.member_supplied
+        if obj["type"] in LONG_LIVED and not member:
             return obj
-        out = {k: v for k, v in obj.items() if k not in ("granular_markings", "x_hub_thread_ref")}
+        regenerated = regeneration.regenerate(obj, member)
+        if regenerated is None:
+            return None
+        out = regenerated
         out["object_marking_refs"] = list(self.marking)
         if obj["type"] in SCO_TYPES:
             return out
@@ -211,20 +247,19 @@ class _Builder:
                 self._relate(campaign_id, "compromises" if compromised else "uses", obj["id"])
 
     def _groups(self) -> list[tuple[SectorGroup, int]]:
-        """Reporting members per published group; small groups fold into 'member organisations'."""
+        """Reporting members per sector group, only where the figure cannot single a member out (see
+        figures.py); small groups are pooled as 'member organisations'; a figure that fails is omitted."""
         per_group: dict[str, set[str]] = defaultdict(set)
         for org, group in self.spec.reporter_groups.items():
-            per_group[group].add(org)
-        shown: list[tuple[SectorGroup, int]] = []
-        folded = 0
-        for group, orgs in sorted(per_group.items()):
-            sector = SECTOR_GROUPS.get(group)
-            if sector is not None and sector is not UNSPECIFIED and len(orgs) >= self.spec.min_group_count:
-                shown.append((sector, len(orgs)))
-            else:
-                folded += len(orgs)
-        if folded:
-            shown.append((UNSPECIFIED, folded))
+            per_group[_sector_key(group)].add(org)
+        sizes: dict[str, int] = defaultdict(int)
+        for group, size in self.spec.group_sizes.items():
+            sizes[_sector_key(group)] += size
+        rule = figures.Rule(self.spec.min_group_size, self.spec.min_group_count)
+        found = figures.figures({g: len(o) for g, o in per_group.items()}, sizes, rule)
+        shown = [(SECTOR_GROUPS[group], count) for group, count in found.groups]
+        if found.pool is not None:
+            shown.append((UNSPECIFIED, found.pool))
         return shown
 
     def _sector_identity(self, sector: SectorGroup) -> str:
@@ -253,12 +288,68 @@ class _Builder:
                 description=f"Reported to the hub by {count} member organisation{'s' if count != 1 else ''}",
             )
 
+    def _self_contained(self) -> None:
+        """Every reference resolves inside the publication: optional references to objects that are not
+        published (a malware's `sample_refs` to a file) are dropped, relationships to them too."""
+        for oid, obj in list(self.objects.items()):
+            if obj["type"] == "relationship":
+                if obj["source_ref"] not in self.objects or obj["target_ref"] not in self.objects:
+                    del self.objects[oid]
+                continue
+            for key in [k for k in obj if k.endswith("_refs") and k != "object_marking_refs"]:
+                kept = [r for r in obj[key] if r in self.objects]
+                if kept:
+                    obj[key] = kept
+                else:
+                    del obj[key]
+
+    def _reissue(self) -> None:
+        """Objects revoked where the hub published them come back only as new objects: new ids (keyed by the
+        publication), new `created`, and every relationship and reference touching them follows."""
+        if not self.spec.reissue:
+            return
+        moved = {oid: self.ids.sdo_id(oid.split("--", 1)[0], {"reissued": oid,
+                                                               "publication": self.spec.publication_id})
+                 for oid in self.objects if oid in self.spec.reissue}
+        for oid, obj in self.objects.items():
+            if obj["type"] == "relationship" and (obj["source_ref"] in moved or obj["target_ref"] in moved):
+                moved.setdefault(oid, self.ids.sdo_id("relationship", {
+                    "reissued": oid, "publication": self.spec.publication_id}))
+        renamed: dict[str, dict[str, Any]] = {}
+        for oid, obj in self.objects.items():
+            out = _rename(obj, moved)
+            if oid in moved and "created" in out:
+                out["created"] = self.now
+            renamed[out["id"]] = out
+        self.objects = renamed
+
     def _report(self, campaign_id: str | None) -> None:
         refs = sorted(i for i in self.objects if not i.startswith("marking-definition--"))
         self._sdo(
             "report", {}, name=self.spec.name, description=self.spec.description or self.spec.name,
             published=self.now, report_types=["campaign" if campaign_id else "threat-report"], object_refs=refs,
         )
+
+
+def _sector_key(group: str) -> str:
+    """A register group as a published sector group; "" for groups without a sector identity."""
+    sector = SECTOR_GROUPS.get(group)
+    return "" if sector is None or sector is UNSPECIFIED else group
+
+
+def _rename(obj: Mapping[str, Any], moved: Mapping[str, str]) -> dict[str, Any]:
+    """`obj` with its id and every reference in it renamed by `moved`."""
+    def walk(value: Any, key: str = "") -> Any:
+        if isinstance(value, Mapping):
+            return {k: walk(v, k) for k, v in value.items()}
+        if isinstance(value, list):
+            return [walk(v, key) for v in value]
+        if isinstance(value, str) and (key == "id" or key.endswith(("_ref", "_refs"))):
+            return moved.get(value, value)
+        return value
+
+    renamed: dict[str, Any] = walk(obj)
+    return renamed
 
 
 def _order(obj: Mapping[str, Any]) -> tuple[str, bytes]:

@@ -22,8 +22,7 @@ from typing import Any
 
 import orjson
 
-from converters import ConversionOptions, bundle_bytes, load_records, sensitive_values
-from converters.anonymisation import victim_facts
+from converters import ConversionOptions, bundle_bytes
 
 from .. import tlp
 from ..errors import Conflict, Forbidden, NotFound, Unprocessable
@@ -32,12 +31,14 @@ from ..model import CollectionDef, Principal, Publication, Submission
 from ..settings import HubSettings
 from ..storage.base import Store
 from ..timestamps import now_us
-from . import leaks, publication_bundle
+from . import publication_bundle
 from .audit import AuditLog, require_analyst
 from .campaigns import Campaigns
 from .correlation import CORRELATED_STATES
+from .leaks import LeakCheck
 
 HUB_ONLY_SELECTORS = frozenset({"role:analyst", "role:admin"})
+ON_REVOKED = ("refuse", "new-objects")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -49,6 +50,9 @@ class PublishRequest:
     candidate_id: str | None = None
     submission_ids: tuple[str, ...] = ()
     approver: Principal | None = None
+    # what to do with objects revoked where the hub published them: revocation is final, so either refuse
+    # the publication or publish them as new objects (new ids)
+    on_revoked: str = "refuse"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -58,6 +62,7 @@ class Preview:
     findings: tuple[str, ...]
     collections: tuple[CollectionDef, ...]
     submissions: tuple[Submission, ...]
+    revoked: tuple[str, ...] = ()  # objects of the publication that were revoked where the hub published them
 
 
 class Publishing:
@@ -69,8 +74,10 @@ class Publishing:
         audit: AuditLog,
         options: Callable[[], ConversionOptions],
         policy: HubSettings,
+        leak_check: LeakCheck,
         clock: Callable[[], int] = now_us,
     ) -> None:
+        self.leak_check = leak_check
         self.store = store
         self.feeds = feeds
         self.campaigns = campaigns
@@ -99,14 +106,16 @@ class Publishing:
         require_analyst(principal, "publication")
         if not request.name.strip():
             raise Unprocessable("a publication needs a name")
+        if request.on_revoked not in ON_REVOKED:
+            raise Unprocessable(f"on_revoked must be one of {', '.join(ON_REVOKED)}")
         submissions = self._submissions(principal, request)
         level = self._level(request.tlp, submissions)
         collections = tuple(self._target(principal, ref, level, submissions) for ref in request.collections)
         if not collections:
             raise Unprocessable("name at least one collection to publish to")
         orgs = {o.id: o for o in self.store.list_organisations()}
-        drafts, sensitive = self._drafts_and_secrets(submissions)
-        sensitive |= {o.id for o in orgs.values()} | {o.name for o in orgs.values()}
+        drafts = self._drafts(submissions)
+        protected = self.leak_check.register() | self.leak_check.reports(submissions)
         first = min(s.first_seen_us or s.received_at_us for s in submissions)
         last = max(s.last_seen_us or s.first_seen_us or s.received_at_us for s in submissions)
         spec = publication_bundle.PublicationSpec(
@@ -120,17 +129,27 @@ class Publishing:
             first_seen=_datetime(first),
             last_seen=_datetime(last),
             min_group_count=self.policy.min_group_count,
+            min_group_size=self.policy.min_group_size,
+            group_sizes=self.leak_check.group_sizes(),
+            member_drafts=frozenset(n for n, s in enumerate(submissions) if s.media_type == "application/stix+json"),
             valid_days={"ip": self.policy.valid_days_ip, "compromised-site": self.policy.valid_days_compromised_site,
                         "domain": self.policy.valid_days_domain, "url": self.policy.valid_days_url,
                         "email": self.policy.valid_days_email},
         )
         bundle = publication_bundle.build(drafts, spec, self.options())
-        known = self._known_created(principal, bundle, collections)
+        known, revoked = self._holdings(principal, bundle, collections)
         if known:
-            bundle = publication_bundle.build(drafts, dataclasses.replace(spec, known_created=known), self.options())
+            spec = dataclasses.replace(spec, known_created=known)
+        if revoked and request.on_revoked == "new-objects":
+            spec = dataclasses.replace(spec, reissue=frozenset(revoked))
+        if known or (revoked and request.on_revoked == "new-objects"):
+            bundle = publication_bundle.build(drafts, spec, self.options())
         serialized = bundle_bytes(bundle)
-        found = leaks.findings(bundle, serialized, sensitive, self.policy.min_group_count)
-        return Preview(bundle, serialized, tuple(found), collections, submissions)
+        found = self.leak_check.check_publication(bundle, protected)
+        if revoked and request.on_revoked != "new-objects":
+            found += [f"{oid}: revoked: revoked where the hub published it, and revocation is final; publish "
+                      f"it as a new object (on_revoked=new-objects) or leave the report out" for oid in revoked]
+        return Preview(bundle, serialized, tuple(found), collections, submissions, tuple(revoked))
 
     def publish(self, principal: Principal, request: PublishRequest) -> Publication:
         publication_id = str(uuid.uuid4())
@@ -244,34 +263,35 @@ class Publishing:
             raise Unprocessable(f"collection {c.alias or c.id} is an inbox for reports; publish to a feed")
         return c
 
-    def _drafts_and_secrets(self, submissions: Sequence[Submission]) -> tuple[list[dict[str, Any]], set[str]]:
+    def _drafts(self, submissions: Sequence[Submission]) -> list[dict[str, Any]]:
         drafts: list[dict[str, Any]] = []
-        secrets: set[str] = set()
         for s in submissions:
             content = self.store.get_submission_content(s.id)
             if content is None:
                 raise NotFound(f"no content for submission {s.id!r}")
             drafts.append(orjson.loads(content.draft))
-            for record in load_records(content.records, s.id) if content.records != b"[]" else []:
-                secrets |= sensitive_values(record)
-                secrets |= set(victim_facts(record, self.options().freemail_domains).domains)
-        return drafts, secrets
+        return drafts
 
-    def _known_created(
+    def _holdings(
         self, principal: Principal, bundle: dict[str, Any], targets: Sequence[CollectionDef]
-    ) -> dict[str, str]:
-        """`created` of the objects a target collection already holds (a new version must keep it)."""
+    ) -> tuple[dict[str, str], list[str]]:
+        """`created` of the objects a target collection already holds (a new version must keep it), and the
+        objects revoked in any collection the analyst can write (revocation is final)."""
         wanted = {c.id for c in targets}
         known: dict[str, str] = {}
+        revoked: list[str] = []
         for obj in bundle["objects"]:
-            if obj["type"] in publication_bundle.LONG_LIVED or "created" not in obj or obj["type"] == "identity":
+            if "created" not in obj or obj["type"] == "marking-definition":
                 continue
             for collection, stored in self.feeds.holdings(principal, obj["id"]):
-                if collection.id in wanted:
-                    created = orjson.loads(stored.raw).get("created")
-                    if isinstance(created, str):
-                        known[obj["id"]] = min(created, known.get(obj["id"], created))
-        return known
+                current = orjson.loads(stored.raw)
+                if current.get("revoked") is True:
+                    if obj["id"] not in revoked:
+                        revoked.append(obj["id"])
+                elif (collection.id in wanted and obj["type"] not in publication_bundle.LONG_LIVED
+                      and obj["type"] != "identity" and isinstance(current.get("created"), str)):
+                    known[obj["id"]] = min(current["created"], known.get(obj["id"], current["created"]))
+        return known, revoked
 
     def _check_approver(self, approver: Principal, actor_org: str) -> None:
         if not approver.is_analyst:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .allowlist import AllowListAdmin
 from .audit import AuditLog
 from .campaigns import Campaigns
 from .intake import Intake
@@ -22,3 +23,4 @@ class HubServices:
     stats: Stats
     audit: AuditLog
     polls: PollHistory
+    allowlist: AllowListAdmin

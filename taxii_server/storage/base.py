@@ -30,6 +30,7 @@ import orjson
 
 from ..model import (
     AddResult,
+    AllowedValue,
     AuditEntry,
     ClientCertificate,
     ConsoleSession,
@@ -47,7 +48,7 @@ from ..model import (
     SubmissionContent,
 )
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 MS_US = 1000
 
 
@@ -125,6 +126,11 @@ class AccountStore(Protocol):
         """Raises Conflict when the id exists."""
         ...
 
+    def update_organisation(self, org: Organisation) -> bool:
+        """Replace the stored organisation's name, group, roles, aliases and domains (its creation time and
+        password stay); False when there is no organisation with that id."""
+        ...
+
     def get_organisation(self, org_id: str) -> Organisation | None:
         ...
 
@@ -148,6 +154,23 @@ class AccountStore(Protocol):
         ...
 
     def revoke_credential(self, credential_id: str, when: str) -> bool:
+        ...
+
+
+class AllowListStore(Protocol):
+    """The hub-local allow-list (hub/allowlist.py): values known to be legitimate, one entry per (kind, value).
+    Values arrive normalised; the store compares them as given. Exported and imported."""
+
+    def add_allowed(self, entry: AllowedValue) -> bool:
+        """Insert; False (and the stored entry kept as it is) when (kind, value) is already there."""
+        ...
+
+    def list_allowed(self, kind: str | None = None) -> list[AllowedValue]:
+        """Ordered by (kind, value); only that kind's entries when `kind` is given."""
+        ...
+
+    def remove_allowed(self, kind: str, value: str) -> bool:
+        """False when there was no such entry."""
         ...
 
 
@@ -231,6 +254,15 @@ class PollStore(Protocol):
 
     def newest_date_added(self, scope: ObjectScope) -> int | None:
         """The largest date_added in the part of a collection `scope` sees; None when it is empty."""
+        ...
+
+
+class FeedStateStore(Protocol):
+    """What the feeds' validators (ETag, Last-Modified) are drawn from (feedexport/)."""
+
+    def content_version(self, scope: ObjectScope) -> str:
+        """A text that changes whenever a version is added to, or removed from, the part of a collection
+        `scope` sees (and after the store is erased); equal texts mean the same content."""
         ...
 
 
@@ -370,7 +402,8 @@ class CertificateStore(Protocol):
 
 
 class Store(ObjectStore, StatusStore, AccountStore, MetaStore, HubStore, BulkTransferStore, SessionStore,
-            CertificateStore, ThrottleStore, PollStore, Protocol):
+            CertificateStore, ThrottleStore, PollStore, AllowListStore, FeedStateStore,
+            Protocol):
     """Everything the hub keeps. One instance per process; safe to use after fork."""
 
     def initialise(self) -> None:

@@ -122,6 +122,11 @@ class MongoRecords(MongoConnection):
             except DuplicateKeyError:
                 raise Conflict(f"organisation {org.id!r} already exists") from None
 
+    def update_organisation(self, org: Organisation) -> bool:
+        with self.guard("update an organisation"):
+            found = self._coll("organisations").update_one({"_id": org.id}, {"$set": _org_fields(org)})
+            return int(found.matched_count) == 1
+
     def get_organisation(self, org_id: str) -> Organisation | None:
         with self.guard("read an organisation"):
             doc = self._coll("organisations").find_one({"_id": org_id})
@@ -272,12 +277,19 @@ class MongoRecords(MongoConnection):
 
 
 def _org_doc(org: Organisation, password_hash: str | None) -> Doc:
-    return {"_id": org.id, "name": org.name, "grp": org.group, "roles": list(org.roles), "created": org.created,
-            "pw": password_hash}
+    return {"_id": org.id, **_org_fields(org), "created": org.created, "pw": password_hash}
+
+
+def _org_fields(org: Organisation) -> Doc:
+    """What `update_organisation` replaces: everything but the id, the creation time and the password."""
+    return {"name": org.name, "grp": org.group, "roles": list(org.roles), "aliases": list(org.aliases),
+            "domains": list(org.domains)}
 
 
 def _org(doc: Doc) -> Organisation:
-    return Organisation(doc["_id"], doc["name"], doc["grp"], tuple(doc["roles"]), doc["created"])
+    # aliases and domains arrived with schema 3; documents written before have neither
+    return Organisation(doc["_id"], doc["name"], doc["grp"], tuple(doc["roles"]), doc["created"],
+                        tuple(doc.get("aliases", ())), tuple(doc.get("domains", ())))
 
 
 def _cred_doc(c: Credential, secret_sha256: str) -> Doc:

@@ -2,9 +2,10 @@
 
 The store is composed of one mixin per concern, like the MongoDB backend: the connection and error
 translation (sqlite_connection.py), the schema, its upgrades and `meta` (sqlite_schema.py), object versions
-(sqlite_objects.py), organisations and credentials (sqlite_accounts.py), the hub's records (sqlite_records.py),
-client certificates (sqlite_certificates.py), rate limits and poll history (sqlite_limits.py) and bulk
-transfer (sqlite_transfer.py).
+(sqlite_objects.py), organisations and credentials (sqlite_accounts.py), the allow-list
+(sqlite_allowlist.py), the hub's records (sqlite_records.py), client certificates (sqlite_certificates.py),
+rate limits and poll history (sqlite_limits.py), bulk transfer (sqlite_transfer.py) and the feeds'
+content versions (sqlite_feed_state.py).
 """
 
 from __future__ import annotations
@@ -12,7 +13,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from .sqlite_accounts import SQLiteAccounts
+from .sqlite_allowlist import SQLiteAllowList
 from .sqlite_certificates import SQLiteCertificates
+from .sqlite_feed_state import SQLiteFeedState
 from .sqlite_limits import SQLiteLimits
 from .sqlite_objects import SQLiteObjects
 from .sqlite_records import SQLiteRecords
@@ -24,10 +27,12 @@ class SQLiteStore(
     SQLiteMigrations,
     SQLiteObjects,
     SQLiteAccounts,
+    SQLiteAllowList,
     SQLiteRecords,
     SQLiteCertificates,
     SQLiteLimits,
     SQLiteTransfer,
+    SQLiteFeedState,
 ):
     @classmethod
     def from_url(cls, url: str) -> SQLiteStore:

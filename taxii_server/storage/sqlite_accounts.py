@@ -8,6 +8,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import orjson
+
 from ..errors import Conflict
 from ..model import Credential, Organisation
 from .sqlite_connection import SQLiteConnection
@@ -19,20 +21,24 @@ class SQLiteAccounts(SQLiteConnection):
             if conn.execute("SELECT 1 FROM organisations WHERE id=?", (org.id,)).fetchone():
                 raise Conflict(f"organisation {org.id!r} already exists")
             conn.execute(
-                "INSERT INTO organisations (id, name, grp, roles, created) VALUES (?,?,?,?,?)",
-                (org.id, org.name, org.group, ",".join(org.roles), org.created),
+                f"INSERT INTO organisations ({ORG_COLUMNS}) VALUES (?,?,?,?,?,?,?)", org_row(org)
             )
+
+    def update_organisation(self, org: Organisation) -> bool:
+        with self._write() as conn:
+            return conn.execute(
+                "UPDATE organisations SET name=?, grp=?, roles=?, aliases=?, domains=? WHERE id=?",
+                (*org_row(org)[1:4], *org_row(org)[5:], org.id),
+            ).rowcount == 1
 
     def get_organisation(self, org_id: str) -> Organisation | None:
         with self._read() as conn:
-            row = conn.execute(
-                "SELECT id, name, grp, roles, created FROM organisations WHERE id=?", (org_id,)
-            ).fetchone()
+            row = conn.execute(f"SELECT {ORG_COLUMNS} FROM organisations WHERE id=?", (org_id,)).fetchone()
         return _org(row) if row else None
 
     def list_organisations(self) -> list[Organisation]:
         with self._read() as conn:
-            rows = conn.execute("SELECT id, name, grp, roles, created FROM organisations ORDER BY id").fetchall()
+            rows = conn.execute(f"SELECT {ORG_COLUMNS} FROM organisations ORDER BY id").fetchall()
         return [_org(r) for r in rows]
 
     def set_password(self, org_id: str, password_hash: str | None) -> None:
@@ -55,7 +61,8 @@ class SQLiteAccounts(SQLiteConnection):
     def find_credential(self, secret_sha256: str) -> tuple[Credential, Organisation] | None:
         with self._read() as conn:
             row = conn.execute(
-                "SELECT c.id, c.org_id, c.label, c.created, c.revoked, o.id, o.name, o.grp, o.roles, o.created "
+                "SELECT c.id, c.org_id, c.label, c.created, c.revoked, o.id, o.name, o.grp, o.roles, o.created, "
+                "o.aliases, o.domains "
                 "FROM credentials c JOIN organisations o ON o.id = c.org_id "
                 "WHERE c.secret_sha256=? AND c.revoked IS NULL",
                 (secret_sha256,),
@@ -82,5 +89,16 @@ class SQLiteAccounts(SQLiteConnection):
             return cur.rowcount == 1
 
 
+ORG_COLUMNS = "id, name, grp, roles, created, aliases, domains"
+
+
+def org_row(org: Organisation) -> tuple[str, ...]:
+    """The ORG_COLUMNS of an organisation: roles comma-separated, aliases and domains as JSON arrays (an alias
+    may hold a comma)."""
+    return (org.id, org.name, org.group, ",".join(org.roles), org.created,
+            orjson.dumps(list(org.aliases)).decode(), orjson.dumps(list(org.domains)).decode())
+
+
 def _org(row: Sequence[Any]) -> Organisation:
-    return Organisation(row[0], row[1], row[2], tuple(r for r in row[3].split(",") if r), row[4])
+    return Organisation(row[0], row[1], row[2], tuple(r for r in row[3].split(",") if r), row[4],
+                        tuple(orjson.loads(row[5])), tuple(orjson.loads(row[6])))

@@ -10,6 +10,7 @@ Indexes and why:
 - (collection_id, type, date_added): `match[type]` pages.
 - (collection_id, id, date_added): `match[id]`, Get an Object and versions where no partition narrows the id
   (an analyst reading an inbox); added by schema 2.
+Schema 3 added the organisations' `aliases` and `domains` (JSON arrays) and the `allowlist` table.
 
 Schema versions: `meta.schema_version` records the schema a database has. `initialise()` creates a new
 database, upgrades an older one in place (one transaction, after a backup copy next to it) and refuses one
@@ -26,6 +27,7 @@ from pathlib import Path
 from ..errors import ConfigError, StorageUnavailable
 from .base import SCHEMA_VERSION
 from .sqlite_connection import SQLiteConnection
+from .sqlite_feed_state import FEED_STATE_STATEMENTS
 from .sqlite_limits import LIMITS_SCHEMA
 
 SCHEMA = """
@@ -59,7 +61,7 @@ CREATE TABLE IF NOT EXISTS statuses (
 CREATE INDEX IF NOT EXISTS statuses_created ON statuses (created_us);
 CREATE TABLE IF NOT EXISTS organisations (
     id TEXT PRIMARY KEY, name TEXT NOT NULL, grp TEXT NOT NULL, roles TEXT NOT NULL, created TEXT NOT NULL,
-    password_hash TEXT
+    password_hash TEXT, aliases TEXT NOT NULL DEFAULT '[]', domains TEXT NOT NULL DEFAULT '[]'
 );
 CREATE TABLE IF NOT EXISTS credentials (
     id TEXT PRIMARY KEY,
@@ -99,6 +101,10 @@ CREATE TABLE IF NOT EXISTS console_sessions (
     id TEXT PRIMARY KEY, org_id TEXT NOT NULL, seen_us INTEGER NOT NULL, doc BLOB NOT NULL
 );
 CREATE INDEX IF NOT EXISTS console_sessions_seen ON console_sessions (seen_us);
+CREATE TABLE IF NOT EXISTS allowlist (
+    kind TEXT NOT NULL, value TEXT NOT NULL, reason TEXT NOT NULL, added_by TEXT NOT NULL, added TEXT NOT NULL,
+    PRIMARY KEY (kind, value)
+) WITHOUT ROWID;
 """
 
 # What brings a database from schema n-1 to n, run before SCHEMA (whose CREATE … IF NOT EXISTS then adds any
@@ -106,6 +112,8 @@ CREATE INDEX IF NOT EXISTS console_sessions_seen ON console_sessions (seen_us);
 # changed key, data to rewrite), and for an index an old database should get right away.
 _UPGRADES: dict[int, tuple[str, ...]] = {
     2: ("CREATE INDEX IF NOT EXISTS object_versions_id ON object_versions (collection_id, id, date_added)",),
+    3: ("ALTER TABLE organisations ADD COLUMN aliases TEXT NOT NULL DEFAULT '[]'",
+        "ALTER TABLE organisations ADD COLUMN domains TEXT NOT NULL DEFAULT '[]'"),
 }
 
 log = logging.getLogger("taxii_server.storage")
@@ -130,6 +138,8 @@ class SQLiteMigrations(SQLiteConnection):
             for statement in (SCHEMA + LIMITS_SCHEMA).split(";"):
                 if statement.strip():
                     conn.execute(statement)
+            for statement in FEED_STATE_STATEMENTS:  # one by one: the trigger's body holds a semicolon
+                conn.execute(statement)
             conn.execute(
                 "INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
             )

@@ -11,6 +11,7 @@ import orjson
 
 from ..model import AuditEntry, Credential, Organisation, Status, Submission, SubmissionContent
 from .base import TransferOwner, TransferVersion, status_from_doc, submission_to_doc
+from .sqlite_accounts import ORG_COLUMNS, org_row
 from .sqlite_connection import SQLiteConnection
 
 
@@ -78,10 +79,11 @@ class SQLiteTransfer(SQLiteConnection):
     def import_organisation(self, org: Organisation, password_hash: str | None) -> None:
         with self._write() as conn:
             conn.execute(
-                "INSERT INTO organisations (id, name, grp, roles, created, password_hash) VALUES (?,?,?,?,?,?) "
+                f"INSERT INTO organisations ({ORG_COLUMNS}, password_hash) VALUES (?,?,?,?,?,?,?,?) "
                 "ON CONFLICT (id) DO UPDATE SET name=excluded.name, grp=excluded.grp, roles=excluded.roles, "
-                "created=excluded.created, password_hash=excluded.password_hash",
-                (org.id, org.name, org.group, ",".join(org.roles), org.created, password_hash),
+                "created=excluded.created, aliases=excluded.aliases, domains=excluded.domains, "
+                "password_hash=excluded.password_hash",
+                (*org_row(org), password_hash),
             )
 
     def import_credential(self, credential: Credential, secret_sha256: str) -> None:

@@ -9,8 +9,8 @@ The format, one directory:
   collections/<collection>.jsonl  one object version a line, date_added ascending, raw JSON kept as a string
   owners/<collection>.jsonl       who may add versions of each id
   meta, organisations (with password hashes), credentials (SHA-256 of keys, never keys), statuses,
-  submissions (content base64), publications (bundle base64), audit, client certificates (never their keys):
-  one <name>.jsonl each
+  submissions (content base64), publications (bundle base64), audit, client certificates (never their keys),
+  the allow-list: one <name>.jsonl each
 Every line is canonical JSON (sorted keys); a stream's sha256 is over its lines, so a copy in another backend
 has the same checksums as its source.
 
@@ -35,7 +35,7 @@ from typing import Any
 import orjson
 
 from ..errors import BadRequest, Conflict, HubError
-from ..model import AuditEntry, ClientCertificate, Credential, Organisation, SubmissionContent
+from ..model import AllowedValue, AuditEntry, ClientCertificate, Credential, Organisation, SubmissionContent
 from .base import (
     Store,
     TransferOwner,
@@ -53,7 +53,7 @@ MARKER = "transfer_in_progress"
 LOCAL_META = frozenset({"schema_version", MARKER})  # describe the database itself, never copied
 BATCH = 500
 RECORD_STREAMS = ("meta", "organisations", "credentials", "statuses", "submissions", "publications", "audit",
-                  "certificates")
+                  "certificates", "allowlist")
 _SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 
 Line = dict[str, Any]
@@ -113,8 +113,11 @@ def _meta(store: Store) -> Iterator[Line]:
 
 def _organisations(store: Store) -> Iterator[Line]:
     for org in store.list_organisations():
-        yield {"id": org.id, "name": org.name, "group": org.group, "roles": list(org.roles), "created": org.created,
-               "password_hash": store.get_password(org.id)}
+        line: Line = {"id": org.id, "name": org.name, "group": org.group, "roles": list(org.roles),
+                      "created": org.created, "password_hash": store.get_password(org.id)}
+        # only when set: an export made before the register existed then verifies against its copy
+        line.update({k: list(v) for k, v in (("aliases", org.aliases), ("domains", org.domains)) if v})
+        yield line
 
 
 def _credentials(store: Store) -> Iterator[Line]:
@@ -158,6 +161,7 @@ _RECORD_READERS: dict[str, Callable[[Store], Iterator[Line]]] = {
     "meta": _meta, "organisations": _organisations, "credentials": _credentials, "statuses": _statuses,
     "submissions": _submissions, "publications": _publications, "audit": _audit,
     "certificates": lambda store: (dataclasses.asdict(c) for c in store.list_certificates()),
+    "allowlist": lambda store: (dataclasses.asdict(a) for a in store.list_allowed()),
 }
 
 
@@ -180,13 +184,18 @@ def write_stream(store: Store, name: str, lines: Iterable[Line]) -> None:
 
 
 def _write_organisation(store: Store, ln: Line) -> None:
-    org = Organisation(ln["id"], ln["name"], ln["group"], tuple(ln["roles"]), ln["created"])
+    org = Organisation(ln["id"], ln["name"], ln["group"], tuple(ln["roles"]), ln["created"],
+                       tuple(ln.get("aliases", ())), tuple(ln.get("domains", ())))
     store.import_organisation(org, ln["password_hash"])
 
 
 def _write_submission(store: Store, ln: Line) -> None:
     content = SubmissionContent(_unb64(ln["raw"]), _unb64(ln["records"]), _unb64(ln["draft"]))
     store.import_submission(submission_from_doc(ln["submission"]), content)
+
+
+def _write_allowed(store: Store, ln: Line) -> None:
+    store.add_allowed(AllowedValue(**ln))  # an entry already there (a resumed copy) is kept as it is
 
 
 _RECORD_WRITERS: dict[str, Callable[[Store, Line], None]] = {
@@ -198,6 +207,7 @@ _RECORD_WRITERS: dict[str, Callable[[Store, Line], None]] = {
     "submissions": _write_submission,
     "publications": lambda s, ln: s.save_publication(publication_from_doc(ln["publication"]), _unb64(ln["bundle"])),
     "certificates": lambda s, ln: s.import_certificate(ClientCertificate(**ln)),
+    "allowlist": _write_allowed,
 }
 
 
@@ -306,7 +316,7 @@ def _is_empty(store: Store, collection_id: str | None) -> bool:
         return not store.export_versions(collection_id, None, 1) and not store.export_owners(collection_id, None, 1)
     return not (store.transfer_collections() or store.list_organisations() or store.export_credentials()
                 or store.export_statuses(None, 1) or store.list_submissions() or store.list_publications()
-                or store.export_audit(None, 1) or store.list_certificates())
+                or store.export_audit(None, 1) or store.list_certificates() or store.list_allowed())
 
 
 def _verify(target: Store, summary: Summary) -> None:

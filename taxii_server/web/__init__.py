@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from flask import Flask, Response, request
 
-from . import console, errors, hub_api, taxii
+from . import console, errors, feeds_api, hub_api, taxii
 from .services import EXTENSION, Services
 
 # One year. includeSubDomains binds every subdomain of the operator's domain, so that choice is theirs.
@@ -22,7 +22,9 @@ def _hygiene(response: Response) -> Response:
     over TLS; behind a TLS-terminating proxy the proxy sends it (deploy/nginx/taxii-hub.conf).
     """
     response.headers["Cache-Control"] = "no-store"
-    response.headers["Vary"] = "Authorization, Accept"
+    # feeds vary by Accept-Encoding too (gzip when asked)
+    extra = ", Accept-Encoding" if "Accept-Encoding" in response.headers.get("Vary", "") else ""
+    response.headers["Vary"] = "Authorization, Accept" + extra
     response.headers["X-Content-Type-Options"] = "nosniff"
     if request.is_secure:
         response.headers["Strict-Transport-Security"] = HSTS
@@ -32,6 +34,7 @@ def _hygiene(response: Response) -> Response:
 def init_app(app: Flask, services: Services) -> None:
     app.extensions[EXTENSION] = services
     errors.init_app(app)
+    app.register_blueprint(feeds_api.bp)
     app.register_blueprint(hub_api.bp)
     app.register_blueprint(taxii.bp)
     console.init_app(app)

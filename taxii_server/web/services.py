@@ -10,6 +10,7 @@ from converters import JsonLimits
 
 from ..accounts import Accounts
 from ..certificates import ClientCertificates
+from ..feedexport.service import FeedExports
 from ..feeds import Feeds
 from ..hub.services import HubServices
 from ..sessions import ConsoleSessions
@@ -25,6 +26,7 @@ class Services:
     hub: HubServices
     sessions: ConsoleSessions
     certificates: ClientCertificates
+    exports: FeedExports
     limits: LimitsSettings
     json: JsonLimits  # the budgets of every JSON body ([limits] max_json_*)
 

@@ -1,11 +1,12 @@
-"""The generated authorisation matrix: every TAXII and /hub/v1 endpoint × every kind of caller × an existing and
+"""The generated authorisation matrix: every TAXII, /hub/v1 and feed endpoint × every kind of caller × an existing and
 a nonexistent resource (spec/security.md T1, T3; the pattern of arango_taxii_server's per-role suites).
 
-The endpoints come from the application's URL map, not from a list in this file: a route of the `taxii` or
-`hub_api` blueprint that EXPECTED does not classify fails `test_every_endpoint_is_in_the_matrix`. For each
-endpoint the table gives, per kind of caller, the status for an existing resource and for a nonexistent one.
-Whenever both answers are the same error, they must be byte-identical in body and headers: a caller who may
-not see a resource cannot tell it from one that does not exist, and a refusal never depends on the resource.
+The endpoints come from the application's URL map, not from a list in this file: a route of the `taxii`, `hub_api`
+or `feeds_api` blueprint (each kind of feed is a row of its own) that EXPECTED does not classify fails
+`test_every_endpoint_is_in_the_matrix`. For each endpoint the table gives, per kind of caller, the status for an
+existing resource and for a nonexistent one. Whenever both answers are the same error, they must be byte-identical
+in body and headers: a caller who may not see a resource cannot tell it from one that does not exist, and a
+refusal never depends on the resource.
 
 Kinds of caller, relative to collection CA and to organisation A's resources (acceptance_hub.py): the owner
 (A), a reader, a writer-only organisation, an outsider, a hub analyst, no credentials, A's revoked key, and
@@ -165,6 +166,8 @@ def publication_request(submission_id: str) -> dict[str, Any]:
 Request = tuple[str, str, Any]
 Build = Callable[[World, bool], Request]
 NOWHERE = "6f0c2a6e-0000-4000-8000-000000000000"
+FEED_RESOURCES = ("ipv4.txt", "url.txt?format=fortigate", "indicators.csv", "indicators.csv?since=2020-01-01T00:00:00Z",
+                  "bundle.json", "misp/manifest.json", "misp/hashes.csv")
 
 
 def _taxii(method: str, template: str, body: Callable[[World], Any] | None = None) -> Build:
@@ -184,6 +187,13 @@ def _hub(method: str, template: str, body: Callable[[World, bool], Any] | None =
     def make(w: World, exists: bool) -> Request:
         resource = (fresh(w) if fresh else existing(w) if existing else "") if exists else NOWHERE
         return method, "/hub/v1" + template.format(id=resource), body(w, exists) if body else None
+    return make
+
+
+def _feed(resource: str) -> Build:
+    """A feed of CA (or of a collection that does not exist) under /hub/v1/feeds/."""
+    def make(w: World, exists: bool) -> Request:
+        return "GET", f"/hub/v1/feeds/{CA if exists else NOWHERE}/{resource}", None
     return make
 
 
@@ -225,6 +235,11 @@ ENDPOINTS: dict[str, tuple[Build, bool]] = {
     "hub_api.stats": (_hub("GET", "/stats"), True),
     "hub_api.polls": (_hub("GET", "/polls"), True),
     "hub_api.audit": (_hub("GET", "/audit"), True),
+    "feeds_api.listing": (_hub("GET", "/feeds/"), True),
+    "feeds_api.collection": (_feed(""), True),
+    "feeds_api.feed": (_feed("domain.txt"), True),
+    # the same route, for each kind of feed (one access decision serves them all; this checks it does)
+    **{f"feeds_api.feed[{r}]": (_feed(r), True) for r in FEED_RESOURCES},
 }
 
 # Expected (existing, nonexistent) status per kind. "denied" = 401 for no credentials and the revoked key.
@@ -264,9 +279,13 @@ EXPECTED: dict[str, dict[str, tuple[int, int]]] = {
     "hub_api.stats": _row((404, 404), analyst=(200, 200)),
     "hub_api.polls": _row((200, 200)),
     "hub_api.audit": _row((404, 404), analyst=(200, 200)),
+    "feeds_api.listing": _row((200, 200)),
+    "feeds_api.collection": _row((200, 404), writer=(403, 404), outsider=(404, 404)),
+    "feeds_api.feed": _row((200, 404), writer=(403, 404), outsider=(404, 404)),
+    **{f"feeds_api.feed[{r}]": _row((200, 404), writer=(403, 404), outsider=(404, 404)) for r in FEED_RESOURCES},
 }
 assert all(set(row) == set(KINDS) for row in EXPECTED.values())
-MATRIX_BLUEPRINTS = ("taxii", "hub_api")
+MATRIX_BLUEPRINTS = ("taxii", "hub_api", "feeds_api")
 
 
 def routed_endpoints(acc: AcceptanceHub) -> set[str]:
@@ -305,7 +324,7 @@ def test_every_endpoint_is_in_the_matrix(world: World) -> None:
 def test_each_caller_gets_what_its_rights_give_and_refusals_never_depend_on_the_resource(
     world: World, endpoint: str, kind: str
 ) -> None:
-    if endpoint not in routed_endpoints(world.acc):
+    if endpoint.split("[")[0] not in routed_endpoints(world.acc):
         pytest.skip(f"{endpoint} is not routed in this build")
     want_existing, want_missing = EXPECTED[endpoint][kind]
     existing = _send(world, kind, endpoint, exists=True)

@@ -107,7 +107,7 @@ def make_demo_hub(tmp_path: Path, extra_config: str = "") -> DemoHub:
     accounts = Accounts(store)
     keys = {}
     for d in DEMO_ORGS:
-        accounts.add_organisation(OPERATOR, d.id, d.name, d.group, d.roles)
+        accounts.add_organisation(OPERATOR, d.id, d.name, d.group, d.roles, aliases=d.aliases, domains=d.domains)
         keys[d.id] = accounts.create_key(OPERATOR, d.id, "test").secret
     return DemoHub(settings, store, create_app(settings, store), keys, config)
 

@@ -16,6 +16,7 @@ import pytest
 
 from converters import ConversionOptions
 from taxii_server.errors import NotFound
+from taxii_server.hub.allowlist import AllowListAdmin
 from taxii_server.hub.audit import AuditLog
 from taxii_server.hub.campaigns import Campaigns
 from taxii_server.hub.intake import Intake
@@ -26,7 +27,7 @@ from taxii_server.model import Principal
 from taxii_server.settings import HubSettings
 
 MEMBER = Principal("kita-heavy", "heavy-industry", frozenset({"member"}))
-ANALYST_ONLY_CLASSES: tuple[type, ...] = (Campaigns, Publishing, Revocation, Stats)
+ANALYST_ONLY_CLASSES: tuple[type, ...] = (Campaigns, Publishing, Revocation, Stats, AllowListAdmin)
 ANALYST_ONLY_METHODS = ((AuditLog, "entries"), (Intake, "dismiss"))
 
 
@@ -49,9 +50,10 @@ def _built(cls: type) -> Any:
     built: dict[type, Callable[[], Any]] = {
         Campaigns: lambda: Campaigns(store, 90),  # type: ignore[arg-type]
         Publishing: lambda: Publishing(store, feeds, Tripwire("campaigns"), audit,  # type: ignore[arg-type]
-                                       _no_options, HubSettings()),
+                                       _no_options, HubSettings(), Tripwire("leak_check")),
         Revocation: lambda: Revocation(feeds, audit),  # type: ignore[arg-type]
         Stats: lambda: Stats(store),  # type: ignore[arg-type]
+        AllowListAdmin: lambda: AllowListAdmin(store, audit),  # type: ignore[arg-type]
         AuditLog: lambda: AuditLog(store),  # type: ignore[arg-type]
         Intake: lambda: Intake(store, ConversionOptions(id_key="k"), audit),  # type: ignore[arg-type]
     }
@@ -76,6 +78,8 @@ VALUES: dict[str, Any] = {
     "request": PublishRequest(name="x", tlp="amber", collections=("member-feed",),
                               candidate_id="cand-0123456789abcdef"),
     "reason": "because",
+    "kind": "domain-name",
+    "value": "vendor.example",
     "since_us": None,
     "until_us": None,
     "limit": 10,
@@ -87,7 +91,7 @@ def test_the_enumeration_finds_the_analyst_operations() -> None:
     assert names >= {
         "Campaigns.suggest", "Campaigns.get", "Publishing.preview", "Publishing.publish", "Publishing.approve",
         "Publishing.get", "Publishing.publications", "Revocation.revoke", "Stats.compute", "AuditLog.entries",
-        "Intake.dismiss",
+        "Intake.dismiss", "AllowListAdmin.add", "AllowListAdmin.remove", "AllowListAdmin.entries",
     }
 
 

@@ -1,6 +1,7 @@
 """The leak check: a bundle that names a member, a victim address or a victim Message-ID, or that counts a
-sector group below the minimum, is refused — directly and through publishing, where nothing is written.
-A clean bundle passes; the published campaign passes stix2-validator (strict) and the converters' audit."""
+sector group in a way that could single a member out, is refused — directly and through publishing, where
+nothing is written. A clean bundle passes; the published campaign passes stix2-validator (strict) and the
+converters' audit."""
 
 from __future__ import annotations
 
@@ -14,8 +15,10 @@ from hubflow import MEMBER_FEED, ORG_NAMES, DemoHub, principal, submit_campaign
 from converters import audit_bundle, bundle_bytes, stix_validator_messages
 from converters.ids import KeyedIds
 from converters.sectors import SECTOR_GROUPS
-from taxii_server.hub import leaks
+from taxii_server.accounts import OPERATOR, Accounts
+from taxii_server.hub import leaks, sensitive
 from taxii_server.hub.publishing import PublishRequest
+from taxii_server.hub.sensitive import Sensitive
 
 ANALYST = principal("hub-analyst")
 VICTIM_ADDRESS = "sales@kita-heavy.example"  # the addressee in case02-campaign-1
@@ -31,6 +34,11 @@ def _campaign_request(hub: DemoHub, **changes: Any) -> PublishRequest:
 
 
 @pytest.fixture
+def check(demo_hub: DemoHub) -> leaks.LeakCheck:
+    return demo_hub.services.publishing.leak_check
+
+
+@pytest.fixture
 def clean(demo_hub: DemoHub) -> dict[str, Any]:
     submit_campaign(demo_hub)
     preview = demo_hub.services.publishing.preview(ANALYST, _campaign_request(demo_hub))
@@ -38,8 +46,9 @@ def clean(demo_hub: DemoHub) -> dict[str, Any]:
     return preview.bundle
 
 
-def _sensitive() -> set[str]:
-    return set(ORG_NAMES) | set(ORG_NAMES.values()) | {VICTIM_ADDRESS, VICTIM_MESSAGE_ID}
+def _sensitive(check: leaks.LeakCheck) -> set[Sensitive]:
+    return check.register() | {Sensitive(VICTIM_ADDRESS, sensitive.RECIPIENT),
+                               Sensitive(VICTIM_MESSAGE_ID, sensitive.MESSAGE_ID)}
 
 
 def _with_description(bundle: dict[str, Any], text: str) -> dict[str, Any]:
@@ -49,28 +58,34 @@ def _with_description(bundle: dict[str, Any], text: str) -> dict[str, Any]:
     return crafted
 
 
-def _findings(bundle: dict[str, Any], min_group_count: int = 2) -> list[str]:
-    return leaks.findings(bundle, bundle_bytes(bundle), _sensitive(), min_group_count)
+def _findings(check: leaks.LeakCheck, bundle: dict[str, Any]) -> list[str]:
+    return check.check_publication(bundle, _sensitive(check))
 
 
-def test_a_clean_bundle_passes(clean: dict[str, Any]) -> None:
-    assert _findings(clean) == []
+def test_a_clean_bundle_passes(check: leaks.LeakCheck, clean: dict[str, Any]) -> None:
+    assert _findings(check, clean) == []
 
 
 @pytest.mark.parametrize("leaked", [
     ORG_NAMES["higashi-gas"], "higashi-gas", "HIGASHI-GAS", VICTIM_ADDRESS, VICTIM_MESSAGE_ID,
 ], ids=["member-name", "member-id", "member-id-upper-case", "victim-address", "victim-message-id"])
-def test_a_bundle_revealing_a_reporter_or_victim_is_refused(clean: dict[str, Any], leaked: str) -> None:
-    found = _findings(_with_description(clean, f"Reported by {leaked}."))
-    assert found and all("protected value" in f for f in found)
+def test_a_bundle_revealing_a_reporter_or_victim_is_refused(
+    check: leaks.LeakCheck, clean: dict[str, Any], leaked: str
+) -> None:
+    found = _findings(check, _with_description(clean, f"Reported by {leaked}."))
+    assert found and all(": description: contains " in f for f in found)
     assert all(leaked not in f for f in found), "a finding must not repeat the protected value in full"
 
 
 def test_a_protected_value_is_matched_as_a_whole_token_not_inside_a_hash(clean: dict[str, Any]) -> None:
     digest = "198ff0c034b9cd08c21de619d1ee73f0ed2461e611b5ac3dbea9f161604cf8f0"  # the campaign's RAR
     assert digest in bundle_bytes(clean).decode()
-    assert leaks.findings(clean, bundle_bytes(clean), {digest[10:20]}, 2) == []
-    assert leaks.findings(clean, bundle_bytes(clean), {digest}, 2) != []
+
+    def found(value: str) -> list[leaks.Finding]:
+        return leaks.scan(clean["objects"], sensitive.needles({Sensitive(value, sensitive.RECORD_ID)}))
+
+    assert found(digest[10:20]) == []
+    assert found(digest) != []
 
 
 def _sector_sighting(bundle: dict[str, Any], count: int) -> dict[str, Any]:
@@ -79,9 +94,9 @@ def _sector_sighting(bundle: dict[str, Any], count: int) -> dict[str, Any]:
                   if o["type"] == "identity" and o["identity_class"] == "organization")
     campaign = next(o for o in crafted["objects"] if o["type"] == "campaign")
     sector = SECTOR_GROUPS["gas"]
-    ids = KeyedIds("crafted")
+    ids = KeyedIds("hub-workflow-test-key")  # the demo hub's id key: the hub's own gas-group identity
     identity = {
-        "type": "identity", "spec_version": "2.1", "id": ids.sdo_id("identity", {"s": "gas"}),
+        "type": "identity", "spec_version": "2.1", "id": ids.sdo_id("identity", {"sector": "gas"}),
         "created": "2013-01-01T00:00:00.000Z", "modified": "2013-01-01T00:00:00.000Z", "created_by_ref": hub_id,
         "identity_class": "class", "name": "Anonymised member organisations (gas)", "sectors": list(sector.sectors),
         "object_marking_refs": campaign["object_marking_refs"],
@@ -96,29 +111,39 @@ def _sector_sighting(bundle: dict[str, Any], count: int) -> dict[str, Any]:
     return crafted
 
 
-def test_a_sector_group_sighting_below_the_minimum_is_refused(clean: dict[str, Any]) -> None:
-    found = _findings(_sector_sighting(clean, 1), min_group_count=2)
-    assert any("single them out" in f for f in found)
+def _more_gas_members(hub: DemoHub, count: int) -> None:
+    for n in range(count):
+        Accounts(hub.store).add_organisation(OPERATOR, f"gas-member-{n}", f"Gas member {n}", "gas", ("member",))
 
 
-def test_a_sector_group_sighting_at_the_minimum_passes(clean: dict[str, Any]) -> None:
-    assert not [f for f in _findings(_sector_sighting(clean, 2), min_group_count=2) if "single them out" in f]
+@pytest.mark.parametrize(("members", "count"), [(1, 1), (1, 2), (4, 1), (4, 3), (4, 4), (3, 2)],
+                         ids=["1-of-1", "2-of-1", "1-of-4", "3-of-4", "4-of-4", "2-of-3"])
+def test_a_sector_group_sighting_that_could_single_a_member_out_is_refused(
+    demo_hub: DemoHub, check: leaks.LeakCheck, clean: dict[str, Any], members: int, count: int
+) -> None:
+    _more_gas_members(demo_hub, members - 1)
+    found = _findings(check, _sector_sighting(clean, count))
+    assert any(": count: " in f and "single one out" in f for f in found)
+
+
+def test_a_sector_group_sighting_that_hides_every_member_passes(
+    demo_hub: DemoHub, check: leaks.LeakCheck, clean: dict[str, Any]
+) -> None:
+    _more_gas_members(demo_hub, 3)  # four gas members, two of them reported
+    assert [f for f in _findings(check, _sector_sighting(clean, 2)) if "single one out" in f] == []
 
 
 def test_the_published_campaign_passes_the_strict_validator(clean: dict[str, Any]) -> None:
     assert stix_validator_messages(clean) == []
 
 
-def test_the_published_campaign_passes_the_converters_audit(clean: dict[str, Any]) -> None:
-    assert audit_bundle(clean, _sensitive()) == []
+def test_the_published_campaign_passes_the_converters_audit(check: leaks.LeakCheck, clean: dict[str, Any]) -> None:
+    assert audit_bundle(clean, {s.value for s in _sensitive(check)}) == []
 
 
-def test_small_sector_groups_are_folded_into_one_member_sighting(clean: dict[str, Any]) -> None:
-    sightings = [o for o in clean["objects"] if o["type"] == "sighting"]
-    assert [s["count"] for s in sightings] == [5]  # five groups of one reporter each: never per group
-    (where,) = sightings[0]["where_sighted_refs"]
-    identity = next(o for o in clean["objects"] if o["id"] == where)
-    assert "sectors" not in identity
+def test_when_every_member_reported_no_count_is_published(clean: dict[str, Any]) -> None:
+    # five members, one per group, all five reported: any count would tell each one that all others did
+    assert [o for o in clean["objects"] if o["type"] == "sighting"] == []
 
 
 # -- through publishing -------------------------------------------------------------------------------------
@@ -170,7 +195,7 @@ def test_a_campaign_published_over_the_api_is_the_clean_previewed_bundle(demo_hu
         "candidate": candidate.id, "name": "Campaign", "tlp": "amber", "collections": ["member-feed"]})
     assert response.status_code == 201, response.data
     stored = demo_hub.api("GET", f"/publications/{response.json['id']}", "hub-analyst").json["bundle"]
-    assert _findings(stored) == []
+    assert _findings(demo_hub.services.publishing.leak_check, stored) == []
     assert stix_validator_messages(stored) == []
     served = demo_hub.taxii(f"collections/{MEMBER_FEED}/objects/", "kita-heavy").json["objects"]
     assert {o["id"] for o in served} == {o["id"] for o in stored["objects"]}

@@ -9,20 +9,26 @@ import pytest
 from test_contract import SHARED, T0, ind, ts, version
 
 from taxii_server.errors import ConfigError
-from taxii_server.model import ObjectFilter
+from taxii_server.model import AllowedValue, ObjectFilter, Organisation
 from taxii_server.storage.base import SCHEMA_VERSION
 from taxii_server.storage.sqlite import SQLiteStore
 
 
 def craft(path: Path, schema_version: int) -> None:
-    """A database as a hub of `schema_version` left it: schema 1 lacked the (collection, id) index."""
+    """A database as a hub of `schema_version` left it: schema 1 lacked the (collection, id) index, schema 2
+    the organisations' aliases and domains and the allow-list."""
     store = SQLiteStore(path)
     store.initialise()
     store.add_versions(SHARED, "org-a", False, [version(ind(1), ts(1))], T0)
+    store.add_organisation(Organisation("org-a", "A", "gas", ("member",), "t"))
     store.close()
     with sqlite3.connect(path) as conn:
         if schema_version < 2:
             conn.execute("DROP INDEX object_versions_id")
+        if schema_version < 3:
+            conn.execute("ALTER TABLE organisations DROP COLUMN aliases")
+            conn.execute("ALTER TABLE organisations DROP COLUMN domains")
+            conn.execute("DROP TABLE allowlist")
         conn.execute("UPDATE meta SET value=? WHERE key='schema_version'", (str(schema_version),))
 
 
@@ -44,6 +50,20 @@ def test_an_older_database_is_upgraded_in_place_and_keeps_its_data(tmp_path: Pat
     assert schema_of(path) == SCHEMA_VERSION
     assert "object_versions_id" in indexes(path)
     assert [i.id for i in store.query(SHARED, ObjectFilter(), None, 10).items] == [ind(1)]
+
+
+@pytest.mark.parametrize("old", [1, 2])
+def test_an_upgrade_gives_existing_organisations_an_empty_register_and_adds_the_allow_list(
+    tmp_path: Path, old: int
+) -> None:
+    path = tmp_path / "hub.sqlite3"
+    craft(path, old)
+    store = SQLiteStore(path)
+    store.initialise()
+    assert store.get_organisation("org-a") == Organisation("org-a", "A", "gas", ("member",), "t")
+    assert store.update_organisation(Organisation("org-a", "A", "gas", ("member",), "t", ("A Corp",), ("a.example",)))
+    assert store.list_organisations()[0].domains == ("a.example",)
+    assert store.add_allowed(AllowedValue("domain-name", "example.org", "why", "hub", "t"))
 
 
 def test_the_upgrade_leaves_a_backup_copy_of_the_old_database(tmp_path: Path) -> None:

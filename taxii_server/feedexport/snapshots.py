@@ -1,0 +1,155 @@
+"""Built feed files, kept on disk per generation, so a poll streams a file and an unchanged feed costs nothing.
+
+A generation is what one scope (a collection as one kind of caller sees it) holds at a moment: the store's
+content version for the scope, the last instant at which an indicator started or expired, and the version of
+the exclusion lists. Its key is a hash of those, the same in every worker and machine, and so are the ETags
+drawn from it. Files are built once per generation and format into `<cache>/<scope>/<generation>/`, written to
+a temporary name and renamed, under a per-file lock so that concurrent first requests build once; later
+generations of a scope replace earlier ones, which are removed a while after.
+
+The generation's clock part needs the indicators' validity windows: it is computed by reading the scope once and
+then kept in process memory (a few numbers per scope) until the next start or expiry instant passes.
+Must not: know HTTP, or decide access.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import gzip
+import hashlib
+import os
+import shutil
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+from ..model import ObjectScope
+from .current import Changes, ObjectReader, clock_changes
+
+FORMAT_VERSION = "1"  # part of every generation key: bump when a writer's output changes
+KEEP_OLD_S = 600  # earlier generations' files stay this long for requests still streaming them
+_MEMO = 512
+
+
+@dataclass(frozen=True)
+class Generation:
+    scope_key: str
+    key: str
+    content_version: str
+    newest_change_us: int | None  # the newest date_added or start/expiry instant: Last-Modified
+    directory: Path
+
+    def etag(self, resource: str) -> str:
+        tag = hashlib.sha256(f"{self.key}|{resource}".encode()).hexdigest()[:32]
+        return f'"{tag}"'
+
+
+def scope_key(scope: ObjectScope) -> str:
+    who = "all" if not scope.partitioned else ("*" if scope.owner is None else "org:" + scope.owner)
+    return hashlib.sha256(f"{scope.collection_id}|{who}".encode()).hexdigest()[:24]
+
+
+class Snapshots:
+    def __init__(self, root: Path, store: ObjectReader, clock: Callable[[], int]) -> None:
+        self.root = root
+        self.store = store
+        self.clock = clock
+        self._changes: OrderedDict[tuple[str, str], tuple[int, Changes]] = OrderedDict()
+
+    def generation(self, scope: ObjectScope, content_version: str, exclusions_version: str,
+                   newest_added_us: int | None) -> Generation:
+        now = self.clock()
+        skey = scope_key(scope)
+        changes = self._clock_changes(scope, skey, content_version, now)
+        key = hashlib.sha256(
+            f"{FORMAT_VERSION}|{skey}|{content_version}|{changes.previous_us}|{exclusions_version}".encode()
+        ).hexdigest()[:32]
+        newest = max((t for t in (newest_added_us, changes.previous_us) if t is not None), default=None)
+        return Generation(skey, key, content_version, newest, self.root / skey / key)
+
+    def _clock_changes(self, scope: ObjectScope, skey: str, content_version: str, now: int) -> Changes:
+        memo_key = (skey, content_version)
+        known = self._changes.get(memo_key)
+        if known is not None:
+            computed_at, changes = known
+            if computed_at <= now and (changes.next_us is None or now < changes.next_us):
+                self._changes.move_to_end(memo_key)
+                return Changes(changes.previous_us, changes.next_us)
+        changes = clock_changes(self.store, scope, now)
+        self._changes[memo_key] = (now, changes)
+        while len(self._changes) > _MEMO:
+            self._changes.popitem(last=False)
+        return changes
+
+    def file(self, gen: Generation, name: str, build: Callable[[IO[bytes]], object]) -> Path:
+        """The generation's file `name`, built by `build` into a stream when it is not there yet."""
+        path = gen.directory / name
+        if path.exists():
+            return path
+        gen.directory.mkdir(parents=True, exist_ok=True)
+        with _locked(gen.directory / f".{name}.lock"):
+            if not path.exists():
+                temporary = gen.directory / f".{name}.{os.getpid()}.tmp"
+                with temporary.open("wb") as out:
+                    entries = build(out)
+                if isinstance(entries, int):  # how many entries the file holds, for the poll history
+                    (gen.directory / f".{name}.n").write_text(str(entries))
+                os.replace(temporary, path)
+                self._retire_older(gen)
+        return path
+
+    def directory(self, gen: Generation, name: str, build: Callable[[Path], object]) -> Path:
+        """A generation's directory of files (the MISP feed), built by `build` into an empty directory."""
+        path = gen.directory / name
+        if path.is_dir():
+            return path
+        gen.directory.mkdir(parents=True, exist_ok=True)
+        with _locked(gen.directory / f".{name}.lock"):
+            if not path.is_dir():
+                temporary = gen.directory / f".{name}.{os.getpid()}.tmp"
+                shutil.rmtree(temporary, ignore_errors=True)
+                temporary.mkdir()
+                build(temporary)
+                os.replace(temporary, path)
+                self._retire_older(gen)
+        return path
+
+    def gzipped(self, path: Path) -> Path:
+        """A gzip copy of a built file, made once beside it."""
+        target = path.with_name(path.name + ".gz")
+        if target.exists():
+            return target
+        with _locked(path.with_name(f".{path.name}.gz.lock")):
+            if not target.exists():
+                temporary = path.with_name(f".{path.name}.gz.{os.getpid()}.tmp")
+                with path.open("rb") as source, gzip.GzipFile(temporary, "wb", compresslevel=6, mtime=0) as out:
+                    shutil.copyfileobj(source, out, 1 << 20)
+                os.replace(temporary, target)
+        return target
+
+    def _retire_older(self, gen: Generation) -> None:
+        """Remove the scope's other generations not touched for KEEP_OLD_S (best effort)."""
+        cutoff = time.time() - KEEP_OLD_S
+        for other in gen.directory.parent.iterdir():
+            try:
+                if other != gen.directory and other.stat().st_mtime < cutoff:
+                    shutil.rmtree(other, ignore_errors=True)
+            except OSError:
+                continue
+
+
+class _locked:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.fd = -1
+
+    def __enter__(self) -> None:
+        self.fd = os.open(self.path, os.O_CREAT | os.O_RDWR, 0o600)
+        fcntl.flock(self.fd, fcntl.LOCK_EX)
+
+    def __exit__(self, *exc: object) -> None:
+        fcntl.flock(self.fd, fcntl.LOCK_UN)
+        os.close(self.fd)
