@@ -14,7 +14,6 @@ ROLES = ("member", "analyst", "admin")
 # every organisation's identity.
 ORGANISATION_NAMESPACE = uuid.UUID("e7eb377a-94f3-41cc-94e6-89ac67991ad4")
 Visibility = Literal["all", "own"]
-VersionKeyword = Literal["first", "last", "all"]
 
 
 @dataclass(frozen=True)
@@ -93,6 +92,7 @@ class CollectionDef:
     visibility: Visibility = "all"
     max_tlp: str | None = None
     media_types: tuple[str, ...] = ("application/stix+json;version=2.1",)
+    direct_writes: bool = False  # with the two-person rule, the hub's side may still write here directly
 
     def accepts_spec_version(self, spec_version: str) -> bool:
         return f"application/stix+json;version={spec_version}" in self.media_types
@@ -257,9 +257,6 @@ class PollRecord:
 
 
 # -- the sharing workflow ------------------------------------------------------------------------------------
-
-SUBMISSION_STATES = ("received", "converted", "rejected", "in-campaign", "published", "dismissed")
-
 
 @dataclass(frozen=True)
 class Submission:

@@ -219,6 +219,8 @@ def _publish_options(func: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--approved-by", "approver", metavar="ANALYST", default=None,
                      help="A second analyst who approves (two-person rule)."),
         click.option("--preview", is_flag=True, help="Print the exact bundle and the leak check; write nothing."),
+        click.option("--on-revoked", "on_revoked", type=click.Choice(["refuse", "new-objects"]), default="refuse",
+                     show_default=True, help="Objects revoked earlier: refuse, or publish them as new objects."),
         AS_OPTION,
         JSON_OPTION,
     )):
@@ -236,7 +238,8 @@ def _publish(obj: CliContext, as_org: str | None, approver: str | None, preview:
     req = PublishRequest(approver=_principal(services, approver, required=True) if approver else None, **request)
     if preview:
         p = services.hub.publishing.preview(principal, req)
-        click.echo(json.dumps({"findings": list(p.findings), "bundle": p.bundle}, ensure_ascii=False, indent=2))
+        click.echo(json.dumps({"findings": list(p.findings), "revoked": list(p.revoked), "bundle": p.bundle},
+                              ensure_ascii=False, indent=2))
         if p.findings:
             raise click.exceptions.Exit(1)
         return
@@ -254,11 +257,11 @@ def _publish(obj: CliContext, as_org: str | None, approver: str | None, preview:
 @click.pass_obj
 @one_line_errors
 def campaigns_publish(obj: CliContext, candidate_id: str, name: str, description: str, tlp: str,
-                      collections: tuple[str, ...], approver: str | None, preview: bool, as_org: str | None,
-                      as_json: bool) -> None:
+                      collections: tuple[str, ...], approver: str | None, preview: bool, on_revoked: str,
+                      as_org: str | None, as_json: bool) -> None:
     """Publish a campaign candidate, anonymised, to collections."""
     _publish(obj, as_org, approver, preview, as_json, name=name, description=description, tlp=tlp,
-             collections=collections, candidate_id=candidate_id)
+             collections=collections, candidate_id=candidate_id, on_revoked=on_revoked)
 
 
 @click.command()
@@ -267,11 +270,11 @@ def campaigns_publish(obj: CliContext, candidate_id: str, name: str, description
 @click.pass_obj
 @one_line_errors
 def publish(obj: CliContext, submission_ids: tuple[str, ...], name: str, description: str, tlp: str,
-            collections: tuple[str, ...], approver: str | None, preview: bool, as_org: str | None,
+            collections: tuple[str, ...], approver: str | None, preview: bool, on_revoked: str, as_org: str | None,
             as_json: bool) -> None:
     """Publish single reports (not a campaign), anonymised, to collections."""
     _publish(obj, as_org, approver, preview, as_json, name=name, description=description, tlp=tlp,
-             collections=collections, submission_ids=submission_ids)
+             collections=collections, submission_ids=submission_ids, on_revoked=on_revoked)
 
 
 @click.group()
@@ -346,7 +349,7 @@ def revoke(obj: CliContext, stix_id: str, reason: str, as_org: str | None, as_js
 @click.option("--since", default=None, help="From this date (YYYY-MM-DD or RFC 3339).")
 @click.option("--until", default=None, help="Up to this date, exclusive.")
 @click.option("--charts", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Also write PNG charts into this directory.")
+              help="Also write the charts as SVG files into this directory.")
 @AS_OPTION
 @JSON_OPTION
 @click.pass_obj

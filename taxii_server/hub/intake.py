@@ -41,7 +41,7 @@ from ..model import CollectionDef, Principal, Publication, Submission, Submissio
 from ..storage.base import Store
 from ..timestamps import now_us, parse_us
 from . import features
-from .audit import AuditLog, require_analyst
+from .audit import AuditLog, require
 from .share import UNSHARED, WorkerShare
 
 MEDIA_TYPES = ("message/rfc822", "application/json", "application/stix+json")
@@ -141,7 +141,7 @@ class Intake:
     def from_taxii(self, principal: Principal, objects: Sequence[dict[str, Any]]) -> None:
         """Objects a member added to an inbox collection become a submission too (analysts' own inbox writes
         are hub work, not member reports, and stay out of correlation)."""
-        if principal.is_analyst:
+        if access.writes_as_hub(principal):
             return
         body = orjson.dumps({"type": "bundle", "id": f"bundle--{uuid.uuid4()}", "objects": list(objects)})
         self.submit(principal, body, "application/stix+json", "taxii", "taxii-inbox")
@@ -245,10 +245,10 @@ class Intake:
         return load_records(content.records, found.id)
 
     def submissions(self, principal: Principal) -> list[Submission]:
-        return self.store.list_submissions(None if principal.is_analyst else principal.org_id)
+        return self.store.list_submissions(None if access.sees_everyones_submissions(principal) else principal.org_id)
 
     def dismiss(self, principal: Principal, submission_id: str, reason: str) -> Submission:
-        require_analyst(principal, "submission")
+        require(principal, "triage", "submission")
         found = self.get(principal, submission_id)
         if found.state == "published":
             raise Conflict("a published submission cannot be dismissed; revoke what was published instead")
