@@ -9,7 +9,8 @@ BIN := $(VENV)/bin
 CONSTRAINTS := constraints.txt
 RUN_STAMP := $(VENV)/.installed-run
 TEST_STAMP := $(VENV)/.installed-test
-PIP_INSTALL := $(BIN)/pip install --quiet --disable-pip-version-check -c $(CONSTRAINTS)
+# setuptools warns on every editable install that a folder of the package's name could shadow it: noise here.
+PIP_INSTALL := PYTHONWARNINGS='ignore:Editable installation' $(BIN)/pip install --quiet --disable-pip-version-check -c $(CONSTRAINTS)
 CONFIG ?= config/hub.toml
 # The shared sample reports when they sit beside the checkout, else the copies the tests use.
 SAMPLES ?= $(firstword $(wildcard ../shared/samples/records) tests/data/samples/records)
