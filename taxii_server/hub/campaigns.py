@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 
 from ..errors import BadRequest, NotFound, Unprocessable
 from ..model import Exclusion, Override, Principal
-from ..storage.base import Store
+from ..storage.base import CorrelationWorkStore
 from ..timestamps import now_us
 from .audit import AuditLog, require
 from .correlation import EVIDENCE_KINDS, Candidate, candidate_from
@@ -27,7 +27,7 @@ _TOKEN = re.compile(r"^(\d{1,20})\.(cand-[0-9a-f]{16})$")
 
 
 class Campaigns:
-    def __init__(self, store: Store, correlator: Correlator, audit: AuditLog,
+    def __init__(self, store: CorrelationWorkStore, correlator: Correlator, audit: AuditLog,
                  clock: Callable[[], int] = now_us) -> None:
         self.store = store
         self.correlator = correlator

@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 
 from ..errors import HubError
 from ..model import CorrelationJob, Exclusion, Override, Posting, StoredCandidate, Submission
-from ..storage.base import Store
+from ..storage.base import CorrelationWorkStore
 from ..timestamps import now_us
 from .allowlist import AllowList
 from .benign_evidence import benign_check
@@ -61,7 +61,7 @@ _MANY = 1_000_000
 class _View:
     """What one job (or one rebuild) reads, each thing once."""
 
-    store: Store
+    store: CorrelationWorkStore
     policy: Policy
     exclusions: list[Exclusion]
     groups: Mapping[str, str]
@@ -138,7 +138,7 @@ class _View:
 
 
 class Correlator:
-    def __init__(self, store: Store, policy: Policy, clock: Callable[[], int] = now_us, *,
+    def __init__(self, store: CorrelationWorkStore, policy: Policy, clock: Callable[[], int] = now_us, *,
                  warning_lists: bool = False) -> None:
         self.store = store
         self.policy = policy
