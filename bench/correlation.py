@@ -94,7 +94,7 @@ def rebuild_in_subprocess(path: Path) -> tuple[float, int, int]:
             "t = time.monotonic(); n = Correlator(s, Policy()).rebuild(); t = time.monotonic() - t\n"
             "print(t, n, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, base)\n")
     out = subprocess.run([sys.executable, "-c", code, str(path)], check=True, capture_output=True, text=True)
-    seconds, made, peak, base = out.stdout.split()
+    seconds, made, peak, _base = out.stdout.split()
     return float(seconds), int(made), int(peak)
 
 
