@@ -118,6 +118,7 @@ def run(count: int, seconds: float, workdir: Path) -> list[str]:
         domain_cold, domain_bytes, domain_headers = _once(port, f"{FEED}/domain.txt", auth)
         csv_cold, csv_bytes, _ = _once(port, f"{FEED}/indicators.csv", auth)
         _once(port, f"{FEED}/domain.txt", {**auth, "Accept-Encoding": "gzip"})
+        _once(port, f"{FEED}/indicators.csv", {**auth, "Accept-Encoding": "gzip"})
         for _ in range(4):  # each worker has its validators' clock window in memory after this
             _once(port, f"{FEED}/domain.txt", auth)
             _once(port, f"{FEED}/indicators.csv", auth)
@@ -127,6 +128,7 @@ def run(count: int, seconds: float, workdir: Path) -> list[str]:
             ("domain.txt, full", f"{FEED}/domain.txt", auth, 200),
             ("indicators.csv, full", f"{FEED}/indicators.csv", auth, 200),
             ("domain.txt, full, gzip", f"{FEED}/domain.txt", {**auth, "Accept-Encoding": "gzip"}, 200),
+            ("indicators.csv, full, gzip", f"{FEED}/indicators.csv", {**auth, "Accept-Encoding": "gzip"}, 200),
             ("domain.txt, If-None-Match (304)", f"{FEED}/domain.txt",
              {**auth, "If-None-Match": domain_headers["etag"]}, 304),
             ("peer: TAXII Get Objects, first page (limit=100)",
