@@ -19,13 +19,13 @@ TLP2_IDS = {
 }
 ALLOWED_MARKING_IDS = frozenset(TLP2_IDS.values())
 
-# Ordered from least to most restrictive.
-_ORDER = ("clear", "green", "amber", "amber+strict", "red")
+# The TLP 2.0 levels from least to most restrictive: the one definition of their order (taxii_server.tlp too).
+TLP_LEVELS = ("clear", "green", "amber", "amber+strict", "red")
 
 
 def stricter(*levels: str) -> str:
     """The most restrictive of the given TLP levels."""
-    return max(levels, key=_ORDER.index)
+    return max(levels, key=TLP_LEVELS.index)
 
 
 def marking_definition(level: str) -> dict[str, Any]:

@@ -12,7 +12,7 @@ import functools
 import ipaddress
 import json
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib import resources
@@ -30,7 +30,6 @@ if TYPE_CHECKING:  # imported on first use: jsonschema's optional format modules
 
 FORMAT = "incident-record/1"
 ROLES = ("recon", "reply", "attack")
-TLP_LEVELS = ("clear", "green", "amber", "amber+strict", "red")
 _PRINTABLE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")  # the schema's id pattern: safe to quote in errors
 
 
@@ -430,8 +429,3 @@ def format_time(value: datetime) -> str:
     """RFC 3339 UTC with milliseconds and `Z`: the one timestamp form STIX validators accept everywhere."""
     value = value.astimezone(UTC)
     return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
-
-
-def messages_in_order(record: Record) -> Sequence[Message]:
-    """The thread sorted by time (stable, so equal times keep the reporter's order)."""
-    return sorted(record.messages, key=lambda message: message.sent_at)

@@ -136,8 +136,8 @@ class _Conversion:
         return self._bundle()
 
     def _bundle(self) -> dict[str, Any]:
-        order = ("clear", "green", "amber", "amber+strict", "red")
-        definitions = [markings.marking_definition(level) for level in order if level in self.graph.levels]
+        definitions = [markings.marking_definition(level) for level in markings.TLP_LEVELS
+                       if level in self.graph.levels]
         bundle_id = self.ids.sdo_id("bundle", {**self.record_key, "reported_at": self.graph.created})
         return {"type": "bundle", "id": bundle_id, "objects": [*definitions, *self.graph.objects.values()]}
 

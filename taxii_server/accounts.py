@@ -10,20 +10,20 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import replace
-from datetime import UTC, datetime
 
 from . import credentials, register
 from .errors import BadRequest, Conflict, Forbidden, NotAuthenticated, NotFound
 from .model import ROLES, Credential, NewKey, Organisation, Principal
 from .storage.base import AccountStore
 from .throttle import Throttle
+from .timestamps import format_us, now_us
 
 ORG_ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
 OPERATOR = Principal(org_id="hub-operator", group="hub", roles=frozenset({"admin", "analyst"}))
 
 
 def _now() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return format_us(now_us())
 
 
 # (password, stored hash or None) → whether they match; always one full hash (credentials.verify_password).

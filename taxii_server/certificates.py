@@ -31,6 +31,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from .errors import BadRequest, ConfigError, Conflict, Forbidden, NotAuthenticated, NotFound
 from .model import ClientCertificate, Principal
 from .storage.base import AccountStore, CertificateStore
+from .timestamps import format_datetime
 
 MAX_DAYS = 3650
 DEFAULT_DAYS = 365
@@ -58,7 +59,7 @@ def _utc_now() -> datetime.datetime:
 
 
 def _text(when: datetime.datetime) -> str:
-    return when.astimezone(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return format_datetime(when)
 
 
 def serial_text(serial: int) -> str:

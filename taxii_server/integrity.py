@@ -26,20 +26,14 @@ from converters.ids import sco_id
 from converters.markings import marking_definition
 
 from .timestamps import format_us, parse_us
+from .tlp import LEVELS, TLP1_IDS
 
 TLP1_CANONICAL: dict[str, dict[str, Any]] = {  # STIX 2.1 §7.2.1.4, the four predefined TLP 1.0 objects
     mid: {"type": "marking-definition", "spec_version": "2.1", "id": mid, "created": "2017-01-20T00:00:00.000Z",
           "definition_type": "tlp", "name": f"TLP:{level.upper()}", "definition": {"tlp": level}}
-    for mid, level in (
-        ("marking-definition--613f2e26-407d-48c7-9eca-b8e91df99dc9", "white"),
-        ("marking-definition--34098fce-860f-48ae-8e50-ebd3cc5e41da", "green"),
-        ("marking-definition--f88d31f6-486f-44da-b317-01333bde0b82", "amber"),
-        ("marking-definition--5e57c739-391a-4eb3-b6be-7d15ca92d5ed", "red"),
-    )
+    for level, mid in TLP1_IDS.items()
 }
-TLP2_CANONICAL: dict[str, dict[str, Any]] = {
-    d["id"]: d for d in (marking_definition(level) for level in ("clear", "green", "amber", "amber+strict", "red"))
-}
+TLP2_CANONICAL: dict[str, dict[str, Any]] = {d["id"]: d for d in (marking_definition(level) for level in LEVELS)}
 CANONICAL_MARKINGS = {**TLP1_CANONICAL, **TLP2_CANONICAL}
 # STIX 2.0 wrote the TLP 1.0 objects without spec_version and name; both forms are the canonical content.
 _OPTIONAL_IN_TLP1 = ("spec_version", "name")

@@ -24,6 +24,8 @@ from typing import Any, TextIO
 
 from gunicorn import glogging
 
+from .timestamps import format_us
+
 FIELDS = "fields"  # the `extra` key that carries a record's structured fields: extra={FIELDS: {...}}
 HUB_LOGGER = "taxii_server"  # the package's loggers and Flask's app.logger (the app is named after the package)
 _OURS = "_taxii_hub_json"  # marks the handlers configure() installed, so a second call replaces them
@@ -34,7 +36,7 @@ class JsonFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         entry: dict[str, Any] = {
-            "time": datetime.datetime.fromtimestamp(record.created, datetime.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+            "time": format_us(round(record.created * 1_000_000)),
             "level": record.levelname.lower(),
             "logger": record.name,
             "pid": record.process,

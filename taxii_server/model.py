@@ -14,7 +14,6 @@ ROLES = ("member", "analyst", "admin")
 # every organisation's identity.
 ORGANISATION_NAMESPACE = uuid.UUID("e7eb377a-94f3-41cc-94e6-89ac67991ad4")
 Visibility = Literal["all", "own"]
-VersionKeyword = Literal["first", "last", "all"]
 
 
 @dataclass(frozen=True)
@@ -257,9 +256,6 @@ class PollRecord:
 
 
 # -- the sharing workflow ------------------------------------------------------------------------------------
-
-SUBMISSION_STATES = ("received", "converted", "rejected", "in-campaign", "published", "dismissed")
-
 
 @dataclass(frozen=True)
 class Submission:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import hmac
 import secrets
 from collections.abc import Callable
 
@@ -81,7 +80,3 @@ class ConsoleSessions:
 
     def close(self, session: ConsoleSession) -> None:
         self.store.delete_session(session.id)
-
-    @staticmethod
-    def csrf_ok(session: ConsoleSession, token: str | None) -> bool:
-        return bool(token) and hmac.compare_digest(session.csrf.encode(), (token or "").encode())

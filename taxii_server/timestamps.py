@@ -49,5 +49,13 @@ def format_us(us: int) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)) + f".{micros:06d}Z"
 
 
+def format_datetime(value: datetime) -> str:
+    """An aware datetime in the TAXII form (microseconds); a naive one is taken as UTC."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    delta = value - datetime(1970, 1, 1, tzinfo=UTC)
+    return format_us((delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds)
+
+
 def now_us() -> int:
     return time.time_ns() // 1000

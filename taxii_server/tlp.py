@@ -9,21 +9,22 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 
-LEVELS = ("clear", "green", "amber", "amber+strict", "red")
+from converters.markings import TLP2_IDS, TLP_LEVELS
+
+LEVELS = TLP_LEVELS
 RANK = {level: rank for rank, level in enumerate(LEVELS)}
 
+# The TLP 1.0 marking definitions STIX 2.1 predefines (§7.2.1.4), by their TLP 1.0 name.
+TLP1_IDS = {
+    "white": "marking-definition--613f2e26-407d-48c7-9eca-b8e91df99dc9",
+    "green": "marking-definition--34098fce-860f-48ae-8e50-ebd3cc5e41da",
+    "amber": "marking-definition--f88d31f6-486f-44da-b317-01333bde0b82",
+    "red": "marking-definition--5e57c739-391a-4eb3-b6be-7d15ca92d5ed",
+}
+
 MARKING_LEVEL: dict[str, str] = {
-    # TLP 2.0
-    "marking-definition--94868c89-83c2-464b-929b-a1a8aa3c8487": "clear",
-    "marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb": "green",
-    "marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421": "amber",
-    "marking-definition--939a9414-2ddd-4d32-a0cd-375ea402b003": "amber+strict",
-    "marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1": "red",
-    # TLP 1.0 (STIX 2.1 §7.2.1)
-    "marking-definition--613f2e26-407d-48c7-9eca-b8e91df99dc9": "clear",
-    "marking-definition--34098fce-860f-48ae-8e50-ebd3cc5e41da": "green",
-    "marking-definition--f88d31f6-486f-44da-b317-01333bde0b82": "amber",
-    "marking-definition--5e57c739-391a-4eb3-b6be-7d15ca92d5ed": "red",
+    **{marking_id: level for level, marking_id in TLP2_IDS.items()},
+    **{marking_id: "clear" if level == "white" else level for level, marking_id in TLP1_IDS.items()},
     # OpenCTI's AMBER+STRICT
     "marking-definition--826578e1-40ad-459f-bc73-ede076f81f37": "amber+strict",
 }

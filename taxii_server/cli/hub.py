@@ -346,7 +346,7 @@ def revoke(obj: CliContext, stix_id: str, reason: str, as_org: str | None, as_js
 @click.option("--since", default=None, help="From this date (YYYY-MM-DD or RFC 3339).")
 @click.option("--until", default=None, help="Up to this date, exclusive.")
 @click.option("--charts", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Also write PNG charts into this directory.")
+              help="Also write the charts as SVG files into this directory.")
 @AS_OPTION
 @JSON_OPTION
 @click.pass_obj

@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import orjson
@@ -27,6 +27,7 @@ from converters import ConversionOptions
 from converters import markings as tlp_markings
 from converters.graph import text_lang
 from converters.ids import KeyedIds
+from converters.record import format_time
 from converters.sectors import SECTOR_GROUPS, UNSPECIFIED, SectorGroup
 
 from . import figures, regeneration
@@ -65,11 +66,6 @@ class PublicationSpec:
     known_created: Mapping[str, str] = field(default_factory=dict)
 
 
-def stix_time(value: datetime) -> str:
-    value = value.astimezone(UTC)
-    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
-
-
 def hub_identity_ids(options: ConversionOptions) -> frozenset[str]:
     """The ids of the identities only the hub may write: its own and the anonymised sector identities (as
     publications and as the converters name them)."""
@@ -89,7 +85,7 @@ class _Builder:
         self.options = options
         self.ids = KeyedIds(options.id_key)
         self.hub_id = self.ids.sdo_id("identity", {"hub": options.hub_identity_name})
-        self.now = stix_time(spec.published_at)
+        self.now = format_time(spec.published_at)
         self.marking = tlp_markings.refs(spec.tlp)
         self.objects: dict[str, dict[str, Any]] = {}
         self.member_supplied: set[str] = set()
@@ -196,7 +192,7 @@ class _Builder:
         if days <= 0:
             indicator.pop("valid_until", None)
             return
-        until = stix_time(self.spec.published_at + timedelta(days=days))
+        until = format_time(self.spec.published_at + timedelta(days=days))
         if until > indicator.get("valid_from", ""):
             indicator["valid_until"] = until
         else:
@@ -232,7 +228,7 @@ class _Builder:
     def _campaign(self) -> str:
         return self._sdo(
             "campaign", {}, name=self.spec.name, description=self.spec.description or self.spec.name,
-            first_seen=stix_time(self.spec.first_seen), last_seen=stix_time(self.spec.last_seen),
+            first_seen=format_time(self.spec.first_seen), last_seen=format_time(self.spec.last_seen),
         )
 
     def _campaign_relationships(self, campaign_id: str) -> None:
@@ -283,8 +279,8 @@ class _Builder:
             self._relate(campaign_id, "targets", identity)
             self._sdo(
                 "sighting", {"where": identity}, sighting_of_ref=campaign_id, where_sighted_refs=[identity],
-                count=count, summary=True, first_seen=stix_time(self.spec.first_seen),
-                last_seen=stix_time(self.spec.last_seen),
+                count=count, summary=True, first_seen=format_time(self.spec.first_seen),
+                last_seen=format_time(self.spec.last_seen),
                 description=f"Reported to the hub by {count} member organisation{'s' if count != 1 else ''}",
             )
 

@@ -81,9 +81,6 @@ class ObjectStore(Protocol):
         """Delete the versions of one object that match `flt` (all of them when flt.all_versions)."""
         ...
 
-    def count_versions(self, collection_id: str) -> int:
-        ...
-
 
 class StatusStore(Protocol):
     def save_status(self, status: Status) -> None:

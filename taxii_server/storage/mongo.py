@@ -270,10 +270,6 @@ class MongoStore(MongoRecords, MongoCertificates, MongoLimits, MongoAllowList, M
                 {"c": scope.collection_id, "p": scope.owner or "", "i": object_id}, {"o": 1})
         return str(doc["o"]) if doc else None
 
-    def count_versions(self, collection_id: str) -> int:
-        with self.guard("count objects"):
-            return int(self._coll("object_versions").count_documents({"c": collection_id}))
-
     # -- deleting ------------------------------------------------------------------------------------------
 
     def delete(self, scope: ObjectScope, object_id: str, flt: ObjectFilter) -> int:

@@ -153,11 +153,6 @@ class SQLiteObjects(SQLiteConnection):
                     )
         return len(doomed)
 
-    def count_versions(self, collection_id: str) -> int:
-        with self._read() as conn:
-            row = conn.execute("SELECT count(*) FROM object_versions WHERE collection_id=?", (collection_id,))
-            return int(row.fetchone()[0])
-
 
 def _predicate(alias: str, scope: ObjectScope, flt: ObjectFilter) -> tuple[str, list[Any]]:
     """The WHERE clause (without the collection and cursor) for the TAXII filters, version keywords included.

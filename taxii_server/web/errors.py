@@ -42,7 +42,7 @@ TITLES = {
 CHALLENGES = ('Basic realm="taxii-hub", charset="UTF-8"', 'Bearer realm="taxii-hub"')
 
 
-HUB_API_PREFIX = "/hub/v1/"
+HUB_API_PREFIX = "/hub/v1/"  # the one spelling of the hub API's path (hub_api.py mounts there)
 
 
 def error_media_type() -> str:

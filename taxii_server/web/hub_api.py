@@ -21,11 +21,12 @@ from ..model import Publication, Submission
 from ..strict_json import loads as strict_loads
 from ..timestamps import format_us, parse_us
 from .body import read_body
+from .errors import HUB_API_PREFIX
 from .identity import identify
 from .media import JSON, accepts_json, is_json_content, media_type
 from .services import json_limits, services
 
-bp = Blueprint("hub_api", __name__, url_prefix="/hub/v1")
+bp = Blueprint("hub_api", __name__, url_prefix=HUB_API_PREFIX.rstrip("/"))
 MAX_FORM_BYTES = 1024 * 1024  # the JSON body of an action (dismissal, publication, revocation)
 log = logging.getLogger("taxii_server.web.hub_api")
 

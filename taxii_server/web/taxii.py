@@ -19,13 +19,14 @@ from ..feeds import Feeds, PageResult
 from ..hub.polls import PollRead
 from . import resources
 from .body import read_body
+from .errors import HUB_API_PREFIX
 from .identity import identify
 from .media import TAXII, accepts_taxii, is_taxii_content
 from .services import services
 
 bp = Blueprint("taxii", __name__)
 
-NON_TAXII_PREFIXES = ("/hub/v1/", "/console/")
+NON_TAXII_PREFIXES = (HUB_API_PREFIX, "/console/")
 _COLLECTION = "/<api_root>/collections/<collection_id>"
 _OBJECT = _COLLECTION + "/objects/<object_id>"
 

@@ -1,8 +1,9 @@
-"""Statistics on the sample reports (attachment types, free-mail share, C2 countries) and the PNG charts."""
+"""Statistics on the sample reports (attachment types, free-mail share, C2 countries) and the SVG charts."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from xml.etree import ElementTree
 
 import pytest
 from hubflow import RECORDS, DemoHub, principal, reporter_of
@@ -10,7 +11,7 @@ from hubflow import RECORDS, DemoHub, principal, reporter_of
 from taxii_server.hub.charts import render
 
 ANALYST = principal("hub-analyst")
-PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+SVG = "{http://www.w3.org/2000/svg}"
 
 
 @pytest.fixture
@@ -64,8 +65,14 @@ def test_a_malformed_period_is_a_400(sampled: DemoHub) -> None:
     assert sampled.api("GET", "/stats?since=yesterday", "hub-analyst").status_code == 400
 
 
-def test_the_charts_are_png_files(sampled: DemoHub, tmp_path: Path) -> None:
-    written = render(sampled.services.stats.compute(ANALYST), tmp_path / "charts")
-    assert len(written) == 4
-    for path in written:
-        assert path.read_bytes().startswith(PNG_SIGNATURE), path
+def test_the_charts_are_standalone_svg_files_with_a_bar_per_value(sampled: DemoHub, tmp_path: Path) -> None:
+    stats = sampled.services.stats.compute(ANALYST)
+    written = render(stats, tmp_path / "charts")
+    assert [p.name for p in written] == ["reports-per-month.svg", "attachment-types.svg", "c2-countries.svg",
+                                         "free-mail-senders.svg"]
+    trees = [ElementTree.fromstring(p.read_text(encoding="utf-8")) for p in written]  # noqa: S314 (our own)
+    for path, root in zip(written, trees, strict=True):
+        assert root.tag == f"{SVG}svg" and root.find(f"{SVG}style") is not None, path
+    assert len(trees[1].findall(f"{SVG}rect")) == len(stats.attachment_types) > 0
+    labels = [t.text for t in trees[1].findall(f"{SVG}text") if t.get("class") == "chart-label"]
+    assert labels == list(stats.attachment_types)

@@ -43,6 +43,12 @@ def ind(n: int = 0) -> str:
     return f"indicator--{uuid.UUID(int=n + 1, version=4)}"
 
 
+def count_versions(store: Store, collection_id: str) -> int:
+    """Every stored version of a collection, all partitions (through the bulk-transfer reader: counting is
+    not something the hub itself ever needs)."""
+    return len(store.export_versions(collection_id, None, 1_000_000))
+
+
 def walk(store: Store, scope: ObjectScope, flt: ObjectFilter, limit: int = 2) -> list[tuple[str, str]]:
     seen: list[tuple[str, str]] = []
     cursor = None
@@ -74,7 +80,7 @@ def test_exact_duplicate_is_reported_and_stored_once(store: Store) -> None:
     store.add_versions(SHARED, "org-a", False, [version(ind(1), ts(1))], T0)
     result = store.add_versions(SHARED, "org-a", False, [version(ind(1), ts(1))], T0 + 1)
     assert [r.outcome for r in result] == ["duplicate"]
-    assert store.count_versions(COLL) == 1
+    assert count_versions(store, COLL) == 1
 
 
 def test_same_version_with_different_content_is_a_conflict_and_not_stored(store: Store) -> None:
@@ -113,7 +119,7 @@ def test_an_exact_duplicate_from_another_organisation_is_a_duplicate_not_a_refus
                                                           version(ind(1), ts(2))], T0 + 2)
     assert [r.outcome for r in again] == ["duplicate", "duplicate"]
     assert [r.outcome for r in changed] == ["not_owner", "not_owner"]
-    assert store.count_versions(COLL) == 2
+    assert count_versions(store, COLL) == 2
 
 
 def test_partitioned_collections_keep_one_namespace_per_organisation(store: Store) -> None:
@@ -281,4 +287,4 @@ def test_concurrent_duplicate_posts_store_one_copy(store: Store) -> None:
     for t in threads:
         t.join(timeout=30)
     assert sorted(outcomes) == ["added", "duplicate", "duplicate", "duplicate"]
-    assert store.count_versions(COLL) == 1
+    assert count_versions(store, COLL) == 1

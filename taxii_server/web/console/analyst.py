@@ -19,10 +19,10 @@ from ...errors import BadRequest, HubError, NotFound
 from ...hub.correlation import Candidate
 from ...hub.publishing import PublishRequest
 from ...model import CollectionDef, Principal, Submission
+from ...tlp import LEVELS as TLP_LEVELS
 from ..services import services
 from . import charts, guard, presenters
 from .blueprint import bp
-from .member import TLP_LEVELS
 
 QUEUE_STATES = ("received", "converted", "rejected", "in-campaign", "published", "dismissed")
 

@@ -17,15 +17,14 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from ...errors import BadRequest, HubError
 from ...model import Submission
+from ...tlp import LEVELS as TLP_LEVELS
 from ..services import services
 from . import guard, presenters
 from .blueprint import bp
 
-MAX_REPORT_BYTES = 20 * 1024 * 1024
 MEDIA_BY_SUFFIX = {".eml": "message/rfc822", ".json": "application/json", ".jsonl": "application/json",
                    ".stix": "application/stix+json"}
 THREAD_MESSAGES = 3
-TLP_LEVELS = ("clear", "green", "amber", "amber+strict", "red")
 ROLES = ("recon", "reply", "attack")
 _LOCAL_TIME = re.compile(r"^(\d{4}-\d\d-\d\d)[T ](\d\d:\d\d)(:\d\d)?$")
 
@@ -54,15 +53,17 @@ def submit() -> str:
             files = [f for f in request.files.getlist("reports") if f.filename]
             if not files:
                 raise BadRequest(gettext("Choose at least one .eml or .json file."))
+            limit = services().limits.max_submission_bytes  # the same budget as POST /hub/v1/submissions
             for f in files:
                 name = presenters.visible(f.filename, 200)
                 suffix = "." + (f.filename or "").rsplit(".", 1)[-1].lower() if "." in (f.filename or "") else ""
                 media_type = MEDIA_BY_SUFFIX.get(suffix)
-                data = f.read(MAX_REPORT_BYTES + 1)
+                data = f.read(limit + 1)
                 if media_type is None:
                     results.append((name, None, gettext("Only .eml and .json files can be submitted.")))
-                elif len(data) > MAX_REPORT_BYTES:
-                    results.append((name, None, gettext("The file is larger than 20 MB.")))
+                elif len(data) > limit:
+                    results.append((name, None, gettext("The file is larger than %(mb)s MB.",
+                                                        mb=f"{limit / 2**20:g}")))
                 else:
                     try:
                         results.append((name, intake.submit(caller, data, media_type, "console", f.filename or name),
