@@ -11,7 +11,7 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 
-from . import credentials, register
+from . import access, credentials, register
 from .errors import BadRequest, Conflict, Forbidden, NotAuthenticated, NotFound
 from .model import ROLES, Credential, NewKey, Organisation, Principal
 from .storage.base import AccountStore
@@ -130,7 +130,7 @@ class Accounts:
 
     def revoke_key(self, actor: Principal, credential_id: str) -> Credential:
         found = [c for c in self.store.list_credentials() if c.id == credential_id]
-        if not found or (found[0].org_id != actor.org_id and not actor.is_admin):
+        if not found or not access.may_manage_credentials_of(actor, found[0].org_id):
             raise NotFound(f"no API key {credential_id!r}")
         if found[0].revoked:
             raise Conflict(f"API key {credential_id!r} was already revoked on {found[0].revoked}")
@@ -140,14 +140,16 @@ class Accounts:
 
     @staticmethod
     def _require_admin(actor: Principal) -> None:
-        if not actor.is_admin:
+        if not access.may_use(actor, "administration"):
             raise Forbidden(f"organisation {actor.org_id!r} is not an administrator")
 
     # -- authentication ------------------------------------------------------------------------------------
 
-    def authenticate_key(self, secret: str) -> Principal:
+    def authenticate_key(self, secret: str, org_id: str | None = None) -> Principal:
+        """The organisation an API key belongs to. With `org_id` (HTTP Basic's user name), a key of another
+        organisation gets exactly the answer of an unknown key: it says nothing about whose key it is."""
         found = self.store.find_credential(credentials.key_digest(secret)) if secret else None
-        if found is None:
+        if found is None or (org_id is not None and found[1].id != org_id):
             if self.throttle is not None:
                 self.throttle.key_failed(self.address)  # TooManyRequests once this address fails too often
             raise NotAuthenticated("unknown or revoked API key")
@@ -157,10 +159,7 @@ class Accounts:
     def authenticate_basic(self, username: str, secret: str) -> Principal:
         """HTTP Basic: the password is an API key of that organisation, or the organisation's password."""
         if credentials.looks_like_api_key(secret):
-            principal = self.authenticate_key(secret)
-            if principal.org_id != username:
-                raise NotAuthenticated("the API key does not belong to that user name")
-            return principal
+            return self.authenticate_key(secret, username)
         # Throttled before the hash runs, per user name whether or not it exists (T5, T6, AUTHN-04/05).
         if self.throttle is not None:
             self.throttle.password_attempt(username, self.address)

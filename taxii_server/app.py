@@ -22,6 +22,7 @@ from .feeds import Feeds
 from .hub.allowlist import AllowListAdmin
 from .hub.audit import AuditLog
 from .hub.campaigns import Campaigns
+from .hub.direct_writes import DirectWrites
 from .hub.intake import Intake
 from .hub.leaks import LeakCheck
 from .hub.polls import PollHistory
@@ -58,6 +59,7 @@ def build_services(settings: Settings, store: Store | None = None, *,
     intake = Intake(store, options, audit, on_change=campaigns.refresh, limits=record_limits(limits),
                     cpu_seconds=limits.conversion_cpu_seconds,
                     share=WorkerShare(slots_for(settings.server.threads, limits.submission_worker_share)))
+    direct_writes = DirectWrites(leak_check.refusals, audit)
     feeds = Feeds(
         catalog,
         store,
@@ -70,6 +72,8 @@ def build_services(settings: Settings, store: Store | None = None, *,
         base_url=settings.public_base,
         reserved_identities=hub_identity_ids(options),
         future_skew_s=settings.future_skew_seconds,
+        two_person_rule=settings.hub.two_person_rule,
+        hooks=direct_writes,
     )
     hub = HubServices(
         intake=intake,

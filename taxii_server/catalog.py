@@ -17,7 +17,8 @@ from .errors import ConfigError
 from .model import ApiRootDef, CollectionDef
 
 UUID4 = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
-_KEYS = {"id", "api_root", "title", "description", "alias", "read", "write", "visibility", "max_tlp", "media_types"}
+_KEYS = {"id", "api_root", "title", "description", "alias", "read", "write", "visibility", "max_tlp", "media_types",
+         "direct_writes"}
 _MEDIA_TYPES = ("application/stix+json;version=2.1", "application/stix+json;version=2.0")
 
 
@@ -113,6 +114,9 @@ def _parse(path: Path, api_roots: Mapping[str, ApiRootDef]) -> CollectionDef:
     media_types = raw.get("media_types", [_MEDIA_TYPES[0]])
     if not isinstance(media_types, list) or not media_types or any(m not in _MEDIA_TYPES for m in media_types):
         raise fail("media_types", f"a non-empty list of {', '.join(_MEDIA_TYPES)}")
+    direct_writes = raw.get("direct_writes", False)
+    if not isinstance(direct_writes, bool):
+        raise fail("direct_writes", "must be true or false")
     return CollectionDef(
         id=raw["id"],
         api_root=raw["api_root"],
@@ -124,4 +128,5 @@ def _parse(path: Path, api_roots: Mapping[str, ApiRootDef]) -> CollectionDef:
         visibility=visibility,
         max_tlp=max_tlp,
         media_types=tuple(media_types),
+        direct_writes=direct_writes,
     )

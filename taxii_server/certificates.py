@@ -28,6 +28,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+from . import access
 from .errors import BadRequest, ConfigError, Conflict, Forbidden, NotAuthenticated, NotFound
 from .model import ClientCertificate, Principal
 from .storage.base import AccountStore, CertificateStore
@@ -157,7 +158,7 @@ class ClientCertificates:
     def revoke(self, actor: Principal, serial: str) -> ClientCertificate:
         key = parse_serial(serial)
         found = self.store.get_certificate(key)
-        if found is None or (found.org_id != actor.org_id and not actor.is_admin):
+        if found is None or not access.may_manage_credentials_of(actor, found.org_id):
             raise NotFound(f"no client certificate with serial {key}")
         if found.revoked:
             raise Conflict(f"client certificate {key} was already revoked on {found.revoked}")
@@ -221,5 +222,5 @@ class ClientCertificates:
 
     @staticmethod
     def _require_admin(actor: Principal) -> None:
-        if not actor.is_admin:
+        if not access.may_use(actor, "administration"):
             raise Forbidden(f"organisation {actor.org_id!r} is not an administrator")

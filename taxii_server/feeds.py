@@ -11,15 +11,15 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 import orjson
 
 from . import access, integrity, strict_json, validation
 from .catalog import Catalog
-from .errors import BadRequest, Forbidden, NotFound, PayloadTooLarge, Unprocessable
+from .errors import BadRequest, Conflict, Forbidden, HubError, NotFound, PayloadTooLarge, Unprocessable
 from .filters import QueryRequest
 from .model import (
     ApiRootDef,
@@ -28,6 +28,7 @@ from .model import (
     NewVersion,
     ObjectFilter,
     ObjectScope,
+    Organisation,
     Principal,
     Status,
     StatusDetail,
@@ -54,10 +55,30 @@ class PageResult:
     next: str | None
 
 
+class Torn(Conflict):
+    """A write across several collections refused because some object failed somewhere; nothing was kept."""
+
+    def __init__(self, failures: Sequence[str]) -> None:
+        super().__init__("per-object failures, so nothing was written: " + "; ".join(failures[:5]))
+        self.failures = tuple(failures)
+
+
 @dataclass(frozen=True)
 class _Stored:
     status: Status
     added: tuple[NewVersion, ...]
+
+
+class DirectWriteHooks(Protocol):
+    """What the hub workflow does about a direct write the access rules watch (`access.watched_write`)."""
+
+    def findings(self, principal: Principal, collection: CollectionDef, objects: list[dict[str, Any]],
+                 resolves: Callable[[str], bool]) -> dict[str, str]:
+        """The leak check's finding per object id (objects without a finding are absent); `resolves` says
+        whether a referenced id is in the target collection."""
+
+    def written(self, principal: Principal, collection: CollectionDef, status: Status) -> None:
+        """Record the write in the audit trail."""
 
 
 @dataclass(frozen=True)
@@ -86,6 +107,8 @@ class Feeds:
         base_url: str = "",
         reserved_identities: frozenset[str] = frozenset(),
         future_skew_s: int = 300,
+        two_person_rule: bool = False,
+        hooks: DirectWriteHooks | None = None,
     ) -> None:
         self.json_limits = json_limits
         self.base_url = base_url
@@ -99,6 +122,8 @@ class Feeds:
         self.on_inbox = on_inbox
         self.reserved_identities = reserved_identities
         self.future_skew_us = future_skew_s * 1_000_000
+        self.two_person_rule = two_person_rule
+        self.hooks = hooks
 
     # -- the one enforcement point -------------------------------------------------------------------------
 
@@ -249,22 +274,104 @@ class Feeds:
     def add_objects(
         self, principal: Principal, api_root: str, collection_id: str, read_body: Callable[[], bytes]
     ) -> Status:
-        """§5.5. `read_body` is called only once the caller may write, so refusals come in TAXII's order."""
+        """§5.5, a direct write. `read_body` is called only once the caller may write, so refusals come in
+        TAXII's order. With the two-person rule the hub's side may not write directly where members read
+        (`access.direct_write_refusal`); what it may write there passes the leak check and is audited, and so
+        is a member's own write into a shared collection (`DirectWriteHooks`)."""
         c = self._authorise(principal, api_root, collection_id, "write")
+        refusal = access.direct_write_refusal(principal, c, self.two_person_rule, c.direct_writes)
+        if refusal:
+            raise Forbidden(refusal)
+        return self._add(principal, api_root, c, read_body, direct=True).status
+
+    def add_vetted_objects(
+        self, principal: Principal, api_root: str, collection_id: str, read_body: Callable[[], bytes]
+    ) -> Status:
+        """The hub workflow's own writes (publishing, revocation), which vet and audit what they write
+        themselves; the hub's side only."""
+        c = self._authorise(principal, api_root, collection_id, "write")
+        if not access.writes_as_hub(principal):
+            raise Forbidden(f"organisation {principal.org_id!r} is not the hub's side")
+        return self._add(principal, api_root, c, read_body, direct=False).status
+
+    def add_everywhere(
+        self, principal: Principal, collections: Sequence[CollectionDef], envelope: bytes,
+        then: Callable[[], None] = lambda: None,
+    ) -> list[Status]:
+        """The hub workflow's write of one envelope into several collections, then `then` (the caller's own
+        records): all of it, or nothing. A per-object failure in any collection raises `Torn` naming them.
+
+        SQLite: one transaction. MongoDB, whose writes here are not transactional: the versions this call
+        added are deleted again before the error propagates (a reader polling meanwhile may have seen them;
+        the statuses stay, each telling what happened in its collection)."""
+        if not access.writes_as_hub(principal):
+            raise Forbidden(f"organisation {principal.org_id!r} is not the hub's side")
+        targets = [self._authorise(principal, c.api_root, c.id, "write") for c in collections]
+        added: list[tuple[ObjectScope, NewVersion]] = []
+        statuses: list[Status] = []
+        try:
+            with self.store.atomic():
+                for c in targets:
+                    stored = self._add(principal, c.api_root, c, lambda: envelope, direct=False)
+                    added += [(access.object_scope(principal, c), v) for v in stored.added]
+                    statuses.append(stored.status)
+                failures = [f"{s.collection_id}: {f.id}: {f.message}" for s in statuses for f in s.failures]
+                if failures:
+                    raise Torn(failures)
+                then()
+        except BaseException:
+            if not self.store.transactional:  # a transaction has rolled everything back already
+                self._undo(added)
+            raise
+        return statuses
+
+    def _undo(self, added: Sequence[tuple[ObjectScope, NewVersion]]) -> None:
+        """Remove the versions an unfinished `add_everywhere` stored, newest first."""
+        for scope, v in reversed(added):
+            if v.version_us is None:
+                continue
+            try:
+                self.store.delete(scope, v.id, ObjectFilter(version_keywords=frozenset(),
+                                                            version_instants=(v.version_us,),
+                                                            spec_versions=(v.spec_version,)))
+            except HubError:
+                log.exception("could not remove %s from %s after a failed write", v.id, scope.collection_id)
+
+    def _add(
+        self, principal: Principal, api_root: str, c: CollectionDef, read_body: Callable[[], bytes], direct: bool
+    ) -> _Stored:
         objects = _envelope_objects(strict_json.loads(read_body(), self.json_limits))
         defined = validation.defined_levels(objects)
         now = self.clock()
         rules = self._writer_rules(principal, c, objects, now)
         checked = [self._check(obj, c, defined, rules) for obj in objects]
+        watched = direct and self.hooks is not None and access.watched_write(principal, c)
+        if watched and access.writes_as_hub(principal):
+            checked = self._leak_check(principal, c, objects, checked)
         with self.store.atomic():  # the objects and their status, or nothing (spec §3.1: no torn envelope)
             checked = self._refuse_after_revocation(access.object_scope(principal, c), checked)
             accepted = [v for v in checked if isinstance(v, NewVersion)]
             status = self._store_objects(principal, api_root, c, checked, accepted, now)
+            if watched:  # in the same transaction: a write is never stored without its audit entry
+                self.hooks.written(principal, c, status.status)  # type: ignore[union-attr]
         if self.on_inbox is not None and c.visibility == "own" and status.added:
             self._report_inbox(principal, list(status.added))
         if status.status.id.startswith("0"):  # now and then, drop statuses past retention (TAXII §4.3: ≥ 24 h)
             self.store.purge_statuses(now - self.status_retention_us)
-        return status.status
+        return status
+
+    def _leak_check(
+        self, principal: Principal, c: CollectionDef, objects: list[Any],
+        checked: list[NewVersion | validation.Rejected],
+    ) -> list[NewVersion | validation.Rejected]:
+        """A finding of the leak check is a per-object failure; the finding names the object and the kind of
+        value, never the value."""
+        passed = [obj for obj, item in zip(objects, checked, strict=True) if isinstance(item, NewVersion)]
+        scope = access.object_scope(principal, c)
+        found = (self.hooks.findings(principal, c, passed, lambda ref: self.store.object_exists(scope, ref))  # type: ignore[union-attr]
+                 if passed else {})
+        return [validation.Rejected(item.id, item.version or "", f"refused by the {found[item.id]}")
+                if isinstance(item, NewVersion) and item.id in found else item for item in checked]
 
     # -- integrity of what is written (integrity.py; revocation needs the store) ------------------------------
 
@@ -390,10 +497,9 @@ class Feeds:
         return status
 
 
-def _identity_id(org: Any) -> str | None:
-    """An organisation's STIX identity id (`Organisation.identity_id`), None for none or no organisation."""
-    value = getattr(org, "identity_id", None)
-    return value if isinstance(value, str) and value else None
+def _identity_id(org: Organisation | None) -> str | None:
+    """An organisation's STIX identity id, None when there is no such organisation."""
+    return org.identity_id if org is not None else None
 
 
 def _version_us(doc: dict[str, Any]) -> int | None:

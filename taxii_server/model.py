@@ -92,6 +92,7 @@ class CollectionDef:
     visibility: Visibility = "all"
     max_tlp: str | None = None
     media_types: tuple[str, ...] = ("application/stix+json;version=2.1",)
+    direct_writes: bool = False  # with the two-person rule, the hub's side may still write here directly
 
     def accepts_spec_version(self, spec_version: str) -> bool:
         return f"application/stix+json;version={spec_version}" in self.media_types

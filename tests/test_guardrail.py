@@ -1,18 +1,23 @@
-"""Guard rail: every service method that takes a collection id refuses an outsider, before doing any work.
+"""Guard rail: every service method that takes a collection id refuses an outsider, before doing any work;
+every hub API route and console page is declared with its workflow area in `access`, and each one a member
+may not use answers exactly like one that does not exist. (The hub services' own guard rail is
+tests/hub/test_hub_guardrail.py.)
 
-The methods are enumerated from the service classes, not listed by hand, so a new method that forgets to
-go through `Feeds._authorise` fails here.
+The methods, routes and pages are enumerated from the service classes and the URL map, not listed by hand,
+so a new one that forgets to go through `Feeds._authorise` or `access` fails here.
 """
 
 from __future__ import annotations
 
 import inspect
+import re
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 from hubtest import C_MISSING, C_NONE, ROOT, Hub
 
+from taxii_server import access
 from taxii_server.errors import NotFound
 from taxii_server.feeds import Feeds
 from taxii_server.filters import QueryRequest
@@ -68,3 +73,71 @@ def test_every_collection_operation_refuses_an_outsider_like_a_missing_collectio
         method(**_arguments(method, collection_id, touched))
     assert refused.value.message == "no such collection in this API root"
     assert touched == [], "the request body was read before the caller was authorised"
+
+
+# -- the hub API's routes and the console's pages ----------------------------------------------------------------
+# Enumerated from the application's URL map, so a new route or page that is not declared in
+# `access.HUB_API_ROUTES` / `access.CONSOLE_PAGES` fails here, and one a member may not use must answer it
+# exactly like a route or page that does not exist.
+
+MEMBER = "bob"
+_PLACEHOLDER = re.compile(r"<(?:[a-z]+:)?([a-z_]+)>")
+
+
+def _routes(hub: Hub, blueprint: str) -> list[tuple[str, str, str]]:
+    """(view name, concrete path, method) for every rule of a blueprint, placeholders filled in."""
+    found = []
+    for rule in hub.app.url_map.iter_rules():
+        if not rule.endpoint.startswith(blueprint + "."):
+            continue
+        path = _PLACEHOLDER.sub(lambda m: f"6f0c2a6e-0000-4000-8000-00000000000{len(m.group(1)) % 10}", rule.rule)
+        for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
+            found.append((rule.endpoint.partition(".")[2], path, method))
+    return found
+
+
+def test_every_hub_api_route_is_declared_in_access(hub: Hub) -> None:
+    views = {view for view, _, _ in _routes(hub, "hub_api")}
+    assert views and views <= set(access.HUB_API_ROUTES), sorted(views - set(access.HUB_API_ROUTES))
+
+
+def test_every_console_page_is_declared_in_access(hub: Hub) -> None:
+    views = {view for view, _, _ in _routes(hub, "console")} - {"unknown"}
+    declared = set(access.CONSOLE_PAGES) | access.PUBLIC_CONSOLE_PAGES
+    assert views and views <= declared, sorted(views - declared)
+
+
+def test_every_declared_area_is_one_access_knows() -> None:
+    for area in [*access.HUB_API_ROUTES.values(), *access.CONSOLE_PAGES.values()]:
+        assert area in access.AREAS
+    with pytest.raises(ValueError, match="unknown workflow area"):
+        access.may_use(OUTSIDER, "triag")
+
+
+def _member_refused(routes: list[tuple[str, str, str]], table: dict[str, str]) -> list[tuple[str, str, str]]:
+    return [r for r in routes if not access.may_use_route(OUTSIDER, r[0], table)]
+
+
+def test_every_hub_api_route_a_member_may_not_use_answers_like_an_unknown_one(hub: Hub) -> None:
+    refused = _member_refused(_routes(hub, "hub_api"), access.HUB_API_ROUTES)
+    assert {view for view, _, _ in refused} >= {"stats", "audit", "publish", "approve", "revoke", "dismiss"}
+    client = hub.client()
+    headers = hub.headers(MEMBER, Accept="application/json", **{"Content-Type": "application/json"})
+    for view, path, method in refused:
+        answer = client.open(path, method=method, data=b"{}", headers=headers)
+        unknown = client.open("/hub/v1/no-such-route", method=method, data=b"{}", headers=headers)
+        assert (answer.status_code, answer.data) == (unknown.status_code, unknown.data) == (404, unknown.data), view
+
+
+def test_every_console_page_a_member_may_not_use_is_the_404_of_an_unknown_path(hub: Hub) -> None:
+    from web.console.consoleclient import signed_in
+
+    pages = [r for r in _routes(hub, "console") if r[0] not in access.PUBLIC_CONSOLE_PAGES | {"unknown"}]
+    refused = _member_refused(pages, access.CONSOLE_PAGES)
+    assert {view for view, _, _ in refused} >= {"queue", "audit", "stats", "revoke", "approve", "publish"}
+    console = signed_in(hub, MEMBER)  # type: ignore[arg-type]
+    for view, path, method in refused:
+        answer = console.get(path) if method == "GET" else console.post(path, {})
+        unknown = console.get("/console/no-such-page") if method == "GET" else console.post("/console/nope", {})
+        assert answer.status_code == unknown.status_code == 404, view
+        assert answer.data == unknown.data, view

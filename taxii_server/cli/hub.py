@@ -15,6 +15,8 @@ from typing import Any
 import click
 import orjson
 
+from converters import ConversionError, formats
+
 from ..accounts import OPERATOR
 from ..errors import HubError
 from ..model import Principal
@@ -56,15 +58,12 @@ def _timestamp(name: str, value: str | None) -> int | None:
 
 
 def media_type_of(path: Path, data: bytes) -> str:
-    if path.suffix.lower() == ".eml":
-        return "message/rfc822"
-    if path.suffix.lower() in (".json", ".jsonl", ".ndjson") or data.lstrip()[:1] in (b"{", b"["):
-        try:
-            doc = orjson.loads(data)
-        except orjson.JSONDecodeError:
-            return "application/json"
-        return "application/stix+json" if isinstance(doc, dict) and doc.get("type") == "bundle" else "application/json"
-    return "message/rfc822"
+    """The report's media type from the converters' format registry; octet-stream when it recognises nothing
+    (the hub then keeps it as a rejected submission with the reason)."""
+    try:
+        return formats.detect(data, path.name).media_type
+    except ConversionError:
+        return "application/octet-stream"
 
 
 # -- submissions --------------------------------------------------------------------------------------------
@@ -76,13 +75,13 @@ def media_type_of(path: Path, data: bytes) -> str:
 @click.pass_obj
 @one_line_errors
 def submit(obj: CliContext, files: tuple[str, ...], as_org: str | None, as_json: bool) -> None:
-    """Submit reports (.eml, incident-record JSON, STIX bundles; files, directories or globs) as ORG."""
+    """Submit reports (.eml, .msg, incident-record JSON, STIX bundles; files, directories or globs) as ORG."""
     from .convert import expand_inputs
 
     services = _services(obj)
     principal = _principal(services, as_org, required=True)
     results: list[dict[str, Any]] = []
-    items = list(expand_inputs(files, (".eml", ".json", ".jsonl", ".ndjson")))
+    items = list(expand_inputs(files, formats.SUFFIXES))
     with progress("submit", len(items)) as step:
         failed = _submit_all(services, principal, items, results, step if len(items) > 1 else _silent)
     _emit(results, as_json, lambda: "\n".join(f"{r['id']}  {r['status']:<12} {', '.join(r['record_ids'])}"
@@ -107,11 +106,15 @@ def _submit_all(services: Any, principal: Principal, items: list[tuple[str, Path
             click.echo(f"taxii-hub: {name}: no such file", err=True)
             failed = True
             continue
-        data = path.read_bytes()
         try:
+            data = path.read_bytes()
             s = services.hub.intake.submit(principal, data, media_type_of(path, data), "cli", name)
         except HubError as exc:
             click.echo(f"taxii-hub: {exc.message}", err=True)
+            failed = True
+            continue
+        except OSError as exc:
+            click.echo(f"taxii-hub: {name}: {exc.strerror or exc}", err=True)
             failed = True
             continue
         results.append(submission_view(s, principal, []))
@@ -219,6 +222,8 @@ def _publish_options(func: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--approved-by", "approver", metavar="ANALYST", default=None,
                      help="A second analyst who approves (two-person rule)."),
         click.option("--preview", is_flag=True, help="Print the exact bundle and the leak check; write nothing."),
+        click.option("--on-revoked", "on_revoked", type=click.Choice(["refuse", "new-objects"]), default="refuse",
+                     show_default=True, help="Objects revoked earlier: refuse, or publish them as new objects."),
         AS_OPTION,
         JSON_OPTION,
     )):
@@ -236,7 +241,8 @@ def _publish(obj: CliContext, as_org: str | None, approver: str | None, preview:
     req = PublishRequest(approver=_principal(services, approver, required=True) if approver else None, **request)
     if preview:
         p = services.hub.publishing.preview(principal, req)
-        click.echo(json.dumps({"findings": list(p.findings), "bundle": p.bundle}, ensure_ascii=False, indent=2))
+        click.echo(json.dumps({"findings": list(p.findings), "revoked": list(p.revoked), "bundle": p.bundle},
+                              ensure_ascii=False, indent=2))
         if p.findings:
             raise click.exceptions.Exit(1)
         return
@@ -254,11 +260,11 @@ def _publish(obj: CliContext, as_org: str | None, approver: str | None, preview:
 @click.pass_obj
 @one_line_errors
 def campaigns_publish(obj: CliContext, candidate_id: str, name: str, description: str, tlp: str,
-                      collections: tuple[str, ...], approver: str | None, preview: bool, as_org: str | None,
-                      as_json: bool) -> None:
+                      collections: tuple[str, ...], approver: str | None, preview: bool, on_revoked: str,
+                      as_org: str | None, as_json: bool) -> None:
     """Publish a campaign candidate, anonymised, to collections."""
     _publish(obj, as_org, approver, preview, as_json, name=name, description=description, tlp=tlp,
-             collections=collections, candidate_id=candidate_id)
+             collections=collections, candidate_id=candidate_id, on_revoked=on_revoked)
 
 
 @click.command()
@@ -267,11 +273,11 @@ def campaigns_publish(obj: CliContext, candidate_id: str, name: str, description
 @click.pass_obj
 @one_line_errors
 def publish(obj: CliContext, submission_ids: tuple[str, ...], name: str, description: str, tlp: str,
-            collections: tuple[str, ...], approver: str | None, preview: bool, as_org: str | None,
+            collections: tuple[str, ...], approver: str | None, preview: bool, on_revoked: str, as_org: str | None,
             as_json: bool) -> None:
     """Publish single reports (not a campaign), anonymised, to collections."""
     _publish(obj, as_org, approver, preview, as_json, name=name, description=description, tlp=tlp,
-             collections=collections, submission_ids=submission_ids)
+             collections=collections, submission_ids=submission_ids, on_revoked=on_revoked)
 
 
 @click.group()
@@ -302,7 +308,6 @@ def publications_list(obj: CliContext, as_org: str | None, as_json: bool) -> Non
 @one_line_errors
 def publications_show(obj: CliContext, publication_id: str, as_org: str | None) -> None:
     """One publication as JSON: its status, approvals and the STIX bundle it wrote (or will write)."""
-    import orjson
 
     from ..hub.views import publication_view
 

@@ -8,15 +8,17 @@ from collections.abc import Callable, Mapping
 
 import orjson
 
+from .. import access
 from ..errors import NotFound
 from ..model import AuditEntry, Principal
 from ..storage.base import HubStore
 from ..timestamps import now_us
 
 
-def require_analyst(principal: Principal, what: str) -> None:
-    """Analyst-only resources are invisible to members: the same 404 as a resource that does not exist."""
-    if not principal.is_analyst:
+def require(principal: Principal, area: str, what: str) -> None:
+    """A workflow area the caller may not use (`access.may_use`) is invisible to it: the same 404 as a
+    resource that does not exist."""
+    if not access.may_use(principal, area):
         raise NotFound(f"no such {what}")
 
 
@@ -30,5 +32,5 @@ class AuditLog:
         self.store.add_audit(AuditEntry(str(uuid.uuid4()), self.clock(), actor.org_id, action, target, text))
 
     def entries(self, principal: Principal, since_us: int | None = None, limit: int = 1000) -> list[AuditEntry]:
-        require_analyst(principal, "audit trail")
+        require(principal, "audit", "audit trail")
         return self.store.list_audit(since_us, limit)

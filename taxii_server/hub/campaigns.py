@@ -11,7 +11,7 @@ import dataclasses
 from ..errors import NotFound
 from ..model import Principal
 from ..storage.base import Store
-from .audit import require_analyst
+from .audit import require
 from .correlation import Candidate, candidates
 
 
@@ -36,11 +36,11 @@ class Campaigns:
         return found
 
     def suggest(self, principal: Principal) -> list[Candidate]:
-        require_analyst(principal, "campaign candidate")
+        require(principal, "candidates", "campaign candidate")
         return self.refresh()
 
     def get(self, principal: Principal, candidate_id: str) -> Candidate:
-        require_analyst(principal, "campaign candidate")
+        require(principal, "candidates", "campaign candidate")
         for c in self._compute():
             if c.id == candidate_id:
                 return c

@@ -59,54 +59,74 @@ def scan(objects: Sequence[Mapping[str, Any]], needles: Sequence[tuple[Needle, s
     found: list[Finding] = []
     for obj in objects:
         object_id = str(obj.get("id"))
-        strings = [(path, Haystack(text)) for path, text in _strings(obj)]
-        joined = "\x00".join(h.text for _, h in strings)
+        entries = [(parts, is_key, Haystack(text)) for parts, text, is_key in _strings(obj)]
+        joined = "\x00".join(h.text for _, _, h in entries)
+        hits: list[list[str]] = [[] for _ in entries]
         for needle, kind in needles:
-            if needle.squashed not in joined:
-                continue
-            found.extend(Finding(object_id, path, f"contains {kind}") for path, h in strings if h.contains(needle))
-        for path, h in strings:
+            if needle.squashed in joined:
+                for n, (_, _, h) in enumerate(entries):
+                    if h.contains(needle):
+                        hits[n].append(kind)
+        for n, (_, _, h) in enumerate(entries):
             if any(sensitive.private_addresses(form) for form in h.forms):
-                found.append(Finding(object_id, path, f"contains {sensitive.PRIVATE_ADDRESS}"))
-        for path, ref in _references(obj):
+                hits[n].append(sensitive.PRIVATE_ADDRESS)
+        # a property name that holds a protected value is never repeated in a finding
+        unsafe = {parts[-1] for (parts, is_key, _), kinds in zip(entries, hits, strict=True) if is_key and kinds}
+        for (parts, is_key, _), kinds in zip(entries, hits, strict=True):
+            where = _path(parts, unsafe) + (" (name)" if is_key else "")
+            found.extend(Finding(object_id, where, f"contains {kind}") for kind in kinds)
+        for parts, ref in _references(obj):
             if ref not in present and ref not in WELL_KNOWN and not resolves(ref):
-                found.append(Finding(object_id, path, "refers to an object the collection does not hold"))
+                found.append(Finding(object_id, _path(parts, unsafe),
+                                     "refers to an object the collection does not hold"))
     return sorted(set(found), key=lambda f: (f.object_id, f.property, f.kind))
 
 
-def _strings(value: Any, path: str = "") -> Iterator[tuple[str, str]]:
+def _path(parts: tuple[str, ...], unsafe: set[str]) -> str:
+    out = ""
+    for part in parts:
+        if part.startswith("["):
+            out += part
+        else:
+            shown = "<a property name>" if part in unsafe else part
+            out += f".{shown}" if out else shown
+    return out
+
+
+def _strings(value: Any, parts: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], str, bool]]:
+    """(path, text, is a property name) for every string and every property name in `value`."""
     if isinstance(value, str):
-        yield path, value
+        yield parts, value, False
     elif isinstance(value, Mapping):
         for key, item in value.items():
             key = str(key)
-            where = f"{path}.{key}" if path else key
+            where = (*parts, key)
             if not key.startswith("extension-definition--"):
-                yield where + " (name)", key
-            if (path == "" and key in _NOT_TEXT) or key.endswith(("_ref", "_refs")):
+                yield where, key, True
+            if (not parts and key in _NOT_TEXT) or key.endswith(("_ref", "_refs")):
                 continue
             yield from _strings(item, where)
     elif isinstance(value, list):
         for n, item in enumerate(value):
-            yield from _strings(item, f"{path}[{n}]")
+            yield from _strings(item, (*parts, f"[{n}]"))
 
 
-def _references(value: Any, path: str = "") -> Iterator[tuple[str, str]]:
+def _references(value: Any, parts: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], str]]:
     if isinstance(value, Mapping):
         for key, item in value.items():
             key = str(key)
-            where = f"{path}.{key}" if path else key
+            where = (*parts, key)
             if key.startswith("extension-definition--"):
                 yield where, key
             if key.endswith("_ref") and isinstance(item, str):
                 yield where, item
             elif key.endswith("_refs") and isinstance(item, list):
-                yield from ((f"{where}[{n}]", r) for n, r in enumerate(item) if isinstance(r, str))
+                yield from (((*where, f"[{n}]"), r) for n, r in enumerate(item) if isinstance(r, str))
             else:
                 yield from _references(item, where)
     elif isinstance(value, list):
         for n, item in enumerate(value):
-            yield from _references(item, f"{path}[{n}]")
+            yield from _references(item, (*parts, f"[{n}]"))
 
 
 class LeakCheck:

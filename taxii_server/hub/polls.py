@@ -16,6 +16,7 @@ Objects withheld by a TLP ceiling are always 0: a collection's `max_tlp` is enfo
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import uuid
 from collections.abc import Callable
@@ -96,6 +97,10 @@ class PollHistory:
         items = read.page.items if read.page is not None else ()
         entries, newest = read.served if read.served is not None else (len({i.id for i in items}), None)
         now = self.clock()
+        if not access.may_name_in_history(principal, self.catalog.find(read.api_root, read.collection_id)):
+            # A refused read of a collection the reader cannot see (or that does not exist) is kept without
+            # naming what was asked for: the history never describes what the reader may not know about.
+            read = dataclasses.replace(read, api_root="", collection_id="", object_id="")
         record = PollRecord(
             id=str(uuid.uuid4()), at_us=now, org_id=principal.org_id, credential_id=principal.credential_id,
             api_root=read.api_root, collection_id=self._collection_id(principal, read), endpoint=read.endpoint,
@@ -146,9 +151,8 @@ class PollHistory:
 
     def _org_filter(self, principal: Principal, org_id: str | None) -> str | None:
         """The organisation to list (None: all, analysts only); "" when the caller may see nothing asked for."""
-        if principal.is_analyst:
-            return org_id
-        return principal.org_id if org_id in (None, principal.org_id) else ""
+        wanted = org_id if access.may_read_polls_of(principal, None) else (org_id or principal.org_id)
+        return wanted if access.may_read_polls_of(principal, wanted) else ""
 
     def _summarise(self, key: tuple[str, str, str], records: list[PollRecord]) -> CollectionPolls:
         org_id, api_root, collection_id = key

@@ -4,10 +4,12 @@ From the drafts it keeps what describes the attacker — indicators, malware, at
 infrastructure with its observables and locations, and the relationships among them — and drops what
 describes the victims or the reports (email messages, observed data, files and archive passwords, the
 thread grouping, per-report sightings and sector identities). It adds a campaign (for a campaign candidate),
-`indicates`/`uses`/`targets`/`compromises` relationships, one summary sighting per sector group — or a single
-"member organisations" one where a group has fewer reporters than the configured minimum — and a report that
-references everything. The hub identity creates everything; every object carries the publication's TLP 2.0
-marking; indicators get `valid_until` from the configured policy. ATT&CK patterns, the hub identity and the
+`indicates`/`uses`/`targets`/`compromises` relationships, summary sightings that count reporting members only
+where no member can be singled out (`figures`), and a report that references everything. Objects are
+regenerated (`regeneration`), never passed on verbatim; references to objects the publication does not
+carry are dropped; objects revoked where the hub published them come back only under new ids. The hub
+identity creates everything; every object carries the publication's TLP 2.0 marking; indicators get
+`valid_until` from the configured policy. ATT&CK patterns, the hub identity and the
 sector identities are long-lived hub objects and are published unchanged.
 
 Pure and deterministic: the same drafts and spec give the same bundle.

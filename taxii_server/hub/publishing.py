@@ -8,7 +8,7 @@ Rules, all checked before anything is written:
 - the caller must be allowed to write every target collection (enforced by `feeds`);
 - the leak check (`leaks.findings`) must find nothing;
 - with the two-person rule on, a second, different analyst approves before anything is written.
-Objects are written through `Feeds.add_objects` as the publishing analyst, so their `date_added` is the
+Objects are written through `Feeds.add_everywhere` as the publishing analyst, so their `date_added` is the
 publication time and pollers using `added_after` receive them.
 """
 
@@ -24,20 +24,19 @@ import orjson
 
 from converters import ConversionOptions, bundle_bytes
 
-from .. import tlp
+from .. import access, tlp
 from ..errors import Conflict, Forbidden, NotFound, Unprocessable
-from ..feeds import Feeds
+from ..feeds import Feeds, Torn
 from ..model import CollectionDef, Principal, Publication, Submission
 from ..settings import HubSettings
 from ..storage.base import Store
 from ..timestamps import now_us
 from . import publication_bundle
-from .audit import AuditLog, require_analyst
+from .audit import AuditLog, require
 from .campaigns import Campaigns
 from .correlation import CORRELATED_STATES
 from .leaks import LeakCheck
 
-HUB_ONLY_SELECTORS = frozenset({"role:analyst", "role:admin"})
 ON_REVOKED = ("refuse", "new-objects")
 
 
@@ -89,21 +88,21 @@ class Publishing:
     # -- reading -------------------------------------------------------------------------------------------
 
     def get(self, principal: Principal, publication_id: str) -> tuple[Publication, bytes]:
-        require_analyst(principal, "publication")
+        require(principal, "publications", "publication")
         found = self.store.get_publication(publication_id)
         if found is None:
             raise NotFound("no such publication")
         return found
 
     def publications(self, principal: Principal) -> list[Publication]:
-        require_analyst(principal, "publication")
+        require(principal, "publications", "publication")
         return self.store.list_publications()
 
     # -- publishing ----------------------------------------------------------------------------------------
 
     def preview(self, principal: Principal, request: PublishRequest, publication_id: str = "preview") -> Preview:
         """The exact bundle a publication would carry and the leak check's verdict; nothing is written."""
-        require_analyst(principal, "publication")
+        require(principal, "publications", "publication")
         if not request.name.strip():
             raise Unprocessable("a publication needs a name")
         if request.on_revoked not in ON_REVOKED:
@@ -184,35 +183,44 @@ class Publishing:
                 raise Conflict(f"submission {sid} is {s.state if s else 'gone'} since the publication was "
                                f"requested; request the publication again")
         actor = self._principal(publication.actor)
+        _, revoked = self._holdings(actor, orjson.loads(serialized), ())
+        if revoked:  # revoked while the request waited: revocation is final
+            raise Conflict(f"{len(revoked)} object(s) of this publication were revoked since it was requested; "
+                           f"request the publication again")
         return self._write(publication, serialized, actor, principal)
 
     def _write(
         self, publication: Publication, serialized: bytes, writer: Principal, approver: Principal | None
     ) -> Publication:
+        """Every object into every target collection, the publication, its reports' states and the audit entry:
+        all of it or nothing (`Feeds.add_everywhere`). A per-object failure anywhere refuses the publication."""
         bundle = orjson.loads(serialized)
         envelope = orjson.dumps({"objects": bundle["objects"]})
-        failures: list[str] = []
-        for collection_id in publication.collections:
-            c = self.feeds.writable(writer, collection_id)
-            status = self.feeds.add_objects(writer, c.api_root, c.id, lambda: envelope)
-            failures += [f"{c.id}: {f.id}: {f.message}" for f in status.failures]
         published = dataclasses.replace(
             publication, state="published", approver=approver.org_id if approver else None,
             published_us=self.clock(), object_ids=tuple(o["id"] for o in bundle["objects"]),
         )
-        self.store.save_publication(published, serialized)
-        for sid in published.submissions:
-            s = self.store.get_submission(sid)
-            if s is not None:
-                self.store.update_submission(dataclasses.replace(
-                    s, state="published", publications=(*s.publications, published.id)))
-        self.audit.record(writer, "publish", published.id, {
-            "name": published.name, "tlp": published.tlp, "collections": list(published.collections),
-            "submissions": list(published.submissions), "approved_by": published.approver,
-            "objects": len(published.object_ids), "failures": failures,
-        })
-        if failures:
-            raise Conflict("publication written with per-object failures: " + "; ".join(failures[:5]))
+
+        def records() -> None:
+            self.store.save_publication(published, serialized)
+            for sid in published.submissions:
+                s = self.store.get_submission(sid)
+                if s is not None:
+                    self.store.update_submission(dataclasses.replace(
+                        s, state="published", publications=(*s.publications, published.id)))
+            self.audit.record(writer, "publish", published.id, {
+                "name": published.name, "tlp": published.tlp, "collections": list(published.collections),
+                "submissions": list(published.submissions), "approved_by": published.approver,
+                "objects": len(published.object_ids),
+            })
+
+        targets = [self.feeds.writable(writer, cid) for cid in publication.collections]
+        try:
+            self.feeds.add_everywhere(writer, targets, envelope, then=records)
+        except Torn as torn:
+            self.audit.record(writer, "refuse-publication", publication.id, {"failures": list(torn.failures)})
+            raise Conflict(f"publication refused: {torn.message}", details={"failures": list(torn.failures)}) \
+                from None
         return published
 
     # -- the rules -----------------------------------------------------------------------------------------
@@ -253,14 +261,10 @@ class Publishing:
         if tlp.exceeds(level, c.max_tlp):
             raise Unprocessable(f"collection {c.alias or c.id} takes at most TLP:{(c.max_tlp or '').upper()}")
         restricted = [s.id for s in submissions if s.tlp in ("amber+strict", "red")]
-        if restricted and not set(c.read) <= HUB_ONLY_SELECTORS:
-            raise Unprocessable(
-                f"report(s) {', '.join(restricted)} are TLP:AMBER+STRICT or RED and are never fanned out to "
-                f"members; collection {c.alias or c.id} is readable by members")
-        if c.visibility == "own":
-            # In an inbox each organisation sees only what it added, so no member would receive the
-            # publication, and the objects would come back as a submission of the publishing analyst.
-            raise Unprocessable(f"collection {c.alias or c.id} is an inbox for reports; publish to a feed")
+        refusal = access.publish_target_refusal(c, bool(restricted))
+        if refusal:
+            reports = f" (report(s) {', '.join(restricted)})" if restricted else ""
+            raise Unprocessable(f"collection {c.alias or c.id} {refusal}{reports}")
         return c
 
     def _drafts(self, submissions: Sequence[Submission]) -> list[dict[str, Any]]:
@@ -294,10 +298,9 @@ class Publishing:
         return known, revoked
 
     def _check_approver(self, approver: Principal, actor_org: str) -> None:
-        if not approver.is_analyst:
-            raise Forbidden(f"organisation {approver.org_id!r} is not a hub analyst and cannot approve")
-        if approver.org_id == actor_org:
-            raise Forbidden("the approving analyst must be a different analyst (two-person rule)")
+        refusal = access.approval_refusal(approver, actor_org)
+        if refusal:
+            raise Forbidden(refusal)
 
     def _principal(self, org_id: str) -> Principal:
         org = self.store.get_organisation(org_id)

@@ -14,7 +14,7 @@ from ..feeds import Feeds
 from ..model import Principal
 from ..timestamps import format_us, now_us, parse_us
 from ..validation import SCO_TYPES
-from .audit import AuditLog, require_analyst
+from .audit import AuditLog, require
 
 
 class Revocation:
@@ -25,7 +25,7 @@ class Revocation:
 
     def revoke(self, principal: Principal, object_id: str, reason: str = "") -> list[str]:
         """Revoke the object everywhere the analyst can write it; the ids of the collections touched."""
-        require_analyst(principal, "object")
+        require(principal, "revocation", "object")
         if object_id.split("--", 1)[0] in SCO_TYPES | {"marking-definition"}:
             raise Unprocessable(f"{object_id} cannot be revoked (STIX 2.1 has no revoked property for it)")
         touched: list[str] = []
@@ -36,7 +36,7 @@ class Revocation:
             modified = max(self.clock(), parse_us(current.get("modified", current["created"])) + 1000)
             revoked = {**current, "revoked": True, "modified": _stix_ms(modified)}
             envelope = orjson.dumps({"objects": [revoked]})
-            status = self.feeds.add_objects(principal, collection.api_root, collection.id, _body(envelope))
+            status = self.feeds.add_vetted_objects(principal, collection.api_root, collection.id, _body(envelope))
             if status.failures:
                 raise Unprocessable(f"collection {collection.id} refused the revocation: {status.failures[0].message}")
             touched.append(collection.id)

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from converters import Record
-from converters.anonymisation import VictimFacts, split_received, victim_facts
+from converters.anonymisation import VictimFacts, envelope_names, split_received, victim_facts
 
 from ..model import Organisation
 from .textforms import Needle, tokens
@@ -119,11 +119,12 @@ def from_record(record: Record, freemail_domains: frozenset[str] = frozenset()) 
     found |= _addresses(facts.addresses, freemail_domains)
     found |= {Sensitive(d, MEMBER_DOMAIN) for d in facts.domains}
     found |= {Sensitive(m, MESSAGE_ID) for m in facts.message_ids}
+    # The reporter's envelope (a forwarded report): the forwarding staff's names, besides their addresses.
+    found |= {Sensitive(n, DISPLAY_NAME) for n in envelope_names(record)}
     for message in record.messages:
         recipients = (*message.to, *message.cc) if message.attacker_authored else (message.from_, *message.cc)
-        found |= {Sensitive(a.display_name, DISPLAY_NAME) for a in recipients if a.display_name}
-        internal, _ = split_received(message.received, facts)
-        found |= _hops(internal)
+        found |= {Sensitive(a.display_name, DISPLAY_NAME) for a in recipients if a is not None and a.display_name}
+        found |= _hops(_internal_hops(message.received, facts))
         for name, values in message.headers.items():
             lowered = name.lower()
             items = [values] if isinstance(values, str) else list(values)
@@ -147,6 +148,19 @@ def _addresses(addresses: Iterable[str], freemail_domains: frozenset[str]) -> se
         if domain and domain.lower() not in freemail_domains:
             found.add(Sensitive(domain, MEMBER_DOMAIN))
     return found
+
+
+def _internal_hops(received: Sequence[str], facts: VictimFacts) -> list[str]:
+    """Hops (newest first) that happened inside the member's network: those `split_received` finds, and
+    every hop from the oldest one whose receiving side (`by …` up to `;`) names a member domain or a private
+    address upwards."""
+    internal, _ = split_received(received, facts)
+    oldest = -1
+    for index, hop in enumerate(received):
+        by = hop.lower().partition(" by ")[2].partition(";")[0]
+        if by and (private_addresses(by) or any(d in by for d in facts.domains)):
+            oldest = index
+    return list(received[: max(oldest + 1, len(internal))])
 
 
 def _hops(hops: Iterable[str]) -> set[Sensitive]:
@@ -223,8 +237,7 @@ def from_stix(objects: Sequence[Mapping[str, Any]], freemail_domains: frozenset[
                 if str(name).lower() in _RECEIVED_HEADERS:
                     lines += [value] if isinstance(value, str) else [str(v) for v in value or ()]
         domains = frozenset(a.rpartition("@")[2].lower() for a in addresses) - freemail_domains
-        internal, _ = split_received(lines, VictimFacts(frozenset(addresses), domains, frozenset()))
-        found |= _hops(internal)
+        found |= _hops(_internal_hops(lines, VictimFacts(frozenset(addresses), domains, frozenset())))
         found |= {Sensitive(ip, PRIVATE_ADDRESS) for line in lines for ip in private_addresses(line)}
     return found
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from ..model import Principal, Publication, Submission
 from ..storage.base import Store
 from ..timestamps import format_us
-from .audit import require_analyst
+from .audit import require
 
 
 @dataclass(frozen=True)
@@ -73,6 +73,6 @@ class Stats:
         self.store = store
 
     def compute(self, principal: Principal, since_us: int | None = None, until_us: int | None = None) -> Statistics:
-        require_analyst(principal, "statistics")
+        require(principal, "statistics", "statistics")
         groups = {o.id: o.group for o in self.store.list_organisations()}
         return compute(self.store.list_submissions(), self.store.list_publications(), groups, since_us, until_us)

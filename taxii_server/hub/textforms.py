@@ -16,7 +16,6 @@ from __future__ import annotations
 import base64
 import binascii
 import html
-import quopri
 import re
 import unicodedata
 import urllib.parse
@@ -32,6 +31,7 @@ MAX_LENGTH = 200_000  # longer strings are read as they are, without decoding
 _PERCENT = re.compile(r"%[0-9A-Fa-f]{2}")
 _ENTITY = re.compile(r"&(#[0-9]+|#[xX][0-9A-Fa-f]+|[A-Za-z][A-Za-z0-9]{1,31});?")
 _QP = re.compile(r"=[0-9A-F]{2}")
+_QP_RUN = re.compile(r"(?:=[0-9A-F]{2})+")
 _ENCODED_WORD = re.compile(r"=\?[^?\s]+\?[bBqQ]\?[^?\s]*\?=")
 _BASE64 = re.compile(r"[A-Za-z0-9+/_-]{8,}={0,2}")
 _PUNYCODE = re.compile(r"(?i)\bxn--[a-z0-9-]+")
@@ -72,13 +72,21 @@ def _decodings(text: str) -> Iterable[str]:
         except (HeaderParseError, LookupError, UnicodeError, ValueError):
             pass
     if _QP.search(text):
-        decoded = _utf8(quopri.decodestring(text.encode("utf-8", "surrogatepass")))
-        if decoded is not None:
-            yield decoded
+        yield _QP_RUN.sub(_qp_run, text)
     if _PUNYCODE.search(text):
         yield _PUNYCODE.sub(_punycode_label, text)
     for match in _BASE64.finditer(text):
         yield from _base64_fragment(match.group())
+
+
+def _qp_run(match: re.Match[str]) -> str:
+    """A run of quoted-printable escapes, decoded when it is readable text (`=40` in `u=10` stays)."""
+    run = match.group()
+    decoded = _utf8(bytes.fromhex(run.replace("=", "")))
+    if decoded is not None:
+        return decoded
+    escapes = [run[i:i + 3] for i in range(0, len(run), 3)]
+    return "".join(chr(int(e[1:], 16)) if 0x20 <= int(e[1:], 16) < 0x7F else e for e in escapes)
 
 
 def _punycode_label(match: re.Match[str]) -> str:
@@ -121,8 +129,9 @@ def _utf8(raw: bytes) -> str | None:
 
 def tokens(text: str) -> list[str]:
     """Comparable tokens: NFKC, case folded, split at anything that is not a letter or digit, at camelCase
-    humps and around each letter of a script written without spaces."""
-    text = unicodedata.normalize("NFKC", text)
+    humps and around each letter of a script written without spaces. Invisible format characters (zero-width
+    spaces and joiners, bidirectional controls) are dropped first."""
+    text = unicodedata.normalize("NFKC", "".join(c for c in text if unicodedata.category(c) != "Cf"))
     out: list[str] = []
     for word in _WORD.findall(text):
         for part in _CAMEL.split(word):

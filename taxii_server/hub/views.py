@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .. import access
 from ..model import Principal, Publication, Submission
 from ..timestamps import format_us
 from .correlation import Candidate
@@ -28,7 +29,7 @@ def submission_view(s: Submission, principal: Principal, publications: list[Publ
              "objects": list(p.object_ids)}
             for p in publications
         ]
-    if principal.is_analyst:
+    if access.sees_everyones_submissions(principal):
         view.update(organisation=s.org_id, source=s.source,
                     features=[{"kind": k, "value": v} for k, v in s.features if k != "victim-domain"])
         if s.first_seen_us is not None:

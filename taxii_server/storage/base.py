@@ -26,6 +26,8 @@ from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from typing import Any, Protocol
 
+import orjson
+
 from ..model import (
     AddResult,
     AllowedValue,
@@ -47,6 +49,29 @@ from ..model import (
 )
 
 SCHEMA_VERSION = 3
+MS_US = 1000
+
+
+def on_whole_ms(value_us: int) -> int:
+    """The first whole millisecond at or after `value_us`. A commit's last date_added sits on one, so a client
+    that keeps X-TAXII-Date-Added-Last truncated to milliseconds (OpenCTI) asks for nothing it already has."""
+    return -(-value_us // MS_US) * MS_US
+
+
+def same_content(stored: bytes, sent: bytes) -> bool:
+    """Whether two JSON texts of one object version are the same object: compared as values (canonical JSON,
+    keys sorted), so key order and whitespace never turn a duplicate into a conflict (stix2's serialiser,
+    successive ATT&CK releases). `1` and `1.0`, `true` and `1` stay different, as JSON types differ."""
+    if stored == sent:
+        return True
+    try:
+        return _canonical(stored) == _canonical(sent)
+    except orjson.JSONDecodeError:
+        return False
+
+
+def _canonical(text: bytes) -> bytes:
+    return orjson.dumps(orjson.loads(text), option=orjson.OPT_SORT_KEYS)
 
 
 class ObjectStore(Protocol):
@@ -67,6 +92,9 @@ class ObjectStore(Protocol):
 
     def object_exists(self, scope: ObjectScope, object_id: str) -> bool:
         ...
+
+    # Whether atomic() is one transaction (SQLite) or leaves the writes inside it separate (MongoDB).
+    transactional: bool
 
     def atomic(self) -> AbstractContextManager[None]:
         """Make the writes inside one transaction where the backend can (SQLite: an Add Objects request's

@@ -10,7 +10,9 @@ from typing import Any
 
 import orjson
 from flask import Blueprint, Response, g, request
+from werkzeug.exceptions import NotFound as RouteNotFound
 
+from .. import access
 from ..errors import BadRequest, NotAcceptable, UnsupportedMediaType
 from ..hub.polls import collection_polls_view, poll_view
 from ..hub.publishing import PublishRequest
@@ -41,7 +43,9 @@ def _json(body: Any, status: int = 200) -> Response:
 
 @bp.before_request
 def _identify() -> None:
-    identify()
+    principal = identify()
+    if not access.may_use_route(principal, (request.endpoint or "").rpartition(".")[2], access.HUB_API_ROUTES):
+        raise RouteNotFound()  # exactly what an unknown route answers: the route does not exist for this caller
     if not accepts_json(request.headers.get("Accept")):
         raise NotAcceptable("the hub API produces application/json")
 
@@ -131,7 +135,7 @@ def candidate(candidate_id: str) -> Response:
 
 
 def _publish_request() -> tuple[PublishRequest, bool]:
-    doc = _fields({"candidate", "submissions", "name", "description", "tlp", "collections", "preview"})
+    doc = _fields({"candidate", "submissions", "name", "description", "tlp", "collections", "preview", "on_revoked"})
     collections = doc.get("collections")
     submissions = doc.get("submissions", [])
     if not isinstance(collections, list) or not all(isinstance(c, str) for c in collections):
@@ -141,10 +145,12 @@ def _publish_request() -> tuple[PublishRequest, bool]:
     for key in ("name", "tlp"):
         if not isinstance(doc.get(key), str):
             raise BadRequest(f"{key}: required, a string")
+    if not isinstance(doc.get("on_revoked", "refuse"), str):
+        raise BadRequest("on_revoked: must be 'refuse' or 'new-objects'")
     request_ = PublishRequest(
         name=doc["name"], tlp=doc["tlp"], collections=tuple(collections),
         description=str(doc.get("description", "")), candidate_id=doc.get("candidate"),
-        submission_ids=tuple(submissions),
+        submission_ids=tuple(submissions), on_revoked=doc.get("on_revoked", "refuse"),
     )
     return request_, bool(doc.get("preview", False))
 
@@ -156,7 +162,7 @@ def publish() -> Response:
     if preview_only:
         preview = publishing.preview(g.principal, req)
         return _json({"bundle": preview.bundle, "findings": list(preview.findings),
-                      "collections": [c.id for c in preview.collections]})
+                      "collections": [c.id for c in preview.collections], "revoked": list(preview.revoked)})
     publication = publishing.publish(g.principal, req)
     return _json(publication_view(publication), 201 if publication.state == "published" else 202)
 

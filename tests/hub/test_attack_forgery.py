@@ -32,7 +32,8 @@ NOW = time.time_ns() // 1000
 
 
 def stamp(offset_s: float = 0) -> str:
-    return format_us(NOW + int(offset_s * 1_000_000))[:-4] + "Z"
+    """The hub's clock now, plus an offset, as a STIX timestamp (read at each call: a module runs for a while)."""
+    return format_us(time.time_ns() // 1000 + int(offset_s * 1_000_000))[:-4] + "Z"
 
 
 def indicator(oid: str | None = None, modified: str | None = None, **extra: Any) -> dict[str, Any]:
@@ -146,6 +147,23 @@ def test_an_indicator_created_by_another_identity_is_refused_from_a_member(demo_
 def test_an_indicator_without_a_creator_is_accepted_from_a_member(demo_hub: DemoHub) -> None:
     honest = indicator()
     assert succeeded(post(demo_hub, MEMBER, [honest])) == {honest["id"]}
+
+
+def test_an_indicator_created_by_the_members_own_identity_is_accepted(demo_hub: DemoHub) -> None:
+    org = demo_hub.store.get_organisation(MEMBER)
+    assert org is not None
+    honest = indicator(created_by_ref=org.identity_id)
+    assert succeeded(post(demo_hub, MEMBER, [honest])) == {honest["id"]}
+
+
+def test_another_members_identity_is_neither_a_creator_nor_writable(demo_hub: DemoHub) -> None:
+    other = demo_hub.store.get_organisation("kita-heavy")
+    assert other is not None
+    forged = indicator(created_by_ref=other.identity_id)
+    impersonation = {"type": "identity", "spec_version": "2.1", "id": other.identity_id,
+                     "created": "2024-01-01T00:00:00.000Z", "modified": "2024-01-01T00:00:00.000Z",
+                     "name": "Kita Heavy", "identity_class": "organization"}
+    assert set(failures(post(demo_hub, MEMBER, [forged, impersonation]))) == {forged["id"], other.identity_id}
 
 
 # -- deterministic SCO ids ---------------------------------------------------------------------------------------

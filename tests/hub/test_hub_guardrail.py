@@ -1,7 +1,7 @@
 """Guard rail: every public method of the analyst-only hub services that takes a principal refuses a member
 with NotFound before doing any work.
 
-The methods are enumerated from the classes, so a new analyst-only method that forgets `require_analyst`
+The methods are enumerated from the classes, so a new analyst-only method that forgets `require`
 fails here. The services are built on tripwires: any use of the store, the feeds, the campaigns or the audit
 log before the refusal fails the test.
 """
@@ -112,3 +112,12 @@ def test_the_tripwires_catch_work_done_for_an_analyst(cls: type, name: str) -> N
     method = getattr(_built(cls), name)
     with pytest.raises(AssertionError, match="was used before"):
         method(analyst)
+
+
+@pytest.mark.parametrize("name", ["polls", "summary"])
+def test_a_member_asking_for_another_organisations_polls_gets_nothing_before_any_work(name: str) -> None:
+    from taxii_server.hub.polls import PollHistory
+    from taxii_server.settings import LimitsSettings
+
+    history = PollHistory(Tripwire("store"), Tripwire("catalog"), LimitsSettings())  # type: ignore[arg-type]
+    assert getattr(history, name)(MEMBER, "higashi-gas") == []

@@ -158,9 +158,10 @@ def test_a_refused_read_keeps_its_reason_in_the_members_words(hub: Hub) -> None:
     assert row["last_error"]["reason"] == poll["reason"]
 
 
-def test_a_read_of_a_collection_the_member_cannot_see_records_only_the_name_it_used(hub: Hub) -> None:
-    """bob sees nothing of C_RW: its alias is not turned into the id, and the reason is the plain 404."""
+def test_a_read_of_a_collection_the_member_cannot_see_records_no_name_at_all(hub: Hub) -> None:
+    """bob sees nothing of C_RW: the record names nothing that was refused (neither the alias it used nor the
+    id), and the reason is the plain 404."""
     hub.client().get(f"/{ROOT}/collections/rw/objects/", headers=hub.headers("bob"))
     [record] = hub.store.list_polls("bob", None, 10)
-    assert record.collection_id == "rw" and C_RW not in record.reason
+    assert record.collection_id == "" and record.api_root == "" and C_RW not in record.reason
     assert record.status == 404 and record.reason == "no such collection in this API root"

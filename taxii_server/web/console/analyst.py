@@ -1,8 +1,8 @@
 """Analyst pages: the intake queue, campaign candidates with their evidence and threads, the publish form with
 its preview and leak check, approvals, revocation, the audit trail and the statistics.
 
-Members never see these pages: `guard.require_analyst` answers them the same 404 as a page that does not
-exist, and every service called here checks the analyst role again.
+Members never see these pages: `access.CONSOLE_PAGES` and `guard.require` answer them the same 404 as a
+page that does not exist, and every service called here checks the analyst role again.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ QUEUE_STATES = ("received", "converted", "rejected", "in-campaign", "published",
 
 @bp.get("/queue")
 def queue() -> str:
-    caller = guard.require_analyst()
+    caller = guard.require("triage")
     found = services().hub.intake.submissions(caller)
     state, org, source = (request.args.get(k, "") for k in ("state", "org", "source"))
     orgs = sorted({s.org_id for s in found})
@@ -43,7 +43,7 @@ def queue() -> str:
 
 @bp.post("/submissions/<submission_id>/dismissal")
 def dismiss(submission_id: str) -> BaseResponse:
-    caller = guard.require_analyst()
+    caller = guard.require("triage")
     services().hub.intake.dismiss(caller, submission_id, request.form.get("reason", "")[:1000])
     return redirect(url_for("console.submission", submission_id=submission_id), 303)
 
@@ -52,7 +52,7 @@ def dismiss(submission_id: str) -> BaseResponse:
 
 @bp.get("/candidates")
 def candidates() -> str:
-    caller = guard.require_analyst()
+    caller = guard.require("candidates")
     found = services().hub.campaigns.suggest(caller)
     latencies = {c.id: presenters.latency_range(presenters.reply_latencies(_records(caller, c))) for c in found}
     return render_template("console/candidates.html", candidates=found, latencies=latencies, when=presenters.when)
@@ -99,7 +99,7 @@ def _candidate_page(caller: Principal, candidate_id: str, **extra: Any) -> str:
 
 @bp.get("/candidates/<candidate_id>")
 def candidate(candidate_id: str) -> str:
-    return _candidate_page(guard.require_analyst(), candidate_id)
+    return _candidate_page(guard.require("candidates"), candidate_id)
 
 
 def _publish_request(candidate_id: str) -> tuple[PublishRequest, dict[str, Any]]:
@@ -109,9 +109,11 @@ def _publish_request(candidate_id: str) -> tuple[PublishRequest, dict[str, Any]]
     collections = request.form.getlist("collections")
     if not collections:
         raise BadRequest(gettext("Choose at least one collection to publish to."))
+    on_revoked = request.form.get("on_revoked", "refuse")
     req = PublishRequest(name=name, tlp=level, collections=tuple(collections), description=description,
-                         candidate_id=candidate_id)
-    return req, {"name": name, "description": description, "tlp": level, "collections": collections}
+                         candidate_id=candidate_id, on_revoked=on_revoked)
+    return req, {"name": name, "description": description, "tlp": level, "collections": collections,
+                 "on_revoked": on_revoked}
 
 
 def _on_candidate(
@@ -119,7 +121,7 @@ def _on_candidate(
 ) -> BaseResponse | str:
     """Run a publishing step for the form posted on a candidate's page; a refusal is shown on that page with
     the form as filled in (a candidate that no longer exists stays a 404)."""
-    caller = guard.require_analyst()
+    caller = guard.require("publications")
     req, form = _publish_request(candidate_id)
     try:
         return act(caller, req, form)
@@ -153,14 +155,14 @@ def publish(candidate_id: str) -> BaseResponse | str:
 
 @bp.get("/publications")
 def publications() -> str:
-    caller = guard.require_analyst()
+    caller = guard.require("publications")
     found = sorted(services().hub.publishing.publications(caller), key=lambda p: p.created_us, reverse=True)
     return render_template("console/publications.html", publications=found, when=presenters.when)
 
 
 @bp.get("/publications/<publication_id>")
 def publication(publication_id: str) -> str:
-    caller = guard.require_analyst()
+    caller = guard.require("publications")
     found, bundle = services().hub.publishing.get(caller, publication_id)
     text = orjson.dumps(orjson.loads(bundle), option=orjson.OPT_INDENT_2).decode()
     return render_template("console/publication.html", p=found, bundle_text=text, when=presenters.when,
@@ -169,7 +171,7 @@ def publication(publication_id: str) -> str:
 
 @bp.post("/publications/<publication_id>/approval")
 def approve(publication_id: str) -> BaseResponse:
-    caller = guard.require_analyst()
+    caller = guard.require("approval")
     services().hub.publishing.approve(caller, publication_id)
     return redirect(url_for("console.publication", publication_id=publication_id), 303)
 
@@ -178,7 +180,7 @@ def approve(publication_id: str) -> BaseResponse:
 
 @bp.route("/revoke", methods=["GET", "POST"])
 def revoke() -> str:
-    caller = guard.require_analyst()
+    caller = guard.require("revocation")
     done: list[str] = []
     object_id = request.args.get("id", "")
     if request.method == "POST":
@@ -191,14 +193,14 @@ def revoke() -> str:
 
 @bp.get("/audit")
 def audit() -> str:
-    caller = guard.require_analyst()
+    caller = guard.require("audit")
     entries = list(reversed(services().hub.audit.entries(caller)))[:500]
     return render_template("console/audit.html", entries=entries, when=presenters.when, visible=presenters.visible)
 
 
 @bp.get("/stats")
 def stats() -> str:
-    caller = guard.require_analyst()
+    caller = guard.require("statistics")
     s = services().hub.stats.compute(caller)
     share = s.free_mail_sender_share
     none = gettext("No data yet.")

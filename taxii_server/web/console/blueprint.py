@@ -10,7 +10,8 @@ from flask_babel import gettext
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response as BaseResponse
 
-from ...errors import HubError, TooManyRequests
+from ... import access
+from ...errors import HubError, NotFound, TooManyRequests
 from ..errors import STATUS_FOR
 from . import guard
 
@@ -31,9 +32,19 @@ def _before() -> BaseResponse | None:
     if request.endpoint == "console.static":
         return None
     guard.check_csrf()
-    if request.endpoint not in guard.PUBLIC_ENDPOINTS and guard.session() is None:
-        raise guard.SignInRequired()
+    if request.endpoint in guard.PUBLIC_ENDPOINTS:
+        return None
+    caller = guard.principal()  # SignInRequired without a session
+    if not access.may_use_route(caller, (request.endpoint or "").partition(".")[2], access.CONSOLE_PAGES):
+        raise NotFound("no such page")  # the same page as a path that does not exist (`unknown` below)
     return None
+
+
+@bp.route("/<path:unknown>", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
+def unknown(unknown: str) -> Response:
+    """Any other path under /console/: the console's own 404 page, never reached (the check above refuses
+    it), declared so that an unknown path goes through the same session and CSRF checks as a real page."""
+    raise NotFound("no such page")
 
 
 @bp.after_request
@@ -47,7 +58,10 @@ def _headers(response: Response) -> Response:
 
 
 def _page(status: int, message: str) -> Response:
-    body = render_template("console/error.html", status=status, message=message)
+    # A 404 page's language switch returns home, so the page does not depend on the path that was asked for.
+    home = url_for("console.home")
+    body = render_template("console/error.html", status=status, message=message,
+                           **({"next_path": home} if status == 404 else {}))
     return Response(body, status=status, content_type="text/html; charset=utf-8")
 
 

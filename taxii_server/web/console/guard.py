@@ -18,6 +18,7 @@ import secrets
 
 from flask import Response, g, request
 
+from ... import access
 from ...errors import NotAuthenticated, NotFound
 from ...model import ConsoleSession, Principal
 from ...sessions import DEFAULT_LANGUAGE, IDLE_TIMEOUT_S, LANGUAGES
@@ -85,10 +86,12 @@ def principal() -> Principal:
     return found
 
 
-def require_analyst() -> Principal:
-    """Analyst pages do not exist for members: the same 404 as a page that does not exist."""
+def require(area: str) -> Principal:
+    """The signed-in caller, if it may use this area of the workflow (`access.may_use`); otherwise the page
+    does not exist for it: the same 404 as a page that does not exist. Every page is also checked against
+    `access.CONSOLE_PAGES` before its view runs."""
     caller = principal()
-    if not caller.is_analyst:
+    if not access.may_use(caller, area):
         raise NotFound("no such page")
     return caller
 

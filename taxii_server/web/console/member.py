@@ -15,6 +15,9 @@ from flask import redirect, render_template, request, url_for
 from flask_babel import gettext
 from werkzeug.wrappers import Response as BaseResponse
 
+from converters import formats
+
+from ... import access
 from ...errors import BadRequest, HubError
 from ...model import Submission
 from ...tlp import LEVELS as TLP_LEVELS
@@ -22,8 +25,8 @@ from ..services import services
 from . import guard, presenters
 from .blueprint import bp
 
-MEDIA_BY_SUFFIX = {".eml": "message/rfc822", ".json": "application/json", ".jsonl": "application/json",
-                   ".stix": "application/stix+json"}
+# What the upload takes: every suffix of the converters' format registry (it also decides the format).
+UPLOAD_SUFFIXES = formats.SUFFIXES
 THREAD_MESSAGES = 3
 ROLES = ("recon", "reply", "attack")
 _LOCAL_TIME = re.compile(r"^(\d{4}-\d\d-\d\d)[T ](\d\d:\d\d)(:\d\d)?$")
@@ -52,22 +55,20 @@ def submit() -> str:
         else:
             files = [f for f in request.files.getlist("reports") if f.filename]
             if not files:
-                raise BadRequest(gettext("Choose at least one .eml or .json file."))
+                raise BadRequest(gettext("Choose at least one .eml, .msg or .json file."))
             limit = services().limits.max_submission_bytes  # the same budget as POST /hub/v1/submissions
             for f in files:
                 name = presenters.visible(f.filename, 200)
-                suffix = "." + (f.filename or "").rsplit(".", 1)[-1].lower() if "." in (f.filename or "") else ""
-                media_type = MEDIA_BY_SUFFIX.get(suffix)
                 data = f.read(limit + 1)
-                if media_type is None:
-                    results.append((name, None, gettext("Only .eml and .json files can be submitted.")))
+                if not (f.filename or "").lower().endswith(UPLOAD_SUFFIXES):
+                    results.append((name, None, gettext("Only .eml, .msg and .json files can be submitted.")))
                 elif len(data) > limit:
                     results.append((name, None, gettext("The file is larger than %(mb)s MB.",
                                                         mb=f"{limit / 2**20:g}")))
                 else:
                     try:
-                        results.append((name, intake.submit(caller, data, media_type, "console", f.filename or name),
-                                        ""))
+                        results.append((name, intake.submit(caller, data, "application/octet-stream", "console",
+                                                            f.filename or name), ""))
                     except HubError as exc:
                         results.append((name, None, exc.message))
     return render_template("console/submit.html", results=results, roles=ROLES, tlp_levels=TLP_LEVELS,
@@ -122,7 +123,7 @@ def _thread_record(form: Any, org_id: str) -> tuple[bytes, str]:
 @bp.get("/submissions")
 def submissions() -> BaseResponse | str:
     caller = guard.principal()
-    if caller.is_analyst:
+    if access.may_use(caller, "triage"):
         return redirect(url_for("console.queue"), 303)
     found = sorted(services().hub.intake.submissions(caller), key=lambda s: s.received_at_us, reverse=True)
     return render_template("console/submissions.html", submissions=found, when=presenters.when)
@@ -139,7 +140,7 @@ def submission(submission_id: str) -> str:
         "console/submission.html", s=found, steps=presenters.status_timeline(found, published),
         published=published, errors=presenters.plain_errors(found.errors),
         threads=[(r, presenters.thread(r)) for r in records], when=presenters.when, minutes=presenters.minutes,
-        visible=presenters.visible, analyst=caller.is_analyst,
+        visible=presenters.visible, analyst=access.sees_everyones_submissions(caller),
         features=[(k, presenters.visible(v, 120)) for k, v in found.features if k != "victim-domain"],
     )
 
@@ -153,8 +154,9 @@ def polls() -> str:
     summary = history.summary(caller, caller.org_id)
     recent = history.polls(caller, caller.org_id, None, 20)
     catalog = services().feeds.catalog
-    titles = {(c.api_root, c.collection_id): (found.title if (found := catalog.find(c.api_root, c.collection_id))
-                                             else c.collection_id) for c in summary}
+    # Only the title of a collection the caller can see: a refused read never describes what was refused.
+    titles = {(c.api_root, c.collection_id): (found.title if access.may_name_in_history(
+        caller, found := catalog.find(c.api_root, c.collection_id)) and found else "—") for c in summary}
     return render_template("console/polls.html", summary=summary, recent=recent, titles=titles,
                            when=presenters.when, minutes=presenters.minutes)
 
