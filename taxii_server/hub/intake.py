@@ -42,7 +42,7 @@ from converters.ids import KeyedIds
 from .. import access, strict_json, tlp, validation
 from ..errors import Conflict, Forbidden, HubError, NotFound, PayloadTooLarge, Unprocessable, UnsupportedMediaType
 from ..model import CollectionDef, Principal, Publication, Submission, SubmissionContent
-from ..storage.base import Store
+from ..storage.base import IntakeStore
 from ..timestamps import now_us, parse_us
 from . import features
 from .allowlist import AllowList
@@ -69,7 +69,7 @@ class _Converted:
 class Intake:
     def __init__(
         self,
-        store: Store,
+        store: IntakeStore,
         options: ConversionOptions,
         audit: AuditLog,
         on_change: Callable[[], object] = lambda: None,

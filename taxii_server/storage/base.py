@@ -121,7 +121,17 @@ class StatusStore(Protocol):
         ...
 
 
-class AccountStore(Protocol):
+class OrganisationDirectory(Protocol):
+    """Reading the organisations (with their register); AccountStore adds their administration."""
+
+    def get_organisation(self, org_id: str) -> Organisation | None:
+        ...
+
+    def list_organisations(self) -> list[Organisation]:
+        ...
+
+
+class AccountStore(OrganisationDirectory, Protocol):
     def add_organisation(self, org: Organisation) -> None:
         """Raises Conflict when the id exists."""
         ...
@@ -129,12 +139,6 @@ class AccountStore(Protocol):
     def update_organisation(self, org: Organisation) -> bool:
         """Replace the stored organisation's name, group, roles, aliases and domains (its creation time and
         password stay); False when there is no organisation with that id."""
-        ...
-
-    def get_organisation(self, org_id: str) -> Organisation | None:
-        ...
-
-    def list_organisations(self) -> list[Organisation]:
         ...
 
     def set_password(self, org_id: str, password_hash: str | None) -> None:
@@ -220,6 +224,18 @@ class HubStore(Protocol):
     def list_audit(self, since_us: int | None = None, limit: int = 1000) -> list[AuditEntry]:
         """Oldest first, at most `limit` entries at or after `since_us`."""
         ...
+
+
+class FeedStore(ObjectStore, StatusStore, OrganisationDirectory, Protocol):
+    """What the TAXII use cases (feeds.py) use: objects, statuses, and who the writers are."""
+
+
+class WorkflowStore(HubStore, OrganisationDirectory, Protocol):
+    """What the sharing workflow's services (campaigns, publishing, statistics) use."""
+
+
+class IntakeStore(WorkflowStore, AllowListStore, Protocol):
+    """What intake uses: the workflow's records, and the allow-list its conversions consult."""
 
 
 class ThrottleStore(Protocol):
