@@ -24,8 +24,9 @@ def test_the_preview_offers_new_objects_and_never_un_revokes(hub: DemoHub) -> No
     submit_campaign(hub)
     (candidate,) = hub.services.campaigns.suggest(ANALYST)
     form = {"name": "Campaign", "tlp": "amber", "collections": [MEMBER_FEED]}
-    assert hub.api("POST", "/publications", "hub-analyst", {
-        "candidate": candidate.id, "name": "Campaign", "tlp": "amber", "collections": ["member-feed"]}).status_code == 201
+    first = hub.api("POST", "/publications", "hub-analyst", {
+        "candidate": candidate.id, "name": "Campaign", "tlp": "amber", "collections": ["member-feed"]})
+    assert first.status_code == 201
     objects = hub.taxii(f"collections/{MEMBER_FEED}/objects/?match[type]=indicator", "kita-heavy").json["objects"]
     revoked = sorted(o["id"] for o in objects)[0]
     assert hub.api("POST", "/revocations", "hub-analyst", {"id": revoked}).status_code == 200
