@@ -88,7 +88,6 @@ def loads(data: bytes | str, limits: JsonLimits = DEFAULT_JSON_LIMITS) -> Any:
             raise JSONRefused(f"the text is not UTF-8 (byte {exc.start})") from exc
     else:
         text = data
-    text = text.removeprefix("\ufeff")
     _budget_prepass(text, limits)
     try:
         value = json.loads(

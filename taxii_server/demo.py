@@ -14,7 +14,7 @@ from .errors import NotFound
 from .hub.publishing import PublishRequest
 from .hub.services import HubServices
 from .model import Organisation
-from .storage.base import Store
+from .storage.base import OrganisationDirectory
 
 
 @dataclass(frozen=True)
@@ -93,7 +93,7 @@ class DemoResult:
     published_now: bool = True
 
 
-def _org(store: Store, org_id: str) -> Organisation:
+def _org(store: OrganisationDirectory, org_id: str) -> Organisation:
     org = store.get_organisation(org_id)
     if org is None:
         raise NotFound(f"demo organisation {org_id!r} is missing; run `taxii-hub init --demo`")

@@ -10,13 +10,13 @@ import dataclasses
 
 from ..errors import NotFound
 from ..model import Principal
-from ..storage.base import Store
+from ..storage.base import WorkflowStore
 from .audit import require
 from .correlation import Candidate, candidates
 
 
 class Campaigns:
-    def __init__(self, store: Store, window_days: int) -> None:
+    def __init__(self, store: WorkflowStore, window_days: int) -> None:
         self.store = store
         self.window_days = window_days
 

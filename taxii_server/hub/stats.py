@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from ..model import Principal, Publication, Submission
-from ..storage.base import Store
+from ..storage.base import WorkflowStore
 from ..timestamps import format_us
 from .audit import require
 
@@ -69,7 +69,7 @@ def _of_kind(features: Counter[tuple[str, str]], kind: str) -> dict[str, int]:
 
 
 class Stats:
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: WorkflowStore) -> None:
         self.store = store
 
     def compute(self, principal: Principal, since_us: int | None = None, until_us: int | None = None) -> Statistics:

@@ -26,6 +26,8 @@ from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from typing import Any, Protocol
 
+import orjson
+
 from ..model import (
     AddResult,
     AllowedValue,
@@ -47,6 +49,29 @@ from ..model import (
 )
 
 SCHEMA_VERSION = 3
+MS_US = 1000
+
+
+def on_whole_ms(value_us: int) -> int:
+    """The first whole millisecond at or after `value_us`. A commit's last date_added sits on one, so a client
+    that keeps X-TAXII-Date-Added-Last truncated to milliseconds (OpenCTI) asks for nothing it already has."""
+    return -(-value_us // MS_US) * MS_US
+
+
+def same_content(stored: bytes, sent: bytes) -> bool:
+    """Whether two JSON texts of one object version are the same object: compared as values (canonical JSON,
+    keys sorted), so key order and whitespace never turn a duplicate into a conflict (stix2's serialiser,
+    successive ATT&CK releases). `1` and `1.0`, `true` and `1` stay different, as JSON types differ."""
+    if stored == sent:
+        return True
+    try:
+        return _canonical(stored) == _canonical(sent)
+    except orjson.JSONDecodeError:
+        return False
+
+
+def _canonical(text: bytes) -> bytes:
+    return orjson.dumps(orjson.loads(text), option=orjson.OPT_SORT_KEYS)
 
 
 class ObjectStore(Protocol):
@@ -67,6 +92,9 @@ class ObjectStore(Protocol):
 
     def object_exists(self, scope: ObjectScope, object_id: str) -> bool:
         ...
+
+    # Whether atomic() is one transaction (SQLite) or leaves the writes inside it separate (MongoDB).
+    transactional: bool
 
     def atomic(self) -> AbstractContextManager[None]:
         """Make the writes inside one transaction where the backend can (SQLite: an Add Objects request's
@@ -93,7 +121,17 @@ class StatusStore(Protocol):
         ...
 
 
-class AccountStore(Protocol):
+class OrganisationDirectory(Protocol):
+    """Reading the organisations (with their register); AccountStore adds their administration."""
+
+    def get_organisation(self, org_id: str) -> Organisation | None:
+        ...
+
+    def list_organisations(self) -> list[Organisation]:
+        ...
+
+
+class AccountStore(OrganisationDirectory, Protocol):
     def add_organisation(self, org: Organisation) -> None:
         """Raises Conflict when the id exists."""
         ...
@@ -101,12 +139,6 @@ class AccountStore(Protocol):
     def update_organisation(self, org: Organisation) -> bool:
         """Replace the stored organisation's name, group, roles, aliases and domains (its creation time and
         password stay); False when there is no organisation with that id."""
-        ...
-
-    def get_organisation(self, org_id: str) -> Organisation | None:
-        ...
-
-    def list_organisations(self) -> list[Organisation]:
         ...
 
     def set_password(self, org_id: str, password_hash: str | None) -> None:
@@ -192,6 +224,18 @@ class HubStore(Protocol):
     def list_audit(self, since_us: int | None = None, limit: int = 1000) -> list[AuditEntry]:
         """Oldest first, at most `limit` entries at or after `since_us`."""
         ...
+
+
+class FeedStore(ObjectStore, StatusStore, OrganisationDirectory, Protocol):
+    """What the TAXII use cases (feeds.py) use: objects, statuses, and who the writers are."""
+
+
+class WorkflowStore(HubStore, OrganisationDirectory, Protocol):
+    """What the sharing workflow's services (campaigns, publishing, statistics) use."""
+
+
+class IntakeStore(WorkflowStore, AllowListStore, Protocol):
+    """What intake uses: the workflow's records, and the allow-list its conversions consult."""
 
 
 class ThrottleStore(Protocol):

@@ -51,7 +51,7 @@ from pymongo.errors import BulkWriteError
 from ..errors import ConfigError, StorageUnavailable
 from ..model import AddResult, NewVersion, ObjectFilter, ObjectScope, Page, StoredVersion
 from ..timestamps import format_us
-from .base import SCHEMA_VERSION, TransferOwner, TransferVersion
+from .base import SCHEMA_VERSION, TransferOwner, TransferVersion, same_content
 from .mongo_allowlist import ALLOWLIST_INDEXES, MongoAllowList
 from .mongo_certificates import CERTIFICATE_INDEXES, MongoCertificates
 from .mongo_clock import DEFAULT_LEASE_S, Allocation, CollectionClock
@@ -135,7 +135,7 @@ class MongoStore(MongoRecords, MongoCertificates, MongoLimits, MongoAllowList, M
             planned: list[tuple[int, NewVersion]] = []
             for n, v in enumerate(versions):
                 found = _same_version(existing.get(v.id, []), v)
-                if found is not None and found[1] == v.raw:
+                if found is not None and same_content(found[1], v.raw):
                     results[n] = AddResult(v.id, found[0], "duplicate")  # the same fact again: no change
                 elif owners.get(v.id, writer) != writer and not may_supersede:
                     results[n] = AddResult(v.id, v.version or "", "not_owner")
@@ -191,7 +191,8 @@ class MongoStore(MongoRecords, MongoCertificates, MongoLimits, MongoAllowList, M
                 other = versions.find_one({"c": cid, "p": part, "i": v.id, "k": docs[j]["k"]}, {"v": 1, "raw": 1})
                 if other is None:
                     raise StorageUnavailable(f"object {v.id} was deleted while being added; retry")
-                out[n] = AddResult(v.id, other["v"], "duplicate" if bytes(other["raw"]) == v.raw else "conflict")
+                same = same_content(bytes(other["raw"]), v.raw)
+                out[n] = AddResult(v.id, other["v"], "duplicate" if same else "conflict")
             else:
                 out[n] = AddResult(v.id, docs[j]["v"], "added")
         return out
@@ -258,6 +259,8 @@ class MongoStore(MongoRecords, MongoCertificates, MongoLimits, MongoAllowList, M
             query["p"] = scope.owner
         with self.guard("read objects"):
             return self._coll("object_versions").find_one(query, {"_id": 1}) is not None
+
+    transactional = False  # no multi-document transactions: see atomic()
 
     def atomic(self) -> AbstractContextManager[None]:
         """No multi-document transaction (spec §3.3): objects are written first, idempotently, then the status.

@@ -49,6 +49,7 @@ from pymongo.collection import Collection
 from pymongo.errors import DuplicateKeyError
 
 from ..errors import StorageUnavailable
+from .base import on_whole_ms
 
 DEFAULT_LEASE_S = 60.0
 _CAS_ATTEMPTS = 64
@@ -80,13 +81,14 @@ class CollectionClock:
         self.lease_s = lease_s
 
     def allocate(self, collection_id: str, count: int, now_us: int) -> Allocation:
-        """`count` consecutive values, each greater than any allocated before in this collection."""
+        """`count` consecutive values, each greater than any allocated before in this collection, the last on a
+        whole millisecond (storage/base.py `on_whole_ms`: clients that truncate to milliseconds)."""
         clocks = self._clocks()
         token = uuid.uuid4().hex
         for attempt in range(_CAS_ATTEMPTS):
             doc = clocks.find_one({"_id": collection_id}, {"last": 1})
             last = int(doc["last"]) if doc else -1
-            first = max(now_us, last + 1)
+            first = on_whole_ms(max(now_us, last + 1) + count - 1) - count + 1
             entry = {"t": token, "s": first, "x": self._wall() + self.lease_s}
             if doc is None:
                 try:

@@ -11,6 +11,7 @@ from typing import Any
 
 from ..model import AddResult, NewVersion, ObjectFilter, ObjectScope, Page, StoredVersion
 from ..timestamps import format_us
+from .base import on_whole_ms, same_content
 from .sqlite_connection import SQLiteConnection
 
 _MEDIA = {"2.1": "application/stix+json;version=2.1", "2.0": "application/stix+json;version=2.0"}
@@ -32,6 +33,7 @@ class SQLiteObjects(SQLiteConnection):
             row = conn.execute("SELECT last_us FROM collection_clock WHERE collection_id=?", (cid,)).fetchone()
             clock = max(now_us, (row[0] + 1) if row else 0)
             start = clock
+            last_took_version = False  # whether the last version added took its date_added as its version
             for v in versions:
                 # The common case, a new versioned id, costs two statements: claim the id, then insert the
                 # version unless that exact version is somehow there already (then the careful path decides).
@@ -49,6 +51,7 @@ class SQLiteObjects(SQLiteConnection):
                     ).rowcount == 1:
                         results.append(AddResult(v.id, version, "added"))
                         clock += 1
+                        last_took_version = False
                         continue
                 owner = conn.execute(
                     "SELECT org_id FROM object_owner WHERE collection_id=? AND part=? AND id=?", (cid, part, v.id)
@@ -67,7 +70,7 @@ class SQLiteObjects(SQLiteConnection):
                         (cid, part, v.id, v.version_us),
                     ).fetchone()
                     version, version_us = v.version or format_us(v.version_us), v.version_us
-                if existing and bytes(existing[0]) == v.raw:
+                if existing and same_content(bytes(existing[0]), v.raw):
                     results.append(AddResult(v.id, existing[1], "duplicate"))  # the same fact again: no change
                     continue
                 if owner and owner[0] != writer and not may_supersede:
@@ -89,13 +92,32 @@ class SQLiteObjects(SQLiteConnection):
                     )
                 results.append(AddResult(v.id, version, "added"))
                 clock += 1
+                last_took_version = v.version_us is None
             if clock != start:
+                last = self._end_on_whole_ms(conn, cid, clock - 1, last_took_version, results)
                 conn.execute(
                     "INSERT INTO collection_clock (collection_id, last_us) VALUES (?, ?) "
                     "ON CONFLICT (collection_id) DO UPDATE SET last_us = excluded.last_us",
-                    (cid, clock - 1),
+                    (cid, last),
                 )
         return results
+
+    @staticmethod
+    def _end_on_whole_ms(conn: Any, cid: str, last: int, took_version: bool, results: list[AddResult]) -> int:
+        """Move the commit's last version up to a whole millisecond (storage/base.py `on_whole_ms`): it is the
+        newest in the collection and the next commit starts after it, so the order is kept."""
+        aligned = on_whole_ms(last)
+        if aligned == last:
+            return last
+        if took_version:  # an object without a version has its date_added as version: move both
+            conn.execute("UPDATE object_versions SET date_added=?, version_us=?, version=? "
+                         "WHERE collection_id=? AND date_added=?", (aligned, aligned, format_us(aligned), cid, last))
+            added = [n for n, r in enumerate(results) if r.outcome == "added"][-1]
+            results[added] = replace(results[added], version=format_us(aligned))
+        else:
+            conn.execute("UPDATE object_versions SET date_added=? WHERE collection_id=? AND date_added=?",
+                         (aligned, cid, last))
+        return aligned
 
     def query(self, scope: ObjectScope, flt: ObjectFilter, after_us: int | None, limit: int) -> Page:
         where, params = _predicate("v", scope, flt)

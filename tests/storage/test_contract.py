@@ -288,3 +288,57 @@ def test_concurrent_duplicate_posts_store_one_copy(store: Store) -> None:
         t.join(timeout=30)
     assert sorted(outcomes) == ["added", "duplicate", "duplicate", "duplicate"]
     assert count_versions(store, COLL) == 1
+
+
+def _dates(store: Store, scope: ObjectScope) -> dict[str, int]:
+    page = store.query(scope, ObjectFilter(version_keywords=frozenset({"all"})), None, 1000)
+    return {f"{i.id} {i.version}": i.date_added_us for i in page.items}
+
+
+def test_each_commits_last_date_added_is_on_a_whole_millisecond_and_the_next_commit_after_it(store: Store) -> None:
+    """OpenCTI keeps X-TAXII-Date-Added-Last truncated to milliseconds: the end of every commit must be one."""
+    seen: set[str] = set()
+    previous_end = -1
+    n = 0
+    for size, now in ((1, T0 + 1), (3, T0 + 2), (5, T0 + 999), (2, T0 + 1000), (4, T0 + 1000), (1, T0 + 7_000_123)):
+        results = store.add_versions(SHARED, "org-a", False, [version(ind(n + i), ts(1)) for i in range(size)], now)
+        n += size
+        assert [r.outcome for r in results] == ["added"] * size
+        dates = _dates(store, SHARED)
+        mine = sorted(d for key, d in dates.items() if key not in seen)
+        seen |= set(dates)
+        assert len(mine) == size and mine[-1] % 1000 == 0, mine
+        assert mine[0] > previous_end and len(set(mine)) == size
+        previous_end = mine[-1]
+
+
+def test_an_unversioned_object_ending_a_commit_moves_with_its_date_added(store: Store) -> None:
+    sco = NewVersion("ipv4-addr--" + str(uuid.UUID(int=7, version=4)), "ipv4-addr", None, None, "2.1",
+                     b'{"type":"ipv4-addr","id":"ipv4-addr--00000000-0000-4000-8000-000000000007","value":"1.2.3.4"}')
+    [result] = store.add_versions(SHARED, "org-a", False, [sco], T0 + 17)
+    [item] = store.query(SHARED, ObjectFilter(), None, 10).items
+    assert item.date_added_us == T0 + 1000 and parse_us(item.version) == item.date_added_us
+    assert result.version == item.version
+
+
+@pytest.mark.parametrize("resent", [
+    b'{"name": "x", "modified": "2021-01-01T00:00:00.000Z", "id": "%s", "type": "indicator"}',
+    b'{\n  "type": "indicator",\n  "id": "%s",\n  "modified": "2021-01-01T00:00:00.000Z",\n  "name": "x"\n}',
+], ids=["reordered", "pretty-printed"])
+def test_a_version_sent_again_in_another_serialisation_is_a_duplicate(store: Store, resent: bytes) -> None:
+    oid = ind(1)
+    first = version(oid, ts(1), name="x")
+    assert [r.outcome for r in store.add_versions(SHARED, "org-a", False, [first], T0)] == ["added"]
+    again = NewVersion(oid, "indicator", ts(1), parse_us(ts(1)), "2.1", resent % oid.encode())
+    assert [r.outcome for r in store.add_versions(SHARED, "org-a", False, [again], T0 + 1)] == ["duplicate"]
+    assert len(store.query(SHARED, ObjectFilter(), None, 10).items) == 1
+
+
+@pytest.mark.parametrize("value", [b'"y"', b"1", b"true", b"[1]"])
+def test_the_same_id_and_version_with_another_value_is_still_a_conflict(store: Store, value: bytes) -> None:
+    oid = ind(2)
+    sent = b'{"type":"indicator","id":"%s","modified":"2021-01-01T00:00:00.000Z","name":%s}'
+    store.add_versions(SHARED, "org-a", False, [NewVersion(oid, "indicator", ts(1), parse_us(ts(1)), "2.1",
+                                                          sent % (oid.encode(), b"1.0"))], T0)
+    other = NewVersion(oid, "indicator", ts(1), parse_us(ts(1)), "2.1", sent % (oid.encode(), value))
+    assert [r.outcome for r in store.add_versions(SHARED, "org-a", False, [other], T0 + 1)] == ["conflict"]

@@ -90,6 +90,6 @@ def test_newest_date_added_is_taken_within_the_scope(store: Store) -> None:
     inbox = ObjectScope(COLL, partitioned=True)
     assert store.newest_date_added(ObjectScope(COLL)) is None
     store.add_versions(inbox, "org-a", False, [version("indicator--a", "2021-01-01T00:00:00.000Z")], T0)
-    store.add_versions(inbox, "org-b", False, [version("indicator--b", "2021-01-01T00:00:00.000Z")], T0 + 5)
+    store.add_versions(inbox, "org-b", False, [version("indicator--b", "2021-01-01T00:00:00.000Z")], T0 + 5000)
     assert store.newest_date_added(ObjectScope(COLL, partitioned=True, owner="org-a")) == T0
-    assert store.newest_date_added(ObjectScope(COLL, partitioned=True)) == T0 + 5
+    assert store.newest_date_added(ObjectScope(COLL, partitioned=True)) == T0 + 5000
