@@ -22,6 +22,7 @@ def hub(tmp_path: Path) -> Iterator[DemoHub]:
 
 def test_the_preview_offers_new_objects_and_never_un_revokes(hub: DemoHub) -> None:
     submit_campaign(hub)
+    hub.services.campaigns.drain()
     (candidate,) = hub.services.campaigns.suggest(ANALYST)
     form = {"name": "Campaign", "tlp": "amber", "collections": [MEMBER_FEED]}
     first = hub.api("POST", "/publications", "hub-analyst", {
