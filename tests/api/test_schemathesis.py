@@ -52,6 +52,7 @@ KNOWN = {
     "api_root": [ROOT, "api2"],
     "collection_id": [C_RW, C_RO, C_NONE, INBOX, "rw"],
     "object_id": [X, Y],
+    "collection": [C_RW, "rw", INBOX, C_NONE],
 }
 
 
