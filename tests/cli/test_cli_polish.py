@@ -50,7 +50,7 @@ def test_doctor_finds_a_fresh_deployment_healthy(config: Path) -> None:
     found = {n: c["status"] for n, c in checks(result).items()}
     assert found.pop("port") in ("ok", "warning")  # the configured port may be taken by another hub here
     assert found == {"config": "ok", "database": "ok", "schema": "ok", "writable": "ok", "tls": "ok",
-                     "collections": "ok", "clock": "ok"}
+                     "collections": "ok", "clock": "ok", "correlation": "ok"}
 
 
 def test_doctor_says_to_run_init_when_there_is_no_database(tmp_path: Path) -> None:
