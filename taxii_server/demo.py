@@ -65,6 +65,7 @@ def seed(services: HubServices, samples: Path) -> DemoResult:
         submitted += added
         already += added == 0
     analyst = _org(store, "hub-analyst").principal()
+    services.campaigns.drain()  # the demo wants its campaign now, not when a worker gets to it
     candidates = services.campaigns.suggest(analyst)
     if not candidates:
         return DemoResult(submitted, already, None)
