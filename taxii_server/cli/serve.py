@@ -24,7 +24,7 @@ from ..errors import ConfigError, HubError
 from ..settings import Settings
 from ..timestamps import now_us
 from . import CliContext, checks, one_line_errors
-from .worker import TaxiiThreadWorker
+from .worker import buffering_worker
 
 # HTTP limits gunicorn enforces before the application (spec/security.md HTTP-02), set explicitly rather than
 # inherited: a longer request line is a 414, more or longer header fields a 431, both as TAXII errors
@@ -34,6 +34,7 @@ LIMIT_REQUEST_LINE = 8190
 LIMIT_REQUEST_FIELDS = 64
 LIMIT_REQUEST_FIELD_SIZE = 8190
 CLIENT_CERT_MODES = ("off", "optional", "required")
+CONSOLE_UPLOAD_BYTES = 25 * 1024 * 1024  # web/console/blueprint.py MAX_UPLOAD_BYTES
 
 
 class HubServer(BaseApplication):  # type: ignore[misc]
@@ -113,7 +114,9 @@ def serve(obj: CliContext, bind: str | None, workers: int | None, threads: int |
         "bind": bind,
         "workers": workers or settings.server.workers,
         "threads": threads,
-        "worker_class": TaxiiThreadWorker,
+        "worker_class": buffering_worker(
+            settings.server.header_timeout, settings.server.body_timeout, settings.server.reading_per_address,
+            _largest_body(settings)),
         "timeout": settings.server.timeout,
         "graceful_timeout": 10,
         "accesslog": "-",
@@ -152,6 +155,12 @@ def serve(obj: CliContext, bind: str | None, workers: int | None, threads: int |
         click.echo(f"clients trust the development CA: {settings.ca_cert}", err=True)
     logs.configure()  # before the workers build the app, so Flask's logger writes JSON lines too
     HubServer(settings, options).run()
+
+
+def _largest_body(settings: Settings) -> int:
+    """The most a request body is buffered before a thread takes it: the largest body any endpoint accepts."""
+    roots = max((r.max_content_length for r in settings.api_roots.values()), default=0)
+    return max(roots, settings.limits.max_submission_bytes, CONSOLE_UPLOAD_BYTES) + 64 * 1024
 
 
 def _preflight(obj: CliContext, bind: str, tls_files: tuple[Path, Path] | None) -> None:
