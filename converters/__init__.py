@@ -4,12 +4,15 @@ A pure library: no Flask, no database, nothing from `taxii_server`, no I/O excep
 
     records = load_records(data, "reports.json")          # incident-record/1, validated
     record = parse_eml(raw, "mail.eml")                   # RFC 5322 -> incident-record/1
+    records = formats.read_report(data, "x.msg")          # any report format (.eml, .msg, JSON) by the registry
     bundle = record_to_bundle(record, ConversionOptions(id_key=...))
     data = bundle_bytes(bundle, pretty=False)             # orjson, sorted keys, byte-identical on reruns
 """
 
+from converters import formats
 from converters.anonymisation import sensitive_values
 from converters.audit import Finding, audit_bundle
+from converters.benign import known_benign
 from converters.budget import UNLIMITED, Budget, BudgetExceeded
 from converters.bundle import bundle_bytes, merge_bundles
 from converters.eml import parse_eml
@@ -27,6 +30,7 @@ from converters.record import C2, Address, Attachment, Message, Record, load_rec
 from converters.stix import record_to_bundle
 from converters.strict_json import JsonLimits, JSONRefused
 from converters.validation import stix_validator_messages
+from converters.vetting import Summary
 
 __all__ = [
     "C2",
@@ -51,8 +55,11 @@ __all__ = [
     "RecordError",
     "RecordLimitExceeded",
     "RecordLimits",
+    "Summary",
     "audit_bundle",
     "bundle_bytes",
+    "formats",
+    "known_benign",
     "load_records",
     "merge_bundles",
     "parse_eml",

@@ -33,6 +33,13 @@ RECIPIENT_HEADERS = frozenset(
         "resent-to",
         "resent-cc",
         "resent-bcc",
+        "resent-from",
+        "resent-sender",
+        "resent-date",
+        "resent-message-id",
+        "received-spf",
+        "list-unsubscribe",
+        "x-hub-reconstructed",
         "x-received",
         "received",
         "authentication-results",
@@ -69,13 +76,16 @@ def victim_facts(record: Record, freemail_domains: frozenset[str] = frozenset())
             addresses.update(a.address for a in (*message.to, *message.cc))
             for name in ("delivered-to", "x-original-to", "envelope-to", "x-envelope-to"):
                 addresses.update(_header_values(message, name))
+            # The reporter's envelope (who forwarded the report to the hub, and to whom): member facts.
+            for name in ("resent-from", "resent-to", "resent-cc", "resent-sender"):
+                addresses.update(_addresses_in(_header_values(message, name)))
             quoted = [
                 message.in_reply_to,
                 *_header_values(message, "references"),
                 *_header_values(message, "in-reply-to"),
             ]
             message_ids.update(value for value in quoted if value and value not in attacker_ids)
-        else:
+        elif message.from_ is not None:
             addresses.add(message.from_.address)
             addresses.update(a.address for a in message.cc)
             if message.message_id:
@@ -83,6 +93,24 @@ def victim_facts(record: Record, freemail_domains: frozenset[str] = frozenset())
     addresses = {a.strip() for a in addresses if a.strip()}
     domains = {a.rsplit("@", 1)[1].lower() for a in addresses if "@" in a} - freemail_domains
     return VictimFacts(frozenset(addresses), frozenset(domains), frozenset(message_ids))
+
+
+_ADDRESS = re.compile(r"[^\s<>(),;:\"\[\]]{1,64}@[A-Za-z0-9.-]{1,253}")
+
+
+def _addresses_in(values: Iterable[str]) -> list[str]:
+    return [match.group(0).strip(".") for value in values for match in _ADDRESS.finditer(value)]
+
+
+def envelope_names(record: Record) -> set[str]:
+    """Display names in the reporter's envelope (the staff who forwarded the report): never published."""
+    names: set[str] = set()
+    for message in record.messages:
+        for value in _header_values(message, "resent-from"):
+            name = value.split("<", 1)[0].strip().strip('"').strip()
+            if name and "@" not in name and len(name) >= 3:
+                names.add(name)
+    return names
 
 
 def _header_values(message: Message, name: str) -> list[str]:
@@ -149,20 +177,56 @@ def _private(text: str) -> bool:
     return any(address in network for network in _INTERNAL_NETWORKS if network.version == address.version)
 
 
-def originating_ip(received: Iterable[str]) -> str | None:
-    """The client address of the oldest hop (`from [192.0.2.77] …`): where the sender submitted the mail."""
-    hops = list(received)
-    if not hops:
-        return None
-    oldest = hops[-1]
-    by_at = oldest.lower().find(" by ")
-    from_part = oldest[:by_at] if by_at >= 0 else oldest
-    for candidate in _BRACKETED_IP.findall(from_part):
-        if not _private(candidate):
-            try:
-                return str(ipaddress.ip_address(candidate))
-            except ValueError:
-                continue
+_OCTET = r"(?:25[0-5]|2[0-4][0-9]|1?[0-9]{1,2})"
+_FROM_IPV4 = re.compile(rf"(?<![0-9.])({_OCTET}(?:\.{_OCTET}){{3}})(?![0-9.])")
+_FROM_IPV6 = re.compile(r"[\[(](?:IPv6:)?([0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}(?::[0-9.]+)?)[\])]")
+_NOT_ROUTED = tuple(
+    ipaddress.ip_network(n) for n in ("0.0.0.0/8", "224.0.0.0/3", "::/128", "ff00::/8", "255.255.255.255/32")
+)
+
+
+def hop_client_ips(hop: str) -> list[str]:
+    """The client addresses a `Received:` line names in its `from` clause, in every common form: bracketed
+    (`[192.0.2.1]`), Microsoft's parenthesised `(192.0.2.1)`, Google's `(host. [192.0.2.1])`, `[IPv6:…]`."""
+    lowered = hop.lower()
+    by_at = lowered.find(" by ")
+    from_part = hop[:by_at] if by_at >= 0 else hop
+    found = [m.group(1) for m in _FROM_IPV6.finditer(from_part)] + [m.group(1) for m in _FROM_IPV4.finditer(from_part)]
+    out: list[str] = []
+    for candidate in found:
+        try:
+            out.append(str(ipaddress.ip_address(candidate)))
+        except ValueError:
+            continue
+    return out
+
+
+def routable(address: str) -> bool:
+    """Not private, loopback, link-local, CGN, multicast or unspecified (documentation ranges stay: the
+    project's samples use them for made-up attacker addresses)."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    if _private(address):
+        return False
+    return not any(ip in n for n in _NOT_ROUTED if n.version == ip.version)
+
+
+def originating_ip(received: Iterable[str], member_domains: Iterable[str] = ()) -> str | None:
+    """Where the sender's mail entered the Internet: walking the sender-side `Received:` lines from the oldest,
+    the first client address that is routable and not one of the member's own relays (a hop naming a
+    member domain)."""
+    domains = [d.lower() for d in member_domains if d]
+    for hop in reversed(list(received)):
+        lowered = hop.lower()
+        by_at = lowered.find(" by ")
+        from_part = lowered[:by_at] if by_at >= 0 else lowered
+        if any(domain in from_part for domain in domains):
+            continue
+        for candidate in hop_client_ips(hop):
+            if routable(candidate):
+                return candidate
     return None
 
 
@@ -179,17 +243,25 @@ def scrub_text(text: str, victim: VictimFacts) -> str:
 
 
 def redact(text: str, victim: VictimFacts) -> str:
+    """Victim addresses, Message-IDs and domains replaced, as whole tokens only: a victim domain `pot` never
+    eats into "Potential", but `mail.pot` and `taro@pot` are caught."""
+    lowered = text.lower()
     for value in sorted((*victim.addresses, *victim.message_ids, *victim.domains), key=len, reverse=True):
-        if value and value.lower() in text.lower():
-            text = re.sub(re.escape(value), REDACTED, text, flags=re.IGNORECASE)
+        if value and value.lower() in lowered:
+            text = _token(value).sub(REDACTED, text)
+            lowered = text.lower()
     return text
+
+
+def _token(value: str) -> re.Pattern[str]:
+    return re.compile(r"(?<![0-9A-Za-z_])" + re.escape(value) + r"(?![0-9A-Za-z_])", re.IGNORECASE)
 
 
 def sensitive_values(record: Record) -> set[str]:
     """Literal values that must never appear in published STIX: the reporter id, victim addresses, victim
     Message-IDs and the member's own Received hops (for a leak check over a serialized bundle)."""
     victim = victim_facts(record)
-    values: set[str] = set(victim.addresses) | set(victim.message_ids)
+    values: set[str] = set(victim.addresses) | set(victim.message_ids) | envelope_names(record)
     if record.reporter:
         values.add(record.reporter)
     for message in record.messages:

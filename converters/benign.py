@@ -279,7 +279,7 @@ class WarningLists:
 
     def ip(self, value: str) -> str | None:
         span = _span(value.strip().strip("[]"))
-        if span is None:
+        if span is None or _documentation(span):
             return None
         version, first, last = span
         owner = (self._v4 if version == 4 else self._v6).find(first, last)
@@ -293,6 +293,19 @@ class WarningLists:
             if pattern.search(address):
                 return name
         return None
+
+
+_DOCUMENTATION = ("192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24", "2001:db8::/32")
+
+
+def _documentation(span: tuple[int, int, int]) -> bool:
+    """RFC 5737 / RFC 3849 documentation ranges are never held back: no real mail uses them, and the
+    project's samples and tests use them for made-up attacker addresses (rfc5735 and rfc3849 list them)."""
+    for network in _DOCUMENTATION:
+        doc = _span(network)
+        if doc is not None and doc[0] == span[0] and doc[1] <= span[1] and span[2] <= doc[2]:
+            return True
+    return False
 
 
 def _span(value: str) -> tuple[int, int, int] | None:

@@ -51,17 +51,31 @@ def add(graph: Graph, spec: IndicatorSpec, level: str, seen: datetime) -> str:
     )
 
 
-def sender(address: str, freemail: bool, roles: list[str]) -> IndicatorSpec:
+def sender(address: str, freemail: bool, roles: list[str], reconstructed: bool = False) -> IndicatorSpec:
     account = "free-mail account" if freemail else "address"
+    seen = " Read from an inline forward (reconstructed, not the original headers)." if reconstructed else ""
     return IndicatorSpec(
         pattern=patterns.sender(address),
         name=f"Targeted-email sender {address}",
         description=(
             f"From address ({account}) of {len(roles)} attacker message(s) in a reported "
-            f"targeted-email thread: {', '.join(roles)}."
+            f"targeted-email thread: {', '.join(roles)}. The receiving side did not report it spoofed.{seen}"
         ),
         types=("malicious-activity",),
-        confidence=85,
+        confidence=60 if reconstructed else 85,
+    )
+
+
+def reply_to(address: str, step: str) -> IndicatorSpec:
+    return IndicatorSpec(
+        pattern=patterns.email_address(address),
+        name=f"Reply-To address {address}",
+        description=(
+            f"Reply-To of message {step} in a reported targeted-email thread, on another domain than its From: "
+            "where the sender wants the answers to go (candidate; the From may be spoofed)."
+        ),
+        types=("malicious-activity",),
+        confidence=60,
     )
 
 
@@ -134,13 +148,24 @@ def c2_specs(c2: C2, freemail_domains: frozenset[str]) -> list[tuple[str, Indica
     return out
 
 
-def mail_url(value: str, role: str) -> IndicatorSpec:
+def mail_url(
+    value: str, role: str, where: list[str], shown_hosts: list[str], reconstructed: bool = False
+) -> IndicatorSpec:
+    kind = "reconnaissance" if role == "recon" else "attack"
+    text = f"Link in a targeted {kind} email: {'; '.join(dict.fromkeys(where))}."
+    if shown_hosts:
+        text += (
+            f" Its visible text shows {', '.join(dict.fromkeys(shown_hosts))}, a different site than the "
+            "link's target (a strong phishing signal)."
+        )
+    if reconstructed:
+        text += " Read from an inline forward (reconstructed)."
     return IndicatorSpec(
         pattern=patterns.url(value),
         name=f"Malicious URL {value}",
-        description=f"Link in a targeted {'reconnaissance' if role == 'recon' else 'attack'} email.",
+        description=text,
         types=("malicious-activity",),
-        confidence=80,
+        confidence=60 if reconstructed else (90 if shown_hosts else 80),
     )
 
 

@@ -9,10 +9,10 @@ pseudonymised Message-IDs) marked AMBER+STRICT; attacker messages lose recipient
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from converters import anonymisation, filetypes
+from converters import anonymisation, filetypes, urls
 from converters.anonymisation import VictimFacts
 from converters.graph import Graph
 from converters.ids import KeyedIds, email_message_id, sco_id
@@ -118,6 +118,7 @@ class MessageContext:
     content_lang: str
     victim: VictimFacts
     ids: KeyedIds
+    recipient_forms: list[tuple[str, str]] = field(default_factory=list)
 
 
 def pseudonymous_message_id(ids: KeyedIds, message_id: str) -> str:
@@ -132,7 +133,9 @@ def email_message(
     *,
     from_ref: str | None,
     parts: list[tuple[Attachment, str]],
+    from_text: str | None = None,
 ) -> str:
+    """`from_text`: a From address STIX's email-addr cannot hold, kept as the raw header text instead."""
     message = step.message
     victim = context.victim
     date = format_time(message.sent_at)
@@ -150,6 +153,8 @@ def email_message(
         extension["reply_latency_seconds"] = step.reply_latency_seconds
     if message.attacker_authored:
         headers = _published_headers(message, context)
+        if from_text:
+            headers["From"] = from_text
     else:
         # The victim's own headers (its mailer, its hosts) are not shared; the thread link is.
         headers = {"In-Reply-To": _pseudonym_if_victim(message.in_reply_to, context)} if message.in_reply_to else {}
@@ -170,6 +175,8 @@ def email_message(
         )
 
     body = anonymisation.scrub_text(message.body, victim) if message.body else None
+    if body and context.recipient_forms:
+        body = urls.replace_forms(body, context.recipient_forms)
     _, sender_hops = anonymisation.split_received(message.received, victim)
     properties: dict[str, Any] = {
         "is_multipart": bool(parts),
@@ -212,7 +219,7 @@ def _published_headers(message: Message, context: MessageContext) -> dict[str, s
     out: dict[str, str | list[str]] = {}
     for name, raw in message.headers.items():
         lowered = name.lower()
-        if lowered in anonymisation.RECIPIENT_HEADERS or lowered in (
+        if lowered in anonymisation.RECIPIENT_HEADERS or lowered.startswith("x-hub-") or lowered in (
             "in-reply-to",
             "message-id",
             "subject",

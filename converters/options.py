@@ -6,7 +6,7 @@ the environment themselves.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
@@ -65,6 +65,12 @@ class ConversionOptions:
     sample_url_prefix: where the hub's access-controlled sample store serves a sample by hash
         (`artifact.url`).
     hub_epoch: `created`/`modified` of the hub's own long-lived objects (identity, attack patterns...).
+    member_domains: every member organisation's mail domains: a sender, URL or domain on them is never an
+        indicator (spoofed member senders, links to the recipient's own site).
+    reporter_domains: the reporting member's own mail domains (its envelope and relays are member facts).
+    allowed: the hub's allow-list, `(stix kind, value) -> reason or None`; an allowed value is never an
+        indicator.
+    warning_lists: whether the MISP warning lists (`converters.benign`) hold back known-legitimate values.
     """
 
     id_key: str
@@ -73,6 +79,10 @@ class ConversionOptions:
     freemail_domains: frozenset[str] = DEFAULT_FREEMAIL_DOMAINS
     sample_url_prefix: str = "https://hub.invalid/samples/"
     hub_epoch: str = "2013-01-01T00:00:00.000Z"
+    member_domains: frozenset[str] = frozenset()
+    reporter_domains: frozenset[str] = frozenset()
+    allowed: Callable[[str, str], str | None] | None = None
+    warning_lists: bool = True
 
     def __post_init__(self) -> None:
         if not self.id_key:

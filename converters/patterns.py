@@ -67,6 +67,11 @@ def sender(address: str) -> str:
     return _checked(observation(equals("email-message:from_ref.value", address)))
 
 
+def email_address(address: str) -> str:
+    """Any address object (a Reply-To candidate), not only the From of a message."""
+    return _checked(observation(equals("email-addr:value", address)))
+
+
 def file_hashes(hashes: dict[str, str]) -> str:
     """`[file:hashes.'SHA-256' = … OR file:hashes.MD5 = … OR file:hashes.'SHA-1' = …]` (SHA-256 first)."""
     ordered = [name for name in ("SHA-256", "MD5", "SHA-1", "SHA-512") if name in hashes]

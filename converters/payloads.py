@@ -18,6 +18,7 @@ from converters.graph import Graph
 from converters.observables import FileNode
 from converters.options import ConversionOptions
 from converters.record import C2, format_time
+from converters.vetting import Screen
 
 _HTTP_PORTS = frozenset({80, 443, 8000, 8080, 8443})
 
@@ -29,6 +30,7 @@ class Scope(Protocol):
     level: str
     options: ConversionOptions
     sector_id: str
+    screen: Screen
 
     def technique(self, attack_id: str) -> str: ...
 
@@ -42,10 +44,35 @@ class FileSeen:
     top_level: bool = False
 
 
+@dataclass
+class UrlSeen:
+    first_seen: datetime
+    role: str
+    reconstructed: bool
+    observed: list[str] = field(default_factory=list)
+    contexts: list[str] = field(default_factory=list)
+    shown_hosts: list[str] = field(default_factory=list)
+
+
+def _screened(scope: Scope, seen: FileSeen) -> bool:
+    """Empty files and other trivially common files (warning-listed hashes) are context, not malware."""
+    node = seen.node
+    if node.members:
+        return False
+    for algorithm, value in node.hashes.items():
+        if not scope.screen.keep(algorithm.lower().replace("-", ""), value, "file"):
+            return True
+    if node.attachment.size == 0:
+        scope.screen.summary.held_back("file: empty")
+        return True
+    return False
+
+
 def add_files(scope: Scope, files: dict[str, FileSeen]) -> dict[str, str]:
     """Indicators for every file, malware for every leaf; returns file id -> malware id."""
     graph, level = scope.graph, scope.level
     malware: dict[str, str] = {}
+    files = {file_id: seen for file_id, seen in files.items() if not _screened(scope, seen)}
     for seen in files.values():
         node = seen.node
         if node.members or node.attachment.kind in filetypes.ARCHIVE_KINDS:
@@ -53,6 +80,8 @@ def add_files(scope: Scope, files: dict[str, FileSeen]) -> dict[str, str]:
         malware[node.id] = _malware(scope, seen)
     for seen in files.values():
         node, attachment = seen.node, seen.node.attachment
+        if not node.hashes:
+            continue
         what = "; ".join(dict.fromkeys(seen.contexts)).capitalize() + "."
         if attachment.password:
             what += " Password-protected archive; the password was stated in the mail body."
@@ -154,7 +183,12 @@ def add_c2(
                 graph.relate("communicates-with", malware_id, sco_id, level)
             if (c2.url or "").lower().startswith(("http://", "https://")) or c2.port in _HTTP_PORTS:
                 graph.relate("uses", malware_id, scope.technique("T1071.001"), level)
+        values = {"domain": ("domain-name", c2.domain), "ipv4": ("ipv4-addr", c2.ipv4),
+                  "ipv6": ("ipv6-addr", c2.ipv6), "url": ("url", c2.url)}
         for kind_name, spec in indicators.c2_specs(c2, scope.options.freemail_domains):
+            stix_kind, value = values[kind_name]
+            if value and not scope.screen.keep(stix_kind, value, "C2"):
+                continue
             indicator_id = indicators.add(graph, spec, level, first_seen)
             graph.relate("indicates", indicator_id, infrastructure_id, level)
             for observed_id in dict.fromkeys(observed):
@@ -163,11 +197,13 @@ def add_c2(
                 graph.relate("indicates", indicator_id, scope.technique("T1584.004"), level)
 
 
-def add_mail_urls(scope: Scope, urls: dict[str, tuple[datetime, str, list[str]]]) -> None:
+def add_mail_urls(scope: Scope, urls: dict[str, UrlSeen]) -> None:
     graph, level = scope.graph, scope.level
-    for value, (first_seen, role, observed) in urls.items():
-        indicator_id = indicators.add(graph, indicators.mail_url(value, role), level, first_seen)
-        for observed_id in dict.fromkeys(observed):
+    for value, seen in urls.items():
+        role = seen.role
+        spec = indicators.mail_url(value, role, seen.contexts, seen.shown_hosts, seen.reconstructed)
+        indicator_id = indicators.add(graph, spec, level, seen.first_seen)
+        for observed_id in dict.fromkeys(seen.observed):
             graph.relate("based-on", indicator_id, observed_id, level)
         if role == "recon":
             graph.relate("indicates", indicator_id, scope.technique("T1598.003"), level)

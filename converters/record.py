@@ -69,10 +69,22 @@ class Attachment:
 
 
 @dataclass(frozen=True)
+class FoundLink:
+    """A link the mail parser found (not part of incident-record/1): the normalised URL, the part of the mail
+    it came from, and why it is context (image, tracking pixel, footer…) or which other host its visible
+    text shows."""
+
+    url: str
+    part: str
+    context: str | None = None
+    shown_host: str | None = None
+
+
+@dataclass(frozen=True)
 class Message:
     role: str
     sent_at: datetime
-    from_: Address
+    from_: Address | None  # None: the mail shows no usable sender (no sender indicator is made)
     ref: str | None = None
     to: tuple[Address, ...] = ()
     cc: tuple[Address, ...] = ()
@@ -84,8 +96,10 @@ class Message:
     received: tuple[str, ...] = ()
     urls: tuple[str, ...] = ()
     attachments: tuple[Attachment, ...] = ()
-    # Not part of incident-record/1: parser notes (charset fallbacks, MIME defects) for the analyst.
+    # Not part of incident-record/1: parser notes (charset fallbacks, MIME defects, unusable senders or URLs)
+    # for the analyst, and the links the parser judged context rather than candidate indicators.
     defects: tuple[str, ...] = ()
+    links: tuple[FoundLink, ...] = ()
 
     @property
     def attacker_authored(self) -> bool:
@@ -310,7 +324,7 @@ def _build_message(doc: Mapping[str, Any]) -> Message:
         ref=doc.get("ref"),
         role=doc["role"],
         sent_at=parse_time(doc["sent_at"]),
-        from_=_build_address(doc["from"]),
+        from_=_build_address(doc["from"]) if "from" in doc else None,
         to=tuple(_build_address(item) for item in doc.get("to", ())),
         cc=tuple(_build_address(item) for item in doc.get("cc", ())),
         subject=doc.get("subject"),
@@ -372,7 +386,8 @@ def _message_to_dict(message: Message) -> dict[str, Any]:
     _put(out, "ref", message.ref)
     out["role"] = message.role
     out["sent_at"] = format_time(message.sent_at)
-    out["from"] = _address_to_dict(message.from_)
+    if message.from_ is not None:
+        out["from"] = _address_to_dict(message.from_)
     if message.to:
         out["to"] = [_address_to_dict(item) for item in message.to]
     if message.cc:

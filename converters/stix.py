@@ -16,15 +16,16 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
-from urllib.parse import urlsplit
 
-from converters import anonymisation, indicators, markings, observables, payloads, sectors, thread
+from converters import anonymisation, forwards, indicators, markings, observables, payloads, sectors, thread, urls
 from converters.attack import TECHNIQUES
 from converters.graph import Graph, text_lang
 from converters.ids import KeyedIds, canonical_json
 from converters.observables import THREAD_EXTENSION_ID
 from converters.options import ConversionOptions
-from converters.record import C2, Record, format_time
+from converters.record import C2, Message, Record, format_time
+from converters.senders import domain_of, parse_address, spoofing_verdict, stix_address
+from converters.vetting import Screen, Summary
 
 EXTENSION_SCHEMA_URL = "https://taxii-hub.invalid/stix/extensions/email-thread-step/v1/schema.json"
 _DECOMPRESSION_QUESTION = re.compile(
@@ -43,24 +44,48 @@ class _Sender:
     observed: list[str] = field(default_factory=list)
     steps: list[str] = field(default_factory=list)
     roles: set[str] = field(default_factory=set)
+    reconstructed: bool = False
 
 
-def record_to_bundle(record: Record, options: ConversionOptions) -> dict[str, Any]:
-    """The STIX 2.1 bundle of one incident record."""
-    return _Conversion(record, options).run()
+def _sender_of(message: Message) -> str | None:
+    return message.from_.address if message.from_ else None
+
+
+def _reconstructed(message: Message) -> bool:
+    return bool(_header(message, forwards.RECONSTRUCTED_HEADER.lower()))
+
+
+def _header(message: Message, name: str) -> list[str]:
+    for key, value in message.headers.items():
+        if key.lower() == name:
+            return [value] if isinstance(value, str) else list(value)
+    return []
+
+
+def record_to_bundle(
+    record: Record, options: ConversionOptions, summary: Summary | None = None
+) -> dict[str, Any]:
+    """The STIX 2.1 bundle of one incident record; `summary`, when given, is filled with what was made,
+    what was held back and why, and the parser's warnings."""
+    return _Conversion(record, options, summary if summary is not None else Summary()).run()
 
 
 class _Conversion:
-    def __init__(self, record: Record, options: ConversionOptions) -> None:
+    def __init__(self, record: Record, options: ConversionOptions, summary: Summary) -> None:
         self.record = record
         self.options = options
+        self.summary = summary
         self.ids = KeyedIds(options.id_key)
         self.record_key = {"reporter": record.reporter or "", "record": record.id}
         hub_id = self.ids.sdo_id("identity", {"hub": options.hub_identity_name})
         self.graph = Graph(self.ids, hub_id, format_time(record.reported_at))
         self.level = record.tlp
         self.strict = markings.stricter(record.tlp, "amber+strict")
-        self.victim = anonymisation.victim_facts(record, options.freemail_domains)
+        victim = anonymisation.victim_facts(record, options.freemail_domains)
+        domains = victim.domains | {d.lower() for d in options.reporter_domains}
+        self.victim = anonymisation.VictimFacts(victim.addresses, frozenset(domains), victim.message_ids)
+        self.screen = Screen(options, self.victim.domains, summary)
+        self.recipient_forms = urls.recipient_forms(self.victim.addresses)
         self.thread_ref = "REC-" + self.ids.pseudonym("thread", canonical_json(self.record_key))
         self._techniques: dict[str, str] = {}
 
@@ -70,29 +95,37 @@ class _Conversion:
         graph = self.graph
         self._hub_objects()
         steps = thread.steps(self.record)
-        context = observables.MessageContext(self.thread_ref, self.record.lang, self.victim, self.ids)
+        context = observables.MessageContext(
+            self.thread_ref, self.record.lang, self.victim, self.ids, self.recipient_forms
+        )
         senders: dict[str, _Sender] = {}
         files: dict[str, payloads.FileSeen] = {}
         c2s: dict[C2, tuple[datetime, list[str]]] = {}
-        urls: dict[str, tuple[datetime, str, list[str]]] = {}
+        mail_urls: dict[str, payloads.UrlSeen] = {}
         message_ids: list[str] = []
         observed_ids: list[str] = []
+        reply_tos: list[tuple[str, thread.Step, str]] = []
         for step in steps:
             message = step.message
+            for defect in message.defects:
+                self.summary.warn(f"message #{step.label}: {defect}")
             if not message.attacker_authored:
                 email_id = observables.email_message(graph, step, context, self.strict, from_ref=None, parts=[])
                 message_ids.append(email_id)
                 observed_ids.append(self._observed_data(step, [email_id], self.strict))
                 continue
-            from_ref = observables.email_addr(graph, message.from_.address, message.from_.display_name, self.level)
+            address = message.from_.address if message.from_ else None
+            from_ref = None
+            if address and stix_address(address):
+                display = message.from_.display_name if message.from_ else None
+                from_ref = observables.email_addr(graph, address, display, self.level)
+            elif address:
+                self.summary.warn(f"message #{step.label}: From {address[:80]!r} is kept as text (not a STIX address)")
             nodes = [
-                file_node
-                for file_node in (
-                    observables.file_node(graph, a, self.level, self.options.sample_url_prefix)
-                    for a in message.attachments
-                )
+                observables.file_node(graph, a, self.level, self.options.sample_url_prefix)
+                for a in message.attachments
             ]
-            url_values = [u for u in dict.fromkeys(message.urls) if not self._victim_url(u)]
+            url_values = self._mail_urls(step)
             url_ids = [observables.url(graph, value, self.level) for value in url_values]
             email_id = observables.email_message(
                 graph,
@@ -101,20 +134,24 @@ class _Conversion:
                 self.level,
                 from_ref=from_ref,
                 parts=[(n.attachment, n.id) for n in nodes],
+                from_text=address if address and from_ref is None else None,
             )
-            refs = [email_id, from_ref, *(i for n in nodes for i in payloads.walk_ids(n)), *url_ids]
-            observed_id = self._observed_data(step, refs, self.level)
+            refs = [email_id, *([from_ref] if from_ref else []), *(i for n in nodes for i in payloads.walk_ids(n))]
+            observed_id = self._observed_data(step, [*refs, *url_ids], self.level)
             message_ids.append(email_id)
             observed_ids.append(observed_id)
 
-            sender = senders.setdefault(
-                message.from_.address,
-                _Sender(message.from_.address, message.from_.display_name, message.sent_at, message.sent_at),
-            )
-            sender.last_seen = max(sender.last_seen, message.sent_at)
-            sender.observed.append(observed_id)
-            sender.steps.append(f"#{step.label} ({message.role})")
-            sender.roles.add(message.role)
+            if from_ref is not None and address is not None and self._sender_is_indicator(step, address):
+                display = message.from_.display_name if message.from_ else None
+                sender = senders.setdefault(address, _Sender(address, display, message.sent_at, message.sent_at))
+                sender.last_seen = max(sender.last_seen, message.sent_at)
+                sender.observed.append(observed_id)
+                sender.steps.append(f"#{step.label} ({message.role})")
+                sender.roles.add(message.role)
+                sender.reconstructed = sender.reconstructed or _reconstructed(message)
+            reply_to = parse_address(_header(message, "reply-to"))
+            if reply_to and (address is None or domain_of(reply_to) != domain_of(address)):
+                reply_tos.append((reply_to, step, observed_id))
             for node in nodes:
                 for seen_node, context_text, top in payloads.walk(node, f"step #{step.label}"):
                     seen = files.setdefault(seen_node.id, payloads.FileSeen(seen_node, message.sent_at))
@@ -123,13 +160,23 @@ class _Conversion:
                     seen.top_level = seen.top_level or top
                     for c2 in seen_node.attachment.c2:
                         c2s.setdefault(c2, (message.sent_at, []))[1].append(observed_id)
-            for value in url_values:
-                urls.setdefault(value, (message.sent_at, message.role, []))[2].append(observed_id)
+            parts = {link.url: link for link in message.links}
+            for value, raw in url_values.items():
+                link = parts.get(raw)
+                seen_url = mail_urls.setdefault(
+                    value, payloads.UrlSeen(message.sent_at, message.role, _reconstructed(message))
+                )
+                seen_url.observed.append(observed_id)
+                where = f"{link.part if link else 'body'} of message #{step.label} ({message.role})"
+                seen_url.contexts.append(where)
+                if link is not None and link.shown_host:
+                    seen_url.shown_hosts.append(link.shown_host)
 
         self._senders(senders, steps)
+        self._reply_tos(reply_tos)
         malware = payloads.add_files(self, files)
         payloads.add_c2(self, c2s, files, malware)
-        payloads.add_mail_urls(self, urls)
+        payloads.add_mail_urls(self, mail_urls)
         self._follow_up(steps, message_ids)
         self._techniques_target_sector()
         self._grouping(message_ids, observed_ids)
@@ -139,6 +186,7 @@ class _Conversion:
         definitions = [markings.marking_definition(level) for level in markings.TLP_LEVELS
                        if level in self.graph.levels]
         bundle_id = self.ids.sdo_id("bundle", {**self.record_key, "reported_at": self.graph.created})
+        self.summary.indicators += sum(1 for i in self.graph.objects if i.startswith("indicator--"))
         return {"type": "bundle", "id": bundle_id, "objects": [*definitions, *self.graph.objects.values()]}
 
     # ------------------------------------------------------------------------------------- hub-level objects
@@ -228,9 +276,46 @@ class _Conversion:
             object_refs=list(dict.fromkeys(refs)),
         )
 
-    def _victim_url(self, value: str) -> bool:
-        host = (urlsplit(value).hostname or "").lower()
-        return any(host == d or host.endswith("." + d) for d in self.victim.domains)
+    def _mail_urls(self, step: thread.Step) -> dict[str, str]:
+        """The message's URLs that may be indicators (normalised, recipient identifiers replaced) -> the URL
+        as recorded; the rest are counted in the summary with the reason."""
+        message = step.message
+        out: dict[str, str] = {}
+        for link in message.links:
+            if link.context:
+                self.summary.held_back(f"URL: context ({link.context})")
+        for raw in dict.fromkeys(message.urls):
+            normalised = urls.normalise(raw)
+            if isinstance(normalised, urls.Refused):
+                self.summary.warn(f"message #{step.label}: URL {normalised.raw[:80]!r} skipped: {normalised.reason}")
+                continue
+            value = urls.without_recipients(normalised.value, self.recipient_forms)
+            if value != normalised.value:
+                self.summary.held_back("URL: recipient identifiers replaced by a placeholder (kept as indicator)")
+            if self.screen.keep("url", value, "URL"):
+                out.setdefault(value, raw)
+        return out
+
+    def _sender_is_indicator(self, step: thread.Step, address: str) -> bool:
+        verdict = spoofing_verdict(step.message.headers, domain_of(address))
+        if verdict:
+            self.summary.held_back(f"sender: spoofed (receiving side {verdict})")
+            return False
+        if domain_of(address) in self.options.freemail_domains:
+            return True  # the free-mail account is the attacker's own, whatever the lists say of the provider
+        return self.screen.keep("email-addr", address, "sender")
+
+    def _reply_tos(self, reply_tos: list[tuple[str, thread.Step, str]]) -> None:
+        """A Reply-To on another domain than From is where the attacker wants the answers: a candidate."""
+        graph, level = self.graph, self.level
+        for address, step, observed_id in reply_tos:
+            freemail = domain_of(address) in self.options.freemail_domains
+            if not stix_address(address) or not (freemail or self.screen.keep("email-addr", address, "Reply-To")):
+                continue
+            observables.email_addr(graph, address, None, level)
+            spec = indicators.reply_to(address, f"#{step.label} ({step.message.role})")
+            indicator_id = indicators.add(graph, spec, level, step.message.sent_at)
+            graph.relate("based-on", indicator_id, observed_id, level)
 
     # ----------------------------------------------------------------------------------------- senders
 
@@ -239,7 +324,7 @@ class _Conversion:
         for sender in senders.values():
             domain = sender.address.rsplit("@", 1)[-1].lower()
             freemail = domain in self.options.freemail_domains
-            spec = indicators.sender(sender.address, freemail, sender.steps)
+            spec = indicators.sender(sender.address, freemail, sender.steps, sender.reconstructed)
             indicator_id = indicators.add(graph, spec, level, sender.first_seen)
             for observed_id in sender.observed:
                 graph.relate("based-on", indicator_id, observed_id, level)
@@ -275,7 +360,7 @@ class _Conversion:
             )
             self._behaviour(
                 sender,
-                [s for s in steps if s.message.from_.address == sender.address and s.message.attacker_authored],
+                [s for s in steps if _sender_of(s.message) == sender.address and s.message.attacker_authored],
             )
 
     def _behaviour(self, sender: _Sender, own: list[thread.Step]) -> None:

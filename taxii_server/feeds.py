@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Literal, Protocol
 
@@ -19,7 +19,7 @@ import orjson
 
 from . import access, integrity, strict_json, validation
 from .catalog import Catalog
-from .errors import BadRequest, Forbidden, NotFound, PayloadTooLarge, Unprocessable
+from .errors import BadRequest, Conflict, Forbidden, HubError, NotFound, PayloadTooLarge, Unprocessable
 from .filters import QueryRequest
 from .model import (
     ApiRootDef,
@@ -53,6 +53,14 @@ class PageResult:
     items: tuple[StoredVersion, ...]
     more: bool
     next: str | None
+
+
+class Torn(Conflict):
+    """A write across several collections refused because some object failed somewhere; nothing was kept."""
+
+    def __init__(self, failures: Sequence[str]) -> None:
+        super().__init__("per-object failures, so nothing was written: " + "; ".join(failures[:5]))
+        self.failures = tuple(failures)
 
 
 @dataclass(frozen=True)
@@ -274,7 +282,7 @@ class Feeds:
         refusal = access.direct_write_refusal(principal, c, self.two_person_rule, c.direct_writes)
         if refusal:
             raise Forbidden(refusal)
-        return self._add(principal, api_root, c, read_body, direct=True)
+        return self._add(principal, api_root, c, read_body, direct=True).status
 
     def add_vetted_objects(
         self, principal: Principal, api_root: str, collection_id: str, read_body: Callable[[], bytes]
@@ -284,11 +292,54 @@ class Feeds:
         c = self._authorise(principal, api_root, collection_id, "write")
         if not access.writes_as_hub(principal):
             raise Forbidden(f"organisation {principal.org_id!r} is not the hub's side")
-        return self._add(principal, api_root, c, read_body, direct=False)
+        return self._add(principal, api_root, c, read_body, direct=False).status
+
+    def add_everywhere(
+        self, principal: Principal, collections: Sequence[CollectionDef], envelope: bytes,
+        then: Callable[[], None] = lambda: None,
+    ) -> list[Status]:
+        """The hub workflow's write of one envelope into several collections, then `then` (the caller's own
+        records): all of it, or nothing. A per-object failure in any collection raises `Torn` naming them.
+
+        SQLite: one transaction. MongoDB, whose writes here are not transactional: the versions this call
+        added are deleted again before the error propagates (a reader polling meanwhile may have seen them;
+        the statuses stay, each telling what happened in its collection)."""
+        if not access.writes_as_hub(principal):
+            raise Forbidden(f"organisation {principal.org_id!r} is not the hub's side")
+        targets = [self._authorise(principal, c.api_root, c.id, "write") for c in collections]
+        added: list[tuple[ObjectScope, NewVersion]] = []
+        statuses: list[Status] = []
+        try:
+            with self.store.atomic():
+                for c in targets:
+                    stored = self._add(principal, c.api_root, c, lambda: envelope, direct=False)
+                    added += [(access.object_scope(principal, c), v) for v in stored.added]
+                    statuses.append(stored.status)
+                failures = [f"{s.collection_id}: {f.id}: {f.message}" for s in statuses for f in s.failures]
+                if failures:
+                    raise Torn(failures)
+                then()
+        except BaseException:
+            if not self.store.transactional:  # a transaction has rolled everything back already
+                self._undo(added)
+            raise
+        return statuses
+
+    def _undo(self, added: Sequence[tuple[ObjectScope, NewVersion]]) -> None:
+        """Remove the versions an unfinished `add_everywhere` stored, newest first."""
+        for scope, v in reversed(added):
+            if v.version_us is None:
+                continue
+            try:
+                self.store.delete(scope, v.id, ObjectFilter(version_keywords=frozenset(),
+                                                            version_instants=(v.version_us,),
+                                                            spec_versions=(v.spec_version,)))
+            except HubError:
+                log.exception("could not remove %s from %s after a failed write", v.id, scope.collection_id)
 
     def _add(
         self, principal: Principal, api_root: str, c: CollectionDef, read_body: Callable[[], bytes], direct: bool
-    ) -> Status:
+    ) -> _Stored:
         objects = _envelope_objects(strict_json.loads(read_body(), self.json_limits))
         defined = validation.defined_levels(objects)
         now = self.clock()
@@ -307,7 +358,7 @@ class Feeds:
             self._report_inbox(principal, list(status.added))
         if status.status.id.startswith("0"):  # now and then, drop statuses past retention (TAXII §4.3: ≥ 24 h)
             self.store.purge_statuses(now - self.status_retention_us)
-        return status.status
+        return status
 
     def _leak_check(
         self, principal: Principal, c: CollectionDef, objects: list[Any],

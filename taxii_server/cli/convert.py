@@ -1,7 +1,8 @@
 """`taxii-hub convert` and `taxii-hub validate`: the converters on the command line.
 
-Neither needs a server or a database: `convert` reads incident records (JSON, JSON Lines) and `.eml` files
-and writes one STIX bundle; `validate` runs stix2-validator (strict) and the hub's own publication checks.
+Neither needs a server or a database: `convert` reads incident records (JSON, JSON Lines), `.eml` and Outlook
+`.msg` files (the converters' one format registry decides what a file is) and writes one STIX bundle;
+`validate` runs stix2-validator (strict) and the hub's own publication checks.
 Bad input is reported as one line per problem (`taxii-hub: <file>: <field>: <message>`) on stderr, the batch
 goes on, and the exit status is 1 if anything failed. Never a traceback.
 """
@@ -22,18 +23,17 @@ from converters import (
     ConversionOptions,
     audit_bundle,
     bundle_bytes,
-    load_records,
+    formats,
     merge_bundles,
-    parse_eml,
     record_to_bundle,
     stix_validator_messages,
 )
+from converters.vetting import Summary
 
 from . import one_line_errors
 from .progress import Step, progress
 
-_RECORD_SUFFIXES = (".json", ".jsonl", ".ndjson")
-_EML_SUFFIXES = (".eml",)
+_FORMATS = tuple(f.name for f in formats.FORMATS if f.name != "stix")
 _GLOB_CHARS = frozenset("*?[")
 
 
@@ -63,45 +63,40 @@ def expand_inputs(inputs: tuple[str, ...], suffixes: tuple[str, ...]) -> Iterato
             yield given, None
 
 
-def _kind(path: Path, data: bytes, requested: str) -> str:
-    if requested != "auto":
-        return requested
-    suffix = path.suffix.lower()
-    if suffix in _RECORD_SUFFIXES:
-        return "record"
-    if suffix in _EML_SUFFIXES:
-        return "eml"
-    return "record" if data.lstrip()[:1] in (b"{", b"[") else "eml"
-
-
-def _convert_one(name: str, path: Path, requested: str, options: ConversionOptions) -> list[dict[str, Any]]:
+def _convert_one(name: str, path: Path, requested: str, options: ConversionOptions,
+                 summary: Summary) -> list[dict[str, Any]]:
     data = path.read_bytes()
-    if _kind(path, data, requested) == "eml":
-        records = [parse_eml(data, name)]
-    else:
-        records = load_records(data, name)
-    return [record_to_bundle(record, options) for record in records]
+    fmt = formats.detect(data, name) if requested == "auto" else formats.by_name(requested)
+    records = formats.read_report(data, name, fmt)
+    return [record_to_bundle(record, options, summary) for record in records]
 
 
 @click.command("convert")
 @click.argument("inputs", nargs=-1, required=True)
-@click.option("--format", "input_format", type=click.Choice(["auto", "record", "eml"]), default="auto",
+@click.option("--format", "input_format", type=click.Choice(["auto", *_FORMATS]), default="auto",
               show_default=True, help="Input format; auto decides by file suffix, then by content.")
+@click.option("--summary", "show_summary", is_flag=True,
+              help="Print on stderr what was made and what was held back from indicators, and why.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Write the bundle here instead of stdout.")
 @click.option("--pretty", is_flag=True, help="Indent the JSON.")
 @click.pass_context
 @one_line_errors
-def convert(ctx: click.Context, inputs: tuple[str, ...], input_format: str, output: Path | None,
-            pretty: bool) -> None:
-    """Convert incident records and .eml files (files, directories, globs) into one STIX 2.1 bundle."""
+def convert(ctx: click.Context, inputs: tuple[str, ...], input_format: str, show_summary: bool,
+            output: Path | None, pretty: bool) -> None:
+    """Convert incident records, .eml and .msg files (files, directories, globs) into one STIX 2.1 bundle."""
     conversion = ctx.obj.settings().conversion
     options = ConversionOptions(id_key=conversion.id_key, hub_identity_name=conversion.hub_identity_name)
-    suffixes = {"auto": _RECORD_SUFFIXES + _EML_SUFFIXES, "record": _RECORD_SUFFIXES, "eml": _EML_SUFFIXES}
+    suffixes = tuple(s for f in formats.FORMATS if f.name in ("auto", input_format) or input_format == "auto"
+                     for s in f.suffixes if f.name != "stix")
     bundles: list[dict[str, Any]] = []
-    items = list(expand_inputs(inputs, suffixes[input_format]))
+    summary = Summary()
+    items = list(expand_inputs(inputs, suffixes))
     with progress("convert", len(items)) as step:
-        failed = _convert_all(items, input_format, options, bundles, step if len(items) > 1 else _silent)
+        failed = _convert_all(items, input_format, options, bundles, step if len(items) > 1 else _silent, summary)
+    if show_summary:
+        for line in summary.lines():
+            click.echo("taxii-hub: summary: " + line, err=True)
     if bundles:
         data = bundle_bytes(merge_bundles(bundles, options), pretty=pretty) + b"\n"
         if output is None:
@@ -118,7 +113,7 @@ def _silent(name: str, total: int | None = None) -> None:
 
 
 def _convert_all(items: list[tuple[str, Path | None]], input_format: str, options: ConversionOptions,
-                 bundles: list[dict[str, Any]], step: Step) -> int:
+                 bundles: list[dict[str, Any]], step: Step, summary: Summary) -> int:
     """Convert each input into `bundles`, reporting failures one line each; how many failed."""
     failed = 0
     for name, path in items:
@@ -128,7 +123,7 @@ def _convert_all(items: list[tuple[str, Path | None]], input_format: str, option
             failed += 1
             continue
         try:
-            bundles.extend(_convert_one(name, path, input_format, options))
+            bundles.extend(_convert_one(name, path, input_format, options, summary))
         except ConversionError as exc:
             _report(exc)
             failed += 1

@@ -15,6 +15,8 @@ from typing import Any
 import click
 import orjson
 
+from converters import ConversionError, formats
+
 from ..accounts import OPERATOR
 from ..errors import HubError
 from ..model import Principal
@@ -56,15 +58,12 @@ def _timestamp(name: str, value: str | None) -> int | None:
 
 
 def media_type_of(path: Path, data: bytes) -> str:
-    if path.suffix.lower() == ".eml":
-        return "message/rfc822"
-    if path.suffix.lower() in (".json", ".jsonl", ".ndjson") or data.lstrip()[:1] in (b"{", b"["):
-        try:
-            doc = orjson.loads(data)
-        except orjson.JSONDecodeError:
-            return "application/json"
-        return "application/stix+json" if isinstance(doc, dict) and doc.get("type") == "bundle" else "application/json"
-    return "message/rfc822"
+    """The report's media type from the converters' format registry; octet-stream when it recognises nothing
+    (the hub then keeps it as a rejected submission with the reason)."""
+    try:
+        return formats.detect(data, path.name).media_type
+    except ConversionError:
+        return "application/octet-stream"
 
 
 # -- submissions --------------------------------------------------------------------------------------------
@@ -76,13 +75,13 @@ def media_type_of(path: Path, data: bytes) -> str:
 @click.pass_obj
 @one_line_errors
 def submit(obj: CliContext, files: tuple[str, ...], as_org: str | None, as_json: bool) -> None:
-    """Submit reports (.eml, incident-record JSON, STIX bundles; files, directories or globs) as ORG."""
+    """Submit reports (.eml, .msg, incident-record JSON, STIX bundles; files, directories or globs) as ORG."""
     from .convert import expand_inputs
 
     services = _services(obj)
     principal = _principal(services, as_org, required=True)
     results: list[dict[str, Any]] = []
-    items = list(expand_inputs(files, (".eml", ".json", ".jsonl", ".ndjson")))
+    items = list(expand_inputs(files, formats.SUFFIXES))
     with progress("submit", len(items)) as step:
         failed = _submit_all(services, principal, items, results, step if len(items) > 1 else _silent)
     _emit(results, as_json, lambda: "\n".join(f"{r['id']}  {r['status']:<12} {', '.join(r['record_ids'])}"
@@ -107,11 +106,15 @@ def _submit_all(services: Any, principal: Principal, items: list[tuple[str, Path
             click.echo(f"taxii-hub: {name}: no such file", err=True)
             failed = True
             continue
-        data = path.read_bytes()
         try:
+            data = path.read_bytes()
             s = services.hub.intake.submit(principal, data, media_type_of(path, data), "cli", name)
         except HubError as exc:
             click.echo(f"taxii-hub: {exc.message}", err=True)
+            failed = True
+            continue
+        except OSError as exc:
+            click.echo(f"taxii-hub: {name}: {exc.strerror or exc}", err=True)
             failed = True
             continue
         results.append(submission_view(s, principal, []))
@@ -305,7 +308,6 @@ def publications_list(obj: CliContext, as_org: str | None, as_json: bool) -> Non
 @one_line_errors
 def publications_show(obj: CliContext, publication_id: str, as_org: str | None) -> None:
     """One publication as JSON: its status, approvals and the STIX bundle it wrote (or will write)."""
-    import orjson
 
     from ..hub.views import publication_view
 

@@ -57,11 +57,12 @@ def from_record(record: Record, freemail: frozenset[str] = DEFAULT_FREEMAIL_DOMA
     for message in record.messages:
         if message.role == "reply":
             continue
-        sender = message.from_.address.strip().lower()
         template = subject_template(message.subject)
-        found.add(("sender-address", sender))
-        found.add(("sender-freemail", "yes" if sender.rsplit("@", 1)[-1] in freemail else "no"))
-        if message.from_.display_name and template:
+        if message.from_ is not None:
+            sender = message.from_.address.strip().lower()
+            found.add(("sender-address", sender))
+            found.add(("sender-freemail", "yes" if sender.rsplit("@", 1)[-1] in freemail else "no"))
+        if message.from_ is not None and message.from_.display_name and template:
             found.add(("display-name+subject", f"{message.from_.display_name.strip()}|{template}"))
         found.update(("url", u) for u in message.urls)
         for a in _attachments(message.attachments):

@@ -1,15 +1,18 @@
-"""Intake: a member's report — `.eml`, incident-record/1 JSON (one, a list, JSON Lines) or a STIX bundle —
-becomes a submission: stored as received, converted to a hub-internal draft bundle, and correlated.
+"""Intake: a member's report — `.eml`, Outlook `.msg`, incident-record/1 JSON (one, a list, JSON Lines) or a
+STIX bundle, recognised by the converters' one format registry (`converters.formats`) — becomes a submission:
+stored as received, converted to a hub-internal draft bundle, and correlated.
 
 The reporter is always the authenticated organisation: a record naming another reporter is refused and
 nothing is stored. A report that cannot be converted is kept as `rejected` with its errors, so nothing a
-member sent is lost and the member can see why. A member sees only its own submissions; analysts see all.
+member sent is lost and the member can see why; that holds for a converter bug too (one line, never a 500).
+A member sees only its own submissions; analysts see all.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import hashlib
+import logging
 import uuid
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -26,10 +29,11 @@ from converters import (
     Record,
     RecordLimitExceeded,
     RecordLimits,
+    Summary,
     bundle_bytes,
+    formats,
     load_records,
     merge_bundles,
-    parse_eml,
     record_to_bundle,
     record_to_dict,
 )
@@ -41,10 +45,13 @@ from ..model import CollectionDef, Principal, Publication, Submission, Submissio
 from ..storage.base import Store
 from ..timestamps import now_us, parse_us
 from . import features
+from .allowlist import AllowList
 from .audit import AuditLog, require
 from .share import UNSHARED, WorkerShare
 
-MEDIA_TYPES = ("message/rfc822", "application/json", "application/stix+json")
+# Reports are named by their media type, or (octet-stream from an upload) by file name and content.
+MEDIA_TYPES = (*formats.MEDIA_TYPES, "application/octet-stream")
+_log = logging.getLogger(__name__)
 _STIX_INTAKE = CollectionDef(id="intake", api_root="", title="intake")
 
 
@@ -56,6 +63,7 @@ class _Converted:
     features: set[features.Feature]
     first_us: int | None
     last_us: int | None
+    held_back: dict[str, int] = dataclasses.field(default_factory=dict)  # reason -> count (converters' Summary)
 
 
 class Intake:
@@ -80,10 +88,26 @@ class Intake:
         self.cpu_seconds = cpu_seconds
         self.share = share
 
-    def conversion_options(self) -> ConversionOptions:
-        """The configured options, with the organisation registry's sector groups."""
-        groups = {o.id: o.group for o in self.store.list_organisations()}
-        return dataclasses.replace(self.options, sector_groups=groups)
+    def member_domains(self, org_id: str) -> frozenset[str]:
+        """The reporting member's own mail domains, from the organisation register."""
+        org = self.store.get_organisation(org_id)
+        return frozenset(org.domains) if org is not None else frozenset()
+
+    def conversion_options(self, reporter: str | None = None) -> ConversionOptions:
+        """The configured options with the organisation register (sector groups, every member's mail domains,
+        the reporter's own) and the hub's allow-list as it is now: none of them is ever an indicator."""
+        organisations = self.store.list_organisations()
+        groups = {o.id: o.group for o in organisations}
+        domains = frozenset(d for o in organisations for d in o.domains)
+        reporter_domains = frozenset(d for o in organisations if o.id == reporter for d in o.domains)
+        allow_list = AllowList.load(self.store)
+
+        def allowed(kind: str, value: str) -> str | None:
+            entry = allow_list.matches(kind, value)
+            return entry.reason or "allow-listed" if entry is not None else None
+
+        return dataclasses.replace(self.options, sector_groups=groups, member_domains=domains,
+                                   reporter_domains=reporter_domains, allowed=allowed if len(allow_list) else None)
 
     # -- submitting ----------------------------------------------------------------------------------------
 
@@ -116,8 +140,10 @@ class Intake:
         records = orjson.dumps([record_to_dict(r) for r in converted.records]) if converted else b"[]"
         draft = bundle_bytes(converted.draft) if converted and converted.draft else b"{}"
         self.store.add_submission(submission, SubmissionContent(body, records, draft))
-        self.audit.record(principal, "submit", submission.id, {"source": source, "media_type": media_type,
-                                                               "state": submission.state})
+        details: dict[str, Any] = {"source": source, "media_type": media_type, "state": submission.state}
+        if converted and converted.held_back:
+            details["held_back"] = converted.held_back  # what the conversion kept from indicators, and why
+        self.audit.record(principal, "submit", submission.id, details)
         if converted:
             self.on_change()
         return self.store.get_submission(submission.id) or submission
@@ -137,6 +163,10 @@ class Intake:
             if isinstance(exc, (Forbidden, PayloadTooLarge)):
                 raise
             return None, (f"{filename}: {exc.message}",)
+        except Exception as exc:  # noqa: BLE001 - a converter bug costs this report, never the request
+            _log.exception("conversion of %s failed", filename)
+            return None, (f"{filename}: (internal): the converter could not handle this report "
+                          f"({type(exc).__name__}); it is kept for an analyst",)
 
     def from_taxii(self, principal: Principal, objects: Sequence[dict[str, Any]]) -> None:
         """Objects a member added to an inbox collection become a submission too (analysts' own inbox writes
@@ -148,22 +178,22 @@ class Intake:
 
     def _convert(self, principal: Principal, body: bytes, media_type: str, filename: str,
                  budget: Budget) -> _Converted:
-        if media_type == "application/stix+json":
+        fmt = formats.detect(body, filename, media_type)
+        if fmt.name == "stix":
             return self._convert_stix(body, filename)
-        if media_type == "message/rfc822":
-            records = [parse_eml(body, filename, record_limits=self.limits, budget=budget)]
-        else:
-            records = load_records(body, filename, self.limits, budget)
+        records = formats.read_report(body, filename, fmt, record_limits=self.limits, budget=budget,
+                                      member_domains=self.member_domains(principal.org_id))
         for record in records:
             if record.reporter not in (None, principal.org_id):
                 raise Forbidden(f"{filename}: record {record.id}: reporter {record.reporter!r} is not your "
                                 f"organisation; members report only for themselves")
         records = [dataclasses.replace(r, reporter=principal.org_id) for r in records]
-        options = self.conversion_options()
+        options = self.conversion_options(principal.org_id)
         bundles = []
+        summary = Summary()
         for record in records:
             budget.check(filename)
-            bundles.append(record_to_bundle(record, options))
+            bundles.append(record_to_bundle(record, options, summary))
         budget.check(filename)
         draft = merge_bundles(bundles, options)
         found: set[features.Feature] = set()
@@ -173,7 +203,8 @@ class Intake:
         level = records[0].tlp
         for r in records[1:]:
             level = max(level, r.tlp, key=tlp.RANK.__getitem__)
-        return _Converted(records, draft, level, found, min(times, default=None), max(times, default=None))
+        return _Converted(records, draft, level, found, min(times, default=None), max(times, default=None),
+                          dict(sorted(summary.suppressed.items())))
 
     def _convert_stix(self, body: bytes, filename: str) -> _Converted:
         doc = strict_json.loads(body, self.limits.json)

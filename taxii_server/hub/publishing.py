@@ -8,7 +8,7 @@ Rules, all checked before anything is written:
 - the caller must be allowed to write every target collection (enforced by `feeds`);
 - the leak check (`leaks.findings`) must find nothing;
 - with the two-person rule on, a second, different analyst approves before anything is written.
-Objects are written through `Feeds.add_vetted_objects` as the publishing analyst, so their `date_added` is the
+Objects are written through `Feeds.add_everywhere` as the publishing analyst, so their `date_added` is the
 publication time and pollers using `added_after` receive them.
 """
 
@@ -26,7 +26,7 @@ from converters import ConversionOptions, bundle_bytes
 
 from .. import access, tlp
 from ..errors import Conflict, Forbidden, NotFound, Unprocessable
-from ..feeds import Feeds
+from ..feeds import Feeds, Torn
 from ..model import CollectionDef, Principal, Publication, Submission
 from ..settings import HubSettings
 from ..storage.base import Store
@@ -192,30 +192,35 @@ class Publishing:
     def _write(
         self, publication: Publication, serialized: bytes, writer: Principal, approver: Principal | None
     ) -> Publication:
+        """Every object into every target collection, the publication, its reports' states and the audit entry:
+        all of it or nothing (`Feeds.add_everywhere`). A per-object failure anywhere refuses the publication."""
         bundle = orjson.loads(serialized)
         envelope = orjson.dumps({"objects": bundle["objects"]})
-        failures: list[str] = []
-        for collection_id in publication.collections:
-            c = self.feeds.writable(writer, collection_id)
-            status = self.feeds.add_vetted_objects(writer, c.api_root, c.id, lambda: envelope)
-            failures += [f"{c.id}: {f.id}: {f.message}" for f in status.failures]
         published = dataclasses.replace(
             publication, state="published", approver=approver.org_id if approver else None,
             published_us=self.clock(), object_ids=tuple(o["id"] for o in bundle["objects"]),
         )
-        self.store.save_publication(published, serialized)
-        for sid in published.submissions:
-            s = self.store.get_submission(sid)
-            if s is not None:
-                self.store.update_submission(dataclasses.replace(
-                    s, state="published", publications=(*s.publications, published.id)))
-        self.audit.record(writer, "publish", published.id, {
-            "name": published.name, "tlp": published.tlp, "collections": list(published.collections),
-            "submissions": list(published.submissions), "approved_by": published.approver,
-            "objects": len(published.object_ids), "failures": failures,
-        })
-        if failures:
-            raise Conflict("publication written with per-object failures: " + "; ".join(failures[:5]))
+
+        def records() -> None:
+            self.store.save_publication(published, serialized)
+            for sid in published.submissions:
+                s = self.store.get_submission(sid)
+                if s is not None:
+                    self.store.update_submission(dataclasses.replace(
+                        s, state="published", publications=(*s.publications, published.id)))
+            self.audit.record(writer, "publish", published.id, {
+                "name": published.name, "tlp": published.tlp, "collections": list(published.collections),
+                "submissions": list(published.submissions), "approved_by": published.approver,
+                "objects": len(published.object_ids),
+            })
+
+        targets = [self.feeds.writable(writer, cid) for cid in publication.collections]
+        try:
+            self.feeds.add_everywhere(writer, targets, envelope, then=records)
+        except Torn as torn:
+            self.audit.record(writer, "refuse-publication", publication.id, {"failures": list(torn.failures)})
+            raise Conflict(f"publication refused: {torn.message}", details={"failures": list(torn.failures)}) \
+                from None
         return published
 
     # -- the rules -----------------------------------------------------------------------------------------

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from converters import Record
-from converters.anonymisation import VictimFacts, split_received, victim_facts
+from converters.anonymisation import VictimFacts, envelope_names, split_received, victim_facts
 
 from ..model import Organisation
 from .textforms import Needle, tokens
@@ -119,9 +119,11 @@ def from_record(record: Record, freemail_domains: frozenset[str] = frozenset()) 
     found |= _addresses(facts.addresses, freemail_domains)
     found |= {Sensitive(d, MEMBER_DOMAIN) for d in facts.domains}
     found |= {Sensitive(m, MESSAGE_ID) for m in facts.message_ids}
+    # The reporter's envelope (a forwarded report): the forwarding staff's names, besides their addresses.
+    found |= {Sensitive(n, DISPLAY_NAME) for n in envelope_names(record)}
     for message in record.messages:
         recipients = (*message.to, *message.cc) if message.attacker_authored else (message.from_, *message.cc)
-        found |= {Sensitive(a.display_name, DISPLAY_NAME) for a in recipients if a.display_name}
+        found |= {Sensitive(a.display_name, DISPLAY_NAME) for a in recipients if a is not None and a.display_name}
         found |= _hops(_internal_hops(message.received, facts))
         for name, values in message.headers.items():
             lowered = name.lower()

@@ -93,6 +93,9 @@ class ObjectStore(Protocol):
     def object_exists(self, scope: ObjectScope, object_id: str) -> bool:
         ...
 
+    # Whether atomic() is one transaction (SQLite) or leaves the writes inside it separate (MongoDB).
+    transactional: bool
+
     def atomic(self) -> AbstractContextManager[None]:
         """Make the writes inside one transaction where the backend can (SQLite: an Add Objects request's
         objects and its status). MongoDB does not: its writes stay separate and idempotent (spec §3.3)."""

@@ -260,6 +260,8 @@ class MongoStore(MongoRecords, MongoCertificates, MongoLimits, MongoAllowList, M
         with self.guard("read objects"):
             return self._coll("object_versions").find_one(query, {"_id": 1}) is not None
 
+    transactional = False  # no multi-document transactions: see atomic()
+
     def atomic(self) -> AbstractContextManager[None]:
         """No multi-document transaction (spec §3.3): objects are written first, idempotently, then the status.
         A failure in between leaves objects without a status; the client's retry finds them already present."""

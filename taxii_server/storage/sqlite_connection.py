@@ -19,6 +19,8 @@ from ..errors import StorageFull, StorageUnavailable
 
 
 class SQLiteConnection:
+    transactional = True  # atomic() is one BEGIN IMMEDIATE … COMMIT
+
     # 4 s: a write that finds the database locked answers 503 within 5 s (spec §3.2), below gunicorn's timeout.
     def __init__(self, path: Path, *, busy_timeout_ms: int = 4000) -> None:
         self.path = path

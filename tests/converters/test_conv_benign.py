@@ -22,7 +22,6 @@ from converters import benign
         ("url", "//www.linkedin.com/company/x"),
         ("ipv4-addr", "8.8.8.8"),
         ("ipv4-addr", "10.1.2.3"),
-        ("ipv4-addr", "192.0.2.7"),
         ("ipv4-addr", "10.0.0.0/8"),
         ("ipv4-addr", "209.85.220.41"),
         ("ipv6-addr", "2001:4860:4860::8888"),
@@ -52,6 +51,8 @@ def test_well_known_infrastructure_is_benign_and_named_by_its_list(kind: str, va
         ("url", "https://evil.web.app/login"),
         ("url", "https://login-microsoftonline.example/"),
         ("ipv4-addr", "1.2.3.4"),
+        ("ipv4-addr", "192.0.2.7"),  # documentation ranges: the samples' made-up attacker addresses
+        ("ipv6-addr", "2001:db8::77"),
         ("email-addr", "attacker@gmail.com"),  # a free-mail account is the attacker's
         ("email-addr", "someone@mailinator.com"),  # disposable mail likewise
         ("sha256", "00" * 32),

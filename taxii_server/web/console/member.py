@@ -15,6 +15,8 @@ from flask import redirect, render_template, request, url_for
 from flask_babel import gettext
 from werkzeug.wrappers import Response as BaseResponse
 
+from converters import formats
+
 from ... import access
 from ...errors import BadRequest, HubError
 from ...model import Submission
@@ -23,8 +25,8 @@ from ..services import services
 from . import guard, presenters
 from .blueprint import bp
 
-MEDIA_BY_SUFFIX = {".eml": "message/rfc822", ".json": "application/json", ".jsonl": "application/json",
-                   ".stix": "application/stix+json"}
+# What the upload takes: every suffix of the converters' format registry (it also decides the format).
+UPLOAD_SUFFIXES = formats.SUFFIXES
 THREAD_MESSAGES = 3
 ROLES = ("recon", "reply", "attack")
 _LOCAL_TIME = re.compile(r"^(\d{4}-\d\d-\d\d)[T ](\d\d:\d\d)(:\d\d)?$")
@@ -53,22 +55,20 @@ def submit() -> str:
         else:
             files = [f for f in request.files.getlist("reports") if f.filename]
             if not files:
-                raise BadRequest(gettext("Choose at least one .eml or .json file."))
+                raise BadRequest(gettext("Choose at least one .eml, .msg or .json file."))
             limit = services().limits.max_submission_bytes  # the same budget as POST /hub/v1/submissions
             for f in files:
                 name = presenters.visible(f.filename, 200)
-                suffix = "." + (f.filename or "").rsplit(".", 1)[-1].lower() if "." in (f.filename or "") else ""
-                media_type = MEDIA_BY_SUFFIX.get(suffix)
                 data = f.read(limit + 1)
-                if media_type is None:
-                    results.append((name, None, gettext("Only .eml and .json files can be submitted.")))
+                if not (f.filename or "").lower().endswith(UPLOAD_SUFFIXES):
+                    results.append((name, None, gettext("Only .eml, .msg and .json files can be submitted.")))
                 elif len(data) > limit:
                     results.append((name, None, gettext("The file is larger than %(mb)s MB.",
                                                         mb=f"{limit / 2**20:g}")))
                 else:
                     try:
-                        results.append((name, intake.submit(caller, data, media_type, "console", f.filename or name),
-                                        ""))
+                        results.append((name, intake.submit(caller, data, "application/octet-stream", "console",
+                                                            f.filename or name), ""))
                     except HubError as exc:
                         results.append((name, None, exc.message))
     return render_template("console/submit.html", results=results, roles=ROLES, tlp_levels=TLP_LEVELS,

@@ -123,8 +123,8 @@ def thread(record: Record) -> tuple[ThreadMessage, ...]:
     for m in ordered:
         after_reply = (m.sent_at - last_reply).total_seconds() if m.role == "attack" and last_reply else None
         since = (m.sent_at - previous).total_seconds() if previous else None
-        sender = visible(m.from_.address, 120)
-        if m.from_.display_name:
+        sender = visible(m.from_.address, 120) if m.from_ else "(no usable sender)"
+        if m.from_ and m.from_.display_name:
             sender = f"{visible(m.from_.display_name, 60)} <{sender}>"
         out.append(ThreadMessage(
             ref=visible(m.ref or "", 20), role=m.role, role_label=ROLE_LABELS.get(m.role, m.role),
