@@ -4,7 +4,9 @@ TLS by default with the certificate `init` made (TAXII §8.2.2 requires HTTPS); 
 with --insecure-http, and then only on a loopback address. Over TLS, gunicorn asks clients for a certificate
 from the hub's CA (--client-certs optional, the default) or insists on one (required); mutual TLS ends here,
 at gunicorn, never at a proxy that would pass identity on in a header. Each worker builds its own application
-and opens its own database connection after the fork.
+and opens its own database connection after the fork. The worker (worker.py) reads each request whole — TLS
+handshake, head and body, within [server] header_timeout and body_timeout — before a thread takes it, so slow
+or idle clients cannot tie the threads up.
 """
 
 from __future__ import annotations
