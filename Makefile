@@ -9,7 +9,8 @@ BIN := $(VENV)/bin
 CONSTRAINTS := constraints.txt
 RUN_STAMP := $(VENV)/.installed-run
 TEST_STAMP := $(VENV)/.installed-test
-PIP_INSTALL := $(BIN)/pip install --quiet --disable-pip-version-check -c $(CONSTRAINTS)
+# setuptools warns on every editable install that a folder of the package's name could shadow it: noise here.
+PIP_INSTALL := PYTHONWARNINGS='ignore:Editable installation' $(BIN)/pip install --quiet --disable-pip-version-check -c $(CONSTRAINTS)
 CONFIG ?= config/hub.toml
 # The shared sample reports when they sit beside the checkout, else the copies the tests use.
 SAMPLES ?= $(firstword $(wildcard ../shared/samples/records) tests/data/samples/records)
@@ -88,7 +89,7 @@ test: test-system install
 	@$(BIN)/ruff check taxii_server converters tests bench
 	$(call step,"[3/4] types (mypy --strict)")
 	@$(BIN)/mypy
-	$(call step,"[4/4] the test suite (pytest; about 10 minutes on 2 cores)")
+	$(call step,"[4/4] the test suite (pytest; 10-15 minutes on 2 idle cores, much longer on a busy machine)")
 	@$(BIN)/python -m pytest
 
 # The unit tests (no server processes, no browser, no API fuzzing) against the lowest versions setup.cfg

@@ -77,8 +77,9 @@ class RateResult:
 
 
 def hammer(port: int, path: str, headers: Mapping[str, str], clients: int, duration_s: float,
-           max_requests: int, timeout_s: float) -> RateResult:
-    """`clients` threads GET `path` back to back until `duration_s` passed or `max_requests` were sent.
+           max_requests: int, timeout_s: float, ok_status: int = 200) -> RateResult:
+    """`clients` threads GET `path` back to back until `duration_s` passed or `max_requests` were sent;
+    an answer other than `ok_status` counts as an error.
 
     A request still running at the deadline is waited for (bounded by `timeout_s`) and counted."""
     lock = threading.Lock()
@@ -108,7 +109,7 @@ def hammer(port: int, path: str, headers: Mapping[str, str], clients: int, durat
                     if isinstance(exc, TimeoutError):
                         break
                     continue
-                if reply.status != 200:
+                if reply.status != ok_status:
                     with lock:
                         errors.append(f"HTTP {reply.status}: {reply.body[:200]!r}")
                     continue

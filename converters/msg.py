@@ -23,6 +23,7 @@ from email.mime.text import MIMEText
 from email.parser import HeaderParser
 from typing import Any
 
+from converters import charsets
 from converters.errors import EmlError, EmlLimitExceeded
 from converters.limits import EmlLimits
 
@@ -34,7 +35,7 @@ _SUBMIT_TIME, _DELIVERY_TIME, _CREATION_TIME = 0x0039, 0x0E06, 0x3007
 _DISPLAY_NAME, _EMAIL, _SMTP, _RECIPIENT_TYPE = 0x3001, 0x3003, 0x39FE, 0x0C15
 _ATTACH_DATA, _ATTACH_NAME, _ATTACH_LONG_NAME, _ATTACH_MIME, _ATTACH_CID = 0x3701, 0x3704, 0x3707, 0x370E, 0x3712
 _ATTACH_METHOD, _ATTACH_EMBEDDED = 0x3705, 5
-_INTERNET_CPID = 0x3FDE
+_INTERNET_CPID, _MESSAGE_CODEPAGE = 0x3FDE, 0x3FFD
 _MAX_EMBEDDED_DEPTH = 8
 _SKIPPED_HEADERS = frozenset({"content-type", "content-transfer-encoding", "mime-version", "content-disposition"})
 
@@ -74,6 +75,9 @@ class _Reader:
         self.limits = limits
         self.streams = {tuple(entry) for entry in ole.listdir(streams=True, storages=True)}
         self.parts = 0
+        fixed = self.fixed([], 32)
+        # 8-bit string properties (PT_STRING8) are in the message's code page (CP932 for Japanese Outlook).
+        self.codepage = _encoding(fixed.get(_MESSAGE_CODEPAGE) or fixed.get(_INTERNET_CPID), "cp1252")
 
     # --------------------------------------------------------------------------------------- properties
 
@@ -95,7 +99,11 @@ class _Reader:
             return data.decode("utf-16-le", "replace").rstrip("\x00") or None
         data = self.raw(base, prop, "001E")
         if data is not None:
-            return data.decode("cp1252", "replace").rstrip("\x00") or None
+            data = data.rstrip(b"\x00")
+            try:
+                return data.decode(self.codepage) or None
+            except UnicodeDecodeError:  # the declared code page is wrong: guess (UTF-8, CP932, …)
+                return charsets.guess_8bit(data)[0] or None
         return None
 
     def fixed(self, base: list[str], header: int) -> dict[int, bytes]:
@@ -235,12 +243,20 @@ def _filetime(value: bytes | None) -> datetime | None:
         return None
 
 
-def _html_text(data: bytes, cpid: bytes | None) -> str:
-    codepage = struct.unpack_from("<I", cpid)[0] if cpid and len(cpid) >= 4 else 65001
-    encoding = {65001: "utf-8", 932: "cp932", 50220: "iso2022_jp", 1252: "cp1252", 20127: "ascii"}.get(
-        codepage, f"cp{codepage}"
-    )
+def _encoding(value: bytes | None, default: str) -> str:
+    """The Python codec for a Windows code page number (PR_INTERNET_CPID / PR_MESSAGE_CODEPAGE)."""
+    if not value or len(value) < 4:
+        return default
+    codepage = struct.unpack_from("<I", value)[0]
+    name = {65001: "utf-8", 932: "cp932", 50220: "iso2022_jp", 50221: "iso2022_jp", 50222: "iso2022_jp",
+            51932: "euc_jp", 20932: "euc_jp", 1200: "utf-16-le", 20127: "ascii", 28591: "latin-1"}.get(
+        codepage, f"cp{codepage}")
     try:
-        return data.decode(encoding, "replace").rstrip("\x00")
+        "".encode(name)
     except LookupError:
-        return data.decode("utf-8", "replace").rstrip("\x00")
+        return default
+    return name
+
+
+def _html_text(data: bytes, cpid: bytes | None) -> str:
+    return data.decode(_encoding(cpid, "utf-8"), "replace").rstrip("\x00")

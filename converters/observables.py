@@ -168,7 +168,7 @@ def email_message(
             level,
             is_multipart=False,
             date=date,
-            subject=subject,
+            subject=_NO_CONTRIBUTING_PROPERTY if subject is None else subject,
             message_id=message_id,
             additional_header_fields=headers or None,
             extensions={THREAD_EXTENSION_ID: extension},
@@ -206,7 +206,15 @@ def email_message(
     else:
         properties["body"] = body
     sender = graph.get(from_ref)["value"] if from_ref else None
+    if all(properties.get(name) is None for name in ("from_ref", "subject", "body")):
+        properties["subject"] = _NO_CONTRIBUTING_PROPERTY
     return graph.sco("email-message", email_message_id(message.message_id, date, sender), level, **properties)
+
+
+# A message with no sender, no subject and no body (a saved Outlook item, a stripped mail) still gets the hub's
+# UUIDv5 id; STIX then demands UUIDv4 unless an id-contributing property is present, so the (empty) subject is
+# stated explicitly.
+_NO_CONTRIBUTING_PROPERTY = ""
 
 
 def _quoted(text: str) -> str:

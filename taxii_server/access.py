@@ -40,7 +40,7 @@ HUB_API_ROUTES: dict[str, str] = {
 }
 CONSOLE_PAGES: dict[str, str] = {
     "home": "home", "submit": "submissions", "submissions": "submissions", "submission": "submissions",
-    "polls": "polls", "keys": "keys", "revoke_key": "keys", "logout": "home", "connect": "home",
+    "polls": "polls", "keys": "keys", "revoke_key": "keys", "logout": "home", "connect": "home", "feeds": "home",
     "queue": "triage", "dismiss": "triage", "candidates": "candidates", "candidate": "candidates",
     "preview": "publications", "publish": "publications", "publications": "publications",
     "publication": "publications", "approve": "approval", "revoke": "revocation", "audit": "audit",

@@ -22,6 +22,8 @@ from .feeds import Feeds
 from .hub.allowlist import AllowListAdmin
 from .hub.audit import AuditLog
 from .hub.campaigns import Campaigns
+from .hub.correlation import DAY_US, Policy
+from .hub.correlator import Correlator
 from .hub.direct_writes import DirectWrites
 from .hub.intake import Intake
 from .hub.leaks import LeakCheck
@@ -53,10 +55,11 @@ def build_services(settings: Settings, store: Store | None = None, *,
     options = ConversionOptions(id_key=settings.conversion.id_key,
                                 hub_identity_name=settings.conversion.hub_identity_name)
     audit = AuditLog(store)
-    campaigns = Campaigns(store, settings.hub.correlation_window_days)
+    campaigns = Campaigns(store, Correlator(store, correlation_policy(settings),
+                                           warning_lists=settings.hub.correlation_warning_lists), audit)
     leak_check = LeakCheck(store, lambda: options, settings.hub.min_group_size, settings.hub.min_group_count)
     limits = settings.limits
-    intake = Intake(store, options, audit, on_change=campaigns.refresh, limits=record_limits(limits),
+    intake = Intake(store, options, audit, limits=record_limits(limits),
                     cpu_seconds=limits.conversion_cpu_seconds,
                     share=WorkerShare(slots_for(settings.server.threads, limits.submission_worker_share)))
     direct_writes = DirectWrites(leak_check.refusals, audit)
@@ -104,6 +107,12 @@ def record_limits(limits: LimitsSettings) -> RecordLimits:
         max_recipients=limits.max_recipients, max_attachments=limits.max_attachments, max_urls=limits.max_urls,
         max_text_chars=limits.max_text_chars, max_field_chars=limits.max_field_chars,
     )
+
+
+def correlation_policy(settings: Settings) -> Policy:
+    hub = settings.hub
+    return Policy(window_us=hub.correlation_window_days * DAY_US, max_organisations=hub.correlation_max_organisations,
+                  max_span_us=hub.correlation_max_span_days * DAY_US, max_reports=hub.correlation_max_reports)
 
 
 def create_app(settings: Settings | None = None, store: Store | None = None, *,

@@ -14,7 +14,7 @@ from .errors import NotFound
 from .hub.publishing import PublishRequest
 from .hub.services import HubServices
 from .model import Organisation
-from .storage.base import Store
+from .storage.base import OrganisationDirectory
 
 
 @dataclass(frozen=True)
@@ -65,6 +65,7 @@ def seed(services: HubServices, samples: Path) -> DemoResult:
         submitted += added
         already += added == 0
     analyst = _org(store, "hub-analyst").principal()
+    services.campaigns.drain()  # the demo wants its campaign now, not when a worker gets to it
     candidates = services.campaigns.suggest(analyst)
     if not candidates:
         return DemoResult(submitted, already, None)
@@ -93,7 +94,7 @@ class DemoResult:
     published_now: bool = True
 
 
-def _org(store: Store, org_id: str) -> Organisation:
+def _org(store: OrganisationDirectory, org_id: str) -> Organisation:
     org = store.get_organisation(org_id)
     if org is None:
         raise NotFound(f"demo organisation {org_id!r} is missing; run `taxii-hub init --demo`")

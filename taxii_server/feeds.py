@@ -36,7 +36,7 @@ from .model import (
 )
 from .paging import Place, TokenSigner
 from .settings import DiscoverySettings
-from .storage.base import Store
+from .storage.base import FeedStore
 from .timestamps import now_us, parse_us
 
 log = logging.getLogger(__name__)
@@ -95,7 +95,7 @@ class Feeds:
     def __init__(
         self,
         catalog: Catalog,
-        store: Store,
+        store: FeedStore,
         signer: TokenSigner,
         discovery: DiscoverySettings,
         *,

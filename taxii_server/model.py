@@ -367,3 +367,71 @@ class ClientCertificate:
     not_after: str
     issued: str
     revoked: str | None = None
+
+
+# -- correlation -------------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Posting:
+    """One value of one submission in the correlation index: evidence (a sender address, a hash, a C2…) or a
+    fact that decides whether evidence counts (`victim-domain`, `sender-domain`), with the report's time span
+    and its organisation. `live` once the correlation step has taken the submission in."""
+
+    kind: str
+    value: str
+    submission_id: str
+    org_id: str
+    first_us: int
+    last_us: int
+    live: bool = False
+
+
+@dataclass(frozen=True)
+class CorrelationJob:
+    """Work for the correlation step: `s:<submission id>` (take a new or changed submission in or out),
+    `v:<kind>\\t<value or glob>` (values whose standing changed) or `o:<id>,<id>…` (recompute around these
+    submissions after a split or a merge)."""
+
+    seq: int
+    job: str
+    enqueued_us: int
+
+
+@dataclass(frozen=True)
+class StoredCandidate:
+    """A materialised campaign candidate: its members and its JSON document (evidence with each value's state)."""
+
+    id: str
+    first_us: int
+    last_us: int
+    members: tuple[str, ...]
+    doc: bytes
+    evidence: tuple[tuple[str, str], ...] = ()  # the (kind, value) pairs its document lists
+
+
+@dataclass(frozen=True)
+class Exclusion:
+    """An analyst's correlation exclusion: a value (or a glob pattern of values) of one evidence kind that is
+    shown but never links reports."""
+
+    id: str
+    kind: str
+    value: str
+    pattern: bool
+    reason: str
+    actor: str
+    at_us: int
+
+
+@dataclass(frozen=True)
+class Override:
+    """An analyst's split (`side_a` and `side_b` are never linked directly) or merge (`side_a[0]` and
+    `side_b[0]` are linked as if they shared evidence)."""
+
+    id: str
+    action: str  # "split" or "merge"
+    side_a: tuple[str, ...]
+    side_b: tuple[str, ...]
+    reason: str
+    actor: str
+    at_us: int

@@ -78,6 +78,13 @@ class HubSettings:
     """The sharing workflow's policy."""
 
     correlation_window_days: int = 90  # reports further apart than this are never linked
+    # Over-correlation guard: a value seen in more reports, from more organisations, or over a longer span
+    # (first to last report) than these is shown as evidence but never links reports.
+    correlation_max_reports: int = 200
+    correlation_max_organisations: int = 20
+    correlation_max_span_days: int = 60
+    correlation_warning_lists: bool = True  # values on the MISP warning lists never link reports either
+    correlation_worker: bool = True  # `serve` runs the correlation step in a thread of each worker process
     min_group_count: int = 2  # a group's count of reporting members is published only from this many (at least 2)
     min_group_size: int = 4  # ... and only for groups of at least this many members (smaller ones are pooled)
     two_person_rule: bool = False  # a publication needs a second analyst's approval

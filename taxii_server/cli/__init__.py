@@ -118,9 +118,9 @@ def main(ctx: click.Context, config: Path | None) -> None:
 
 
 def _register() -> None:
-    from . import admin, allow, backup, certs, convert, doctor, feed_exports, hub, serve
+    from . import admin, allow, backup, certs, convert, correlation, doctor, feed_exports, hub, serve
 
-    for module in (admin, certs, serve, convert, hub, allow, feed_exports, backup, doctor):
+    for module in (admin, certs, serve, convert, hub, correlation, allow, feed_exports, backup, doctor):
         module.register(main)
 
 

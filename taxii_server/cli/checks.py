@@ -181,3 +181,19 @@ def clock(store: Store, now_us: Callable[[], int]) -> Check:
         return Check("clock", "problem", f"the hub recorded activity at {format_us(ahead[0].at_us)}, after this "
                      f"machine's time {format_us(now)}", "synchronise the clocks of every hub machine (NTP)")
     return Check("clock", "ok", f"not behind the hub's records ({format_us(now)})")
+
+
+CORRELATION_LAG_WARNING_S = 300
+
+
+def correlation(store: Store, now_us: Callable[[], int]) -> Check:
+    """The correlation step's backlog: reports waiting to be taken into the campaign candidates."""
+    waiting, oldest = store.correlation_backlog()
+    if not waiting or oldest is None:
+        return Check("correlation", "ok", "no reports waiting for the correlation step")
+    age = max(0, (now_us() - oldest) // 1_000_000)
+    detail = f"{waiting} jobs waiting for the correlation step, the oldest for {age} s"
+    if age > CORRELATION_LAG_WARNING_S:
+        return Check("correlation", "warning", detail,
+                     "run `taxii-hub worker` (or `serve` with [hub] correlation_worker = true)")
+    return Check("correlation", "ok", detail)

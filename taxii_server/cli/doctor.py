@@ -4,8 +4,9 @@ Checks, in order: the configuration loads; the database is reachable, initialise
 version and writable; the TLS certificate and key exist, belong together and are not expired or about to
 expire; the collection files are valid; the configured address is free to listen on (a warning when taken: the
 hub may be running); the clock is not behind what the hub already recorded (and the certificate is not dated in
-the future). Each check is `ok`, `warning` or `problem`; a problem makes the exit status 1. It changes nothing
-except one meta record written to prove the database is writable. `serve` runs the same checks (checks.py).
+the future); the correlation step is not falling behind. Each check is `ok`, `warning` or `problem`; a problem
+makes the exit status 1. It changes nothing except one meta record written to prove the database is writable.
+`serve` runs the same checks (checks.py).
 """
 
 from __future__ import annotations
@@ -41,6 +42,10 @@ def diagnose(ctx: CliContext, clock: Callable[[], int] = now_us) -> list[Check]:
                 found.append(checks.clock(store, clock))
             except HubError as exc:
                 found.append(Check("clock", "warning", f"could not compare with the hub's records: {exc.message}"))
+            try:
+                found.append(checks.correlation(store, clock))
+            except HubError as exc:
+                found.append(Check("correlation", "warning", f"could not read the correlation queue: {exc.message}"))
     finally:
         if store is not None:
             store.close()

@@ -198,7 +198,10 @@ def campaigns_suggest(obj: CliContext, as_org: str | None, as_json: bool) -> Non
     from ..hub.views import candidate_view
 
     services = _services(obj)
-    found = services.hub.campaigns.suggest(_principal(services, as_org, required=False))
+    principal = _principal(services, as_org, required=False)
+    services.hub.campaigns.lag(principal)  # members are refused before anything runs
+    services.hub.campaigns.drain()  # what the correlation worker has not taken in yet, now
+    found = services.hub.campaigns.suggest(principal)
     views = [candidate_view(c) for c in found]
 
     def human() -> str:
@@ -206,7 +209,8 @@ def campaigns_suggest(obj: CliContext, as_org: str | None, as_json: bool) -> Non
         for v in views:
             lines.append(f"{v['id']}  {len(v['submissions'])} reports from {len(v['organisations'])} organisations "
                          f"in {len(v['groups'])} groups, {v['first_seen'][:10]} – {v['last_seen'][:10]}")
-            lines += [f"    {e['kind']:<22} {e['value']}  ({len(e['submissions'])} reports)" for e in v["evidence"]]
+            lines += [f"    {e['kind']:<22} {e['value']}  ({len(e['submissions'])} reports, {e['state']})"
+                      for e in v["evidence"]]
         return "\n".join(lines) or "no campaign candidates"
 
     _emit(views, as_json, human)

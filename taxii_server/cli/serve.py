@@ -51,8 +51,12 @@ class HubServer(BaseApplication):  # type: ignore[misc]
 
     def load(self) -> Any:
         from ..app import create_app
+        from ..hub.correlation_worker import CorrelationWorker
 
-        return create_app(self.settings)
+        app = create_app(self.settings)
+        if self.settings.hub.correlation_worker:  # in each worker process, after the fork: off every request
+            CorrelationWorker(app.extensions["taxii_hub"].hub.campaigns.correlator).start_thread()
+        return app
 
 
 def _tls_context(config: Any, default_ssl_context_factory: Any) -> ssl.SSLContext:

@@ -34,8 +34,8 @@ def write_list(out: IO[bytes], store: ObjectReader, scope: ObjectScope, kind: Ki
     for c in latest(store, scope, ("indicator",)):
         if state(c.obj, now_us) != "active":
             continue
-        for v in simple_values(str(c.obj.get("pattern", ""))):
-            if v.kind != kind or v.value in seen or excluded(v.kind, v.value):
+        for v in simple_values(str(c.obj.get("pattern", "")), kind):
+            if v.value in seen or excluded(v.kind, v.value):
                 continue
             seen.add(v.value)
             out.write(list_line(v.value, kind, dialect).encode() + b"\n")

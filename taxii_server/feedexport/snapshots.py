@@ -19,6 +19,7 @@ import gzip
 import hashlib
 import os
 import shutil
+import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
@@ -58,6 +59,7 @@ class Snapshots:
         self.store = store
         self.clock = clock
         self._changes: OrderedDict[tuple[str, str], tuple[int, Changes]] = OrderedDict()
+        self._lock = threading.Lock()  # gunicorn's threads share one Snapshots per worker
 
     def generation(self, scope: ObjectScope, content_version: str, exclusions_version: str,
                    newest_added_us: int | None) -> Generation:
@@ -72,16 +74,18 @@ class Snapshots:
 
     def _clock_changes(self, scope: ObjectScope, skey: str, content_version: str, now: int) -> Changes:
         memo_key = (skey, content_version)
-        known = self._changes.get(memo_key)
-        if known is not None:
-            computed_at, changes = known
-            if computed_at <= now and (changes.next_us is None or now < changes.next_us):
-                self._changes.move_to_end(memo_key)
-                return Changes(changes.previous_us, changes.next_us)
-        changes = clock_changes(self.store, scope, now)
-        self._changes[memo_key] = (now, changes)
-        while len(self._changes) > _MEMO:
-            self._changes.popitem(last=False)
+        with self._lock:
+            known = self._changes.get(memo_key)
+            if known is not None:
+                computed_at, changes = known
+                if computed_at <= now and (changes.next_us is None or now < changes.next_us):
+                    self._changes.move_to_end(memo_key)
+                    return changes
+        changes = clock_changes(self.store, scope, now)  # outside the lock: it reads the whole scope
+        with self._lock:
+            self._changes[memo_key] = (now, changes)
+            while len(self._changes) > _MEMO:
+                self._changes.popitem(last=False)
         return changes
 
     def file(self, gen: Generation, name: str, build: Callable[[IO[bytes]], object]) -> Path:

@@ -56,9 +56,10 @@ class Value:
     value: str  # normalised; safe on a line of its own and in a CSV cell
 
 
-def simple_values(pattern: str) -> tuple[Value, ...]:
+def simple_values(pattern: str, only: Kind | None = None) -> tuple[Value, ...]:
     """The values of a pattern that is one observation of `=` comparisons joined by OR; () for any other
-    pattern, and for comparisons on paths no list carries."""
+    pattern, and for comparisons on paths no list carries. With `only`, just the values of that kind (the
+    others are not normalised at all)."""
     text = pattern.strip()
     if not (text.startswith("[") and text.endswith("]")):
         return ()
@@ -78,14 +79,21 @@ def simple_values(pattern: str) -> tuple[Value, ...]:
     values: list[Value] = []
     for otype, path, raw in found:
         kind = _kind(otype, path)
+        if only is not None and kind != only:
+            continue
         normalised = normalise(kind, raw) if kind else None
         if kind and normalised and Value(kind, normalised) not in values:
             values.append(Value(kind, normalised))
     return tuple(values)
 
 
+_ESCAPE = re.compile(r"\\(.)", re.DOTALL)
+_OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
+_DOTTED_QUAD = re.compile(rf"{_OCTET}(?:\.{_OCTET}){{3}}")
+
+
 def _unescape(text: str) -> str:
-    return re.sub(r"\\(.)", r"\1", text, flags=re.DOTALL)
+    return _ESCAPE.sub(r"\1", text) if "\\" in text else text
 
 
 def _kind(otype: str, path: str) -> Kind | None:
@@ -112,6 +120,8 @@ def normalise(kind: Kind, raw: str) -> str | None:
 
 
 def _address(raw: str, version: int) -> str | None:
+    if version == 4 and _DOTTED_QUAD.fullmatch(raw):  # the common case, already canonical
+        return raw
     try:
         network = ipaddress.ip_network(raw, strict=False)
     except ValueError:

@@ -1,29 +1,55 @@
-"""Grouping reports from several members into campaign candidates, with the evidence that links them.
+"""What links reports into campaign candidates: the evidence, when a value counts, and a candidate's document.
 
 Evidence that really links attacks: the same sender address; the same attachment or archive-member hash; the
 same C2 domain, IP or URL; the same malicious URL; the same archive password with a matching subject
 template; the same sender display name with a matching subject template — between reports no further apart
 than the correlation window. Never evidence on its own: a shared free-mail provider (domains are not
-features), a common subject word (subjects count only paired with a password or a display name), or a
-sender at a member's own mail domain (a legitimate or spoofed member address).
+features), a common subject word (subjects count only paired with a password or a display name).
 
-Pure and deterministic: the same submissions always give the same candidates, with the same ids.
+Each evidence value has a state, decided from the value's live postings and the analysts' exclusions:
+- `excluded`: an analyst excluded the value (or a pattern matching it);
+- `over-correlating`: a sender at a member's own mail domain; a value the known-benign lists name; or a
+  value seen in more than `max_reports` reports, from more than `max_organisations` organisations, or over
+  more than `max_span` (first to last report) — shown as evidence, never used to link;
+- `used`: it links the reports that share it within the window.
+
+Pure and deterministic: the same postings, exclusions and policy always give the same states and the same
+candidate documents (ids are the hash of the sorted member ids, so they stay while membership does).
 """
 
 from __future__ import annotations
 
+import fnmatch
 import hashlib
-from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from ..model import Submission
+import orjson
+
+from ..model import Exclusion, Override, Posting, StoredCandidate, Submission
 
 EVIDENCE_KINDS = frozenset({
     "sender-address", "file-hash", "c2-domain", "c2-ip", "c2-url", "url", "password+subject",
     "display-name+subject",
 })
+# Facts indexed beside the evidence because they decide whether a sender address counts.
+VICTIM_DOMAIN = "victim-domain"
+SENDER_DOMAIN = "sender-domain"
 CORRELATED_STATES = frozenset({"converted", "in-campaign", "published"})
+USED, OVER, EXCLUDED = "used", "over-correlating", "excluded"
+DAY_US = 86_400_000_000
+
+
+@dataclass(frozen=True)
+class Policy:
+    """The correlation settings ([hub] correlation_*) and the lists of values known to be legitimate."""
+
+    window_us: int = 90 * DAY_US
+    max_organisations: int = 20
+    max_span_us: int = 60 * DAY_US
+    max_reports: int = 200
+    known_benign: Callable[[str, str], bool] = lambda kind, value: False
+    member_domains: frozenset[str] = frozenset()  # the organisation register's mail domains
 
 
 @dataclass(frozen=True)
@@ -31,6 +57,7 @@ class Evidence:
     kind: str
     value: str
     submissions: tuple[str, ...]
+    state: str = USED
 
 
 @dataclass(frozen=True)
@@ -44,78 +71,98 @@ class Candidate:
     evidence: tuple[Evidence, ...]
 
 
-class _Components:
-    def __init__(self) -> None:
-        self.parent: dict[str, str] = {}
-
-    def find(self, x: str) -> str:
-        self.parent.setdefault(x, x)
-        while self.parent[x] != x:
-            self.parent[x] = self.parent[self.parent[x]]
-            x = self.parent[x]
-        return x
-
-    def union(self, a: str, b: str) -> None:
-        ra, rb = self.find(a), self.find(b)
-        if ra != rb:
-            self.parent[max(ra, rb)] = min(ra, rb)
+def eligible(s: Submission | None) -> bool:
+    return s is not None and s.state in CORRELATED_STATES and s.first_seen_us is not None
 
 
-def _close(a: Submission, b: Submission, window_us: int) -> bool:
-    a0, a1 = a.first_seen_us or 0, a.last_seen_us or a.first_seen_us or 0
-    b0, b1 = b.first_seen_us or 0, b.last_seen_us or b.first_seen_us or 0
-    return max(a0, b0) - min(a1, b1) <= window_us
+def postings_for(s: Submission) -> list[Posting]:
+    """The live postings of an eligible submission: its evidence, its victims' mail domains and its senders'
+    domains (so that a domain becoming a member's tells which reports' senders stop counting)."""
+    first = s.first_seen_us or 0
+    last = s.last_seen_us or first
+    values: set[tuple[str, str]] = set()
+    for kind, value in s.features:
+        if kind in EVIDENCE_KINDS or kind == VICTIM_DOMAIN:
+            values.add((kind, value))
+        if kind == "sender-address" and "@" in value:
+            values.add((SENDER_DOMAIN, value.rsplit("@", 1)[1]))
+    return [Posting(k, v, s.id, s.org_id, first, last, True) for k, v in sorted(values)]
 
 
-def _is_evidence(kind: str, value: str, member_domains: frozenset[str]) -> bool:
-    if kind not in EVIDENCE_KINDS:
-        return False
-    return not (kind == "sender-address" and value.rsplit("@", 1)[-1] in member_domains)
+def close(a: Posting, b: Posting, window_us: int) -> bool:
+    return max(a.first_us, b.first_us) - min(a.last_us, b.last_us) <= window_us
 
 
-def candidates(
-    submissions: Sequence[Submission], groups: Mapping[str, str], window_days: int
-) -> list[Candidate]:
-    """Campaign candidates: linked reports from at least two organisations."""
-    window_us = window_days * 86_400_000_000
-    eligible = sorted(
-        (s for s in submissions if s.state in CORRELATED_STATES and s.first_seen_us is not None),
-        key=lambda s: (s.first_seen_us, s.id),
+def excluded(kind: str, value: str, exclusions: Iterable[Exclusion]) -> bool:
+    return any(e.kind == kind and (fnmatch.fnmatchcase(value, e.value) if e.pattern else e.value == value)
+               for e in exclusions)
+
+
+def value_state(
+    kind: str, value: str, postings: Sequence[Posting], member_domain: Callable[[str], bool],
+    exclusions: Sequence[Exclusion], policy: Policy,
+) -> str:
+    """The state of one evidence value given its live postings (a list cut after max_reports + 1 is enough)."""
+    if excluded(kind, value, exclusions):
+        return EXCLUDED
+    if kind == "sender-address" and member_domain(value.rsplit("@", 1)[-1]):
+        return OVER
+    if policy.known_benign(kind, value) or len(postings) > policy.max_reports:
+        return OVER
+    if len({p.org_id for p in postings}) > policy.max_organisations:
+        return OVER
+    if postings and max(p.last_us for p in postings) - min(p.first_us for p in postings) > policy.max_span_us:
+        return OVER
+    return USED
+
+
+def blocked(a: str, b: str, overrides: Iterable[Override]) -> bool:
+    """An analyst split puts a and b on different sides: they are never linked directly."""
+    return any(o.action == "split" and ((a in o.side_a and b in o.side_b) or (a in o.side_b and b in o.side_a))
+               for o in overrides)
+
+
+def merge_edges(overrides: Iterable[Override]) -> list[tuple[str, str]]:
+    return [(o.side_a[0], o.side_b[0]) for o in overrides if o.action == "merge" and o.side_a and o.side_b]
+
+
+def candidate_id(members: Iterable[str]) -> str:
+    return "cand-" + hashlib.sha256("|".join(sorted(members)).encode()).hexdigest()[:16]
+
+
+def build_candidate(
+    members: Iterable[Submission], postings: Iterable[Posting], groups: Mapping[str, str],
+    state: Callable[[str, str], str],
+) -> StoredCandidate | None:
+    """The candidate a linked set of reports forms (None when they come from a single organisation): members,
+    organisations, groups, time span, and per evidence value shared by two or more members, the members it
+    links and its state."""
+    chosen = sorted(members, key=lambda s: s.id)
+    orgs = sorted({s.org_id for s in chosen})
+    if len(orgs) < 2:
+        return None
+    ids = tuple(s.id for s in chosen)
+    in_group = set(ids)
+    shared: dict[tuple[str, str], set[str]] = {}
+    for p in postings:
+        if p.kind in EVIDENCE_KINDS and p.submission_id in in_group:
+            shared.setdefault((p.kind, p.value), set()).add(p.submission_id)
+    evidence = [{"kind": k, "value": v, "submissions": sorted(sids), "state": state(k, v)}
+                for (k, v), sids in sorted(shared.items()) if len(sids) >= 2]
+    first = min(s.first_seen_us or 0 for s in chosen)
+    last = max(s.last_seen_us or s.first_seen_us or 0 for s in chosen)
+    cid = candidate_id(ids)
+    doc = {"id": cid, "submissions": list(ids), "organisations": orgs,
+           "groups": sorted({groups.get(o, "unknown") for o in orgs}), "first_seen_us": first,
+           "last_seen_us": last, "evidence": evidence}
+    return StoredCandidate(cid, first, last, ids, orjson.dumps(doc),
+                           tuple((e["kind"], e["value"]) for e in evidence))  # type: ignore[misc]
+
+
+def candidate_from(stored: StoredCandidate) -> Candidate:
+    doc = orjson.loads(stored.doc)
+    return Candidate(
+        id=doc["id"], submissions=tuple(doc["submissions"]), organisations=tuple(doc["organisations"]),
+        groups=tuple(doc["groups"]), first_seen_us=doc["first_seen_us"], last_seen_us=doc["last_seen_us"],
+        evidence=tuple(Evidence(e["kind"], e["value"], tuple(e["submissions"]), e["state"]) for e in doc["evidence"]),
     )
-    member_domains = frozenset(v for s in submissions for k, v in s.features if k == "victim-domain")
-    index: dict[tuple[str, str], list[Submission]] = defaultdict(list)
-    for s in eligible:
-        for kind, value in sorted(set(s.features)):
-            if _is_evidence(kind, value, member_domains):
-                index[(kind, value)].append(s)
-    components = _Components()
-    for shared in index.values():
-        for i, a in enumerate(shared):
-            for b in shared[i + 1:]:
-                if _close(a, b, window_us):
-                    components.union(a.id, b.id)
-    members: dict[str, list[Submission]] = defaultdict(list)
-    for s in eligible:
-        members[components.find(s.id)].append(s)
-    found: list[Candidate] = []
-    for group in members.values():
-        orgs = sorted({s.org_id for s in group})
-        if len(orgs) < 2:
-            continue
-        ids = tuple(sorted(s.id for s in group))
-        in_group = set(ids)
-        evidence = tuple(
-            Evidence(kind, value, tuple(sorted({s.id for s in shared if s.id in in_group})))
-            for (kind, value), shared in sorted(index.items())
-            if len({s.id for s in shared if s.id in in_group}) >= 2
-        )
-        found.append(Candidate(
-            id="cand-" + hashlib.sha256("|".join(ids).encode()).hexdigest()[:16],
-            submissions=ids,
-            organisations=tuple(orgs),
-            groups=tuple(sorted({groups.get(o, "unknown") for o in orgs})),
-            first_seen_us=min(s.first_seen_us or 0 for s in group),
-            last_seen_us=max(s.last_seen_us or s.first_seen_us or 0 for s in group),
-            evidence=evidence,
-        ))
-    return sorted(found, key=lambda c: (c.first_seen_us, c.id))

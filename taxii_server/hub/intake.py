@@ -1,6 +1,7 @@
 """Intake: a member's report — `.eml`, Outlook `.msg`, incident-record/1 JSON (one, a list, JSON Lines) or a
 STIX bundle, recognised by the converters' one format registry (`converters.formats`) — becomes a submission:
-stored as received, converted to a hub-internal draft bundle, and correlated.
+stored as received, converted to a hub-internal draft bundle, and indexed for the correlation step, which
+runs later and elsewhere (a member's answer never waits for it or depends on it).
 
 The reporter is always the authenticated organisation: a record naming another reporter is refused and
 nothing is stored. A report that cannot be converted is kept as `rejected` with its errors, so nothing a
@@ -42,11 +43,12 @@ from converters.ids import KeyedIds
 from .. import access, strict_json, tlp, validation
 from ..errors import Conflict, Forbidden, HubError, NotFound, PayloadTooLarge, Unprocessable, UnsupportedMediaType
 from ..model import CollectionDef, Principal, Publication, Submission, SubmissionContent
-from ..storage.base import Store
+from ..storage.base import IntakeStore
 from ..timestamps import now_us, parse_us
 from . import features
 from .allowlist import AllowList
 from .audit import AuditLog, require
+from .correlation import eligible, postings_for
 from .share import UNSHARED, WorkerShare
 
 # Reports are named by their media type, or (octet-stream from an upload) by file name and content.
@@ -69,24 +71,24 @@ class _Converted:
 class Intake:
     def __init__(
         self,
-        store: Store,
+        store: IntakeStore,
         options: ConversionOptions,
         audit: AuditLog,
-        on_change: Callable[[], object] = lambda: None,
         clock: Callable[[], int] = now_us,
         *,
         limits: RecordLimits = DEFAULT_RECORD_LIMITS,
         cpu_seconds: float = 20.0,
         share: WorkerShare = UNSHARED,
+        new_id: Callable[[], str] = lambda: str(uuid.uuid4()),
     ) -> None:
         self.store = store
         self.options = options
         self.audit = audit
-        self.on_change = on_change
         self.clock = clock
         self.limits = limits
         self.cpu_seconds = cpu_seconds
         self.share = share
+        self.new_id = new_id
 
     def member_domains(self, org_id: str) -> frozenset[str]:
         """The reporting member's own mail domains, from the organisation register."""
@@ -116,14 +118,14 @@ class Intake:
         if media_type not in MEDIA_TYPES:
             raise UnsupportedMediaType(f"a report must be one of {', '.join(MEDIA_TYPES)}, not {media_type!r}")
         digest = hashlib.sha256(body).hexdigest()
-        for earlier in self.store.list_submissions(principal.org_id):
-            if earlier.content_sha256 == digest:
-                return earlier  # the same report sent again: one submission, as before
+        earlier = self.store.submission_by_digest(principal.org_id, digest)
+        if earlier is not None:
+            return earlier  # the same report sent again: one submission, as before
         now = self.clock()
         with self.share.hold(principal.org_id):
             converted, errors = self._converted(principal, body, media_type, filename)
         submission = Submission(
-            id=str(uuid.uuid4()),
+            id=self.new_id(),
             org_id=principal.org_id,
             received_at_us=now,
             source=source,
@@ -139,14 +141,18 @@ class Intake:
         )
         records = orjson.dumps([record_to_dict(r) for r in converted.records]) if converted else b"[]"
         draft = bundle_bytes(converted.draft) if converted and converted.draft else b"{}"
-        self.store.add_submission(submission, SubmissionContent(body, records, draft))
+        # Indexed for correlation in the same transaction; correlated later by the correlation step, so
+        # neither this answer nor its timing depends on what other members reported.
+        postings = [dataclasses.replace(p, live=False) for p in postings_for(submission)] \
+            if eligible(submission) else []
+        earlier = self.store.add_submission_once(submission, SubmissionContent(body, records, draft), postings, now)
+        if earlier is not None:
+            return earlier  # the same report posted twice at once: the first one stands
         details: dict[str, Any] = {"source": source, "media_type": media_type, "state": submission.state}
         if converted and converted.held_back:
             details["held_back"] = converted.held_back  # what the conversion kept from indicators, and why
         self.audit.record(principal, "submit", submission.id, details)
-        if converted:
-            self.on_change()
-        return self.store.get_submission(submission.id) or submission
+        return submission
 
     def _converted(self, principal: Principal, body: bytes, media_type: str,
                    filename: str) -> tuple[_Converted | None, tuple[str, ...]]:
@@ -284,7 +290,8 @@ class Intake:
         if found.state == "published":
             raise Conflict("a published submission cannot be dismissed; revoke what was published instead")
         dismissed = dataclasses.replace(found, state="dismissed")
-        self.store.update_submission(dismissed)
+        with self.store.atomic():
+            self.store.update_submission(dismissed)
+            self.store.enqueue_correlation([f"s:{submission_id}"], self.clock())
         self.audit.record(principal, "dismiss", submission_id, {"reason": reason})
-        self.on_change()
         return dismissed

@@ -32,7 +32,7 @@ from converters.markings import TLP2_EXTENSION_ID
 from converters.sectors import SECTOR_GROUPS, UNSPECIFIED
 
 from ..model import Submission
-from ..storage.base import Store
+from ..storage.base import WorkflowStore
 from . import figures, sensitive
 from .sensitive import Sensitive
 from .textforms import Haystack, Needle
@@ -132,7 +132,7 @@ def _references(value: Any, parts: tuple[str, ...] = ()) -> Iterator[tuple[tuple
 class LeakCheck:
     """The check with the hub's knowledge: the organisation register and the stored reports."""
 
-    def __init__(self, store: Store, options: Callable[[], ConversionOptions], min_group_size: int = 4,
+    def __init__(self, store: WorkflowStore, options: Callable[[], ConversionOptions], min_group_size: int = 4,
                  min_group_count: int = 2) -> None:
         self.store = store
         self.options = options

@@ -29,7 +29,7 @@ from ..errors import Conflict, Forbidden, NotFound, Unprocessable
 from ..feeds import Feeds, Torn
 from ..model import CollectionDef, Principal, Publication, Submission
 from ..settings import HubSettings
-from ..storage.base import Store
+from ..storage.base import WorkflowStore
 from ..timestamps import now_us
 from . import publication_bundle
 from .audit import AuditLog, require
@@ -67,7 +67,7 @@ class Preview:
 class Publishing:
     def __init__(
         self,
-        store: Store,
+        store: WorkflowStore,
         feeds: Feeds,
         campaigns: Campaigns,
         audit: AuditLog,

@@ -6,13 +6,14 @@ the share of free-mail senders, C2 locations by country, reports per month. Anal
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from ..model import Principal, Publication, Submission
-from ..storage.base import Store
+from ..storage.base import WorkflowStore
 from ..timestamps import format_us
 from .audit import require
 
@@ -69,10 +70,15 @@ def _of_kind(features: Counter[tuple[str, str]], kind: str) -> dict[str, int]:
 
 
 class Stats:
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: WorkflowStore) -> None:
         self.store = store
 
     def compute(self, principal: Principal, since_us: int | None = None, until_us: int | None = None) -> Statistics:
         require(principal, "statistics", "statistics")
         groups = {o.id: o.group for o in self.store.list_organisations()}
-        return compute(self.store.list_submissions(), self.store.list_publications(), groups, since_us, until_us)
+        found = self.store.list_submissions()
+        linked = self.store.candidates_of([s.id for s in found if s.state in ("converted", "in-campaign")])
+        # `in-campaign` is derived for analysts from the candidates the correlation step keeps
+        shown = [dataclasses.replace(s, state="in-campaign" if s.id in linked else "converted")
+                 if s.state in ("converted", "in-campaign") else s for s in found]
+        return compute(shown, self.store.list_publications(), groups, since_us, until_us)

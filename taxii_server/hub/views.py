@@ -1,7 +1,8 @@
 """Submissions, candidates and publications as plain JSON-ready dicts, for the REST API and the command line.
 
 What a caller may know is decided here for the submission view: a member sees where its own report stands
-and what was published from it, never who else reported; analysts also see the reporter and the evidence.
+and what was published from it, never who else reported nor whether anyone did (no correlation oracle);
+analysts also see the reporter, the evidence and the candidate.
 """
 
 from __future__ import annotations
@@ -14,11 +15,23 @@ from ..timestamps import format_us
 from .correlation import Candidate
 
 
-def submission_view(s: Submission, principal: Principal, publications: list[Publication]) -> dict[str, Any]:
+def member_state(s: Submission) -> str:
+    """received → converted/rejected → published/dismissed: nothing a member sees of its own report depends on
+    other organisations' reports (a database written before correlation moved off the request path may still
+    hold `in-campaign`, which a member sees as `converted`)."""
+    return "converted" if s.state == "in-campaign" else s.state
+
+
+def submission_view(s: Submission, principal: Principal, publications: list[Publication],
+                    candidate_id: str | None = None) -> dict[str, Any]:
     """What a caller may know of a submission: a member sees where its own report stands and what was
-    published from it, never who else reported; analysts also see the reporter and the evidence."""
+    published from it, never who else reported nor whether anyone did; analysts also see the reporter, the
+    evidence and the campaign candidate the report belongs to (`in-campaign`)."""
+    status = member_state(s)
+    if access.may_use(principal, "candidates") and candidate_id is not None and status == "converted":
+        status = "in-campaign"
     view: dict[str, Any] = {
-        "id": s.id, "status": s.state, "received_at": format_us(s.received_at_us), "tlp": s.tlp,
+        "id": s.id, "status": status, "received_at": format_us(s.received_at_us), "tlp": s.tlp,
         "media_type": s.media_type, "record_ids": list(s.record_ids),
     }
     if s.errors:
@@ -30,6 +43,8 @@ def submission_view(s: Submission, principal: Principal, publications: list[Publ
             for p in publications
         ]
     if access.sees_everyones_submissions(principal):
+        if candidate_id is not None:
+            view["candidate"] = candidate_id
         view.update(organisation=s.org_id, source=s.source,
                     features=[{"kind": k, "value": v} for k, v in s.features if k != "victim-domain"])
         if s.first_seen_us is not None:
@@ -42,7 +57,8 @@ def candidate_view(c: Candidate) -> dict[str, Any]:
     return {
         "id": c.id, "submissions": list(c.submissions), "organisations": list(c.organisations),
         "groups": list(c.groups), "first_seen": format_us(c.first_seen_us), "last_seen": format_us(c.last_seen_us),
-        "evidence": [{"kind": e.kind, "value": e.value, "submissions": list(e.submissions)} for e in c.evidence],
+        "evidence": [{"kind": e.kind, "value": e.value, "state": e.state, "submissions": list(e.submissions)}
+                     for e in c.evidence],
     }
 
 

@@ -25,6 +25,7 @@ Indexes (created idempotently by `initialise()`), and the query each one makes a
 - client_certificates (org, issued): see mongo_certificates.py.
 - polls (org, at) and (at), rate_buckets (idle): see mongo_limits.py.
 - allowlist (k, v) unique: see mongo_allowlist.py.
+- the correlation index, queue, lease and candidates: see mongo_correlation.py.
 
 Add Objects without a transaction: each version is an independent, idempotent insert; the status document is
 written once, complete, after the inserts (feeds.py), so a crash leaves either no status (the client saw no
@@ -56,6 +57,7 @@ from .mongo_allowlist import ALLOWLIST_INDEXES, MongoAllowList
 from .mongo_certificates import CERTIFICATE_INDEXES, MongoCertificates
 from .mongo_clock import DEFAULT_LEASE_S, Allocation, CollectionClock
 from .mongo_connection import ClientFactory, Doc, parse_url
+from .mongo_correlation import CORRELATION_INDEXES, MongoCorrelation
 from .mongo_feed_state import MongoFeedState
 from .mongo_limits import LIMIT_INDEXES, MongoLimits
 from .mongo_records import RECORD_INDEXES, MongoRecords
@@ -72,14 +74,15 @@ OBJECT_INDEXES: tuple[tuple[str, tuple[tuple[str, int], ...], bool], ...] = (
     ("object_versions", (("c", ASCENDING), ("p", ASCENDING), ("d", ASCENDING)), False),
     ("object_owners", (("c", ASCENDING), ("p", ASCENDING), ("i", ASCENDING)), True),
 )
-INDEXES = OBJECT_INDEXES + RECORD_INDEXES + CERTIFICATE_INDEXES + LIMIT_INDEXES + ALLOWLIST_INDEXES
+INDEXES = (OBJECT_INDEXES + RECORD_INDEXES + CERTIFICATE_INDEXES + LIMIT_INDEXES + ALLOWLIST_INDEXES
+           + CORRELATION_INDEXES)
 
 # Called after date_added values are allocated and before the versions are inserted, with the collection,
 # the first value and the count: tests inject it to interleave writers deterministically.
 BeforeInsert = Callable[[str, int, int], None]
 
 
-class MongoStore(MongoRecords, MongoCertificates, MongoLimits, MongoAllowList, MongoFeedState):
+class MongoStore(MongoRecords, MongoCertificates, MongoLimits, MongoAllowList, MongoFeedState, MongoCorrelation):
     def __init__(
         self,
         client_factory: ClientFactory,

@@ -4,8 +4,8 @@ The store is composed of one mixin per concern, like the MongoDB backend: the co
 translation (sqlite_connection.py), the schema, its upgrades and `meta` (sqlite_schema.py), object versions
 (sqlite_objects.py), organisations and credentials (sqlite_accounts.py), the allow-list
 (sqlite_allowlist.py), the hub's records (sqlite_records.py), client certificates (sqlite_certificates.py),
-rate limits and poll history (sqlite_limits.py), bulk transfer (sqlite_transfer.py) and the feeds'
-content versions (sqlite_feed_state.py).
+rate limits and poll history (sqlite_limits.py), bulk transfer (sqlite_transfer.py), the feeds'
+content versions (sqlite_feed_state.py) and the correlation index, queue and candidates (sqlite_correlation.py).
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from pathlib import Path
 from .sqlite_accounts import SQLiteAccounts
 from .sqlite_allowlist import SQLiteAllowList
 from .sqlite_certificates import SQLiteCertificates
+from .sqlite_correlation import SQLiteCorrelation
 from .sqlite_feed_state import SQLiteFeedState
 from .sqlite_limits import SQLiteLimits
 from .sqlite_objects import SQLiteObjects
@@ -33,6 +34,7 @@ class SQLiteStore(
     SQLiteLimits,
     SQLiteTransfer,
     SQLiteFeedState,
+    SQLiteCorrelation,
 ):
     @classmethod
     def from_url(cls, url: str) -> SQLiteStore:

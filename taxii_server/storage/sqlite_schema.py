@@ -27,6 +27,7 @@ from pathlib import Path
 from ..errors import ConfigError, StorageUnavailable
 from .base import SCHEMA_VERSION
 from .sqlite_connection import SQLiteConnection
+from .sqlite_correlation import CORRELATION_SCHEMA, UPGRADE_TO_4
 from .sqlite_feed_state import FEED_STATE_STATEMENTS
 from .sqlite_limits import LIMITS_SCHEMA
 
@@ -114,6 +115,7 @@ _UPGRADES: dict[int, tuple[str, ...]] = {
     2: ("CREATE INDEX IF NOT EXISTS object_versions_id ON object_versions (collection_id, id, date_added)",),
     3: ("ALTER TABLE organisations ADD COLUMN aliases TEXT NOT NULL DEFAULT '[]'",
         "ALTER TABLE organisations ADD COLUMN domains TEXT NOT NULL DEFAULT '[]'"),
+    4: UPGRADE_TO_4,
 }
 
 log = logging.getLogger("taxii_server.storage")
@@ -135,7 +137,7 @@ class SQLiteMigrations(SQLiteConnection):
             for step in range((found if found is not None else SCHEMA_VERSION) + 1, SCHEMA_VERSION + 1):
                 for statement in _UPGRADES.get(step, ()):
                     conn.execute(statement)
-            for statement in (SCHEMA + LIMITS_SCHEMA).split(";"):
+            for statement in (SCHEMA + LIMITS_SCHEMA + CORRELATION_SCHEMA).split(";"):
                 if statement.strip():
                     conn.execute(statement)
             for statement in FEED_STATE_STATEMENTS:  # one by one: the trigger's body holds a semicolon

@@ -14,6 +14,7 @@ from werkzeug.exceptions import NotFound as RouteNotFound
 
 from .. import access
 from ..errors import BadRequest, NotAcceptable, UnsupportedMediaType
+from ..hub.campaigns import DEFAULT_PAGE
 from ..hub.polls import collection_polls_view, poll_view
 from ..hub.publishing import PublishRequest
 from ..hub.services import HubServices
@@ -101,17 +102,25 @@ def submit() -> Response:
     return _json(submission_view(submission, g.principal, []), 202)
 
 
+def _candidates_of(found: list[Submission]) -> dict[str, str]:
+    """Analysts only: which candidate each report belongs to. A member's answers never consult correlation."""
+    if not access.may_use(g.principal, "candidates"):
+        return {}
+    return _hub().campaigns.candidates_of(g.principal, [s.id for s in found])
+
+
 @bp.get("/submissions")
 def list_submissions() -> Response:
     found = _hub().intake.submissions(g.principal)
-    views = [submission_view(s, g.principal, _published_from(s)) for s in found]
+    candidates = _candidates_of(found)
+    views = [submission_view(s, g.principal, _published_from(s), candidates.get(s.id)) for s in found]
     return _json({"submissions": views} if views else {})
 
 
 @bp.get("/submissions/<submission_id>")
 def get_submission(submission_id: str) -> Response:
     s = _hub().intake.get(g.principal, submission_id)
-    return _json(submission_view(s, g.principal, _published_from(s)))
+    return _json(submission_view(s, g.principal, _published_from(s), _candidates_of([s]).get(s.id)))
 
 
 @bp.post("/submissions/<submission_id>/dismissal")
@@ -125,8 +134,18 @@ def dismiss(submission_id: str) -> Response:
 
 @bp.get("/campaign-candidates")
 def candidates() -> Response:
-    found = _hub().campaigns.suggest(g.principal)
-    return _json({"candidates": [candidate_view(c) for c in found]} if found else {})
+    """One page, newest activity first (`limit`, `next`); a read of the candidates the correlation step keeps."""
+    try:
+        limit = int(request.args.get("limit", DEFAULT_PAGE))
+    except ValueError as exc:
+        raise BadRequest("limit must be a whole number") from exc
+    found, token = _hub().campaigns.page(g.principal, limit, request.args.get("next"))
+    waiting, age = _hub().campaigns.lag(g.principal)
+    body: dict[str, Any] = {"candidates": [candidate_view(c) for c in found]} if found else {}
+    if token is not None:
+        body["next"] = token
+    body["correlation"] = {"queued": waiting, "oldest_seconds": age}
+    return _json(body)
 
 
 @bp.get("/campaign-candidates/<candidate_id>")

@@ -132,6 +132,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
                                      headers={**acc.auth(org), "Content-Type": "application/json"})
         assert response.status_code == 202, response.data
     analyst = {**acc.auth(ANALYST), "Accept": "application/json"}
+    acc.app.extensions["taxii_hub"].hub.campaigns.drain()  # what the correlation worker does in the background
     (candidate,) = acc.client().get("/hub/v1/campaign-candidates", headers=analyst).json["candidates"]
     made.candidate_id = candidate["id"]
     published = acc.client().post("/hub/v1/publications", headers={**analyst, "Content-Type": "application/json"},

@@ -40,6 +40,7 @@ class CurrentApp:
 CURRENT = CurrentApp()
 # A raw mail upload is bytes, as application/octet-stream is (schemathesis has no serializer of its own for it).
 schemathesis.serializer.alias("message/rfc822", "application/octet-stream")
+schemathesis.serializer.alias("application/vnd.ms-outlook", "application/octet-stream")
 schema = schemathesis.openapi.from_path(SCHEMA_PATH)
 schema.app = CURRENT
 # Schema-valid data may still be refused by the hub's rules: an opaque `next` from nowhere, unknown ids,
@@ -51,6 +52,7 @@ KNOWN = {
     "api_root": [ROOT, "api2"],
     "collection_id": [C_RW, C_RO, C_NONE, INBOX, "rw"],
     "object_id": [X, Y],
+    "collection": [C_RW, "rw", INBOX, C_NONE],
 }
 
 

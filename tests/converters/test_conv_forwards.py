@@ -158,6 +158,30 @@ def test_an_outlook_msg_attached_to_a_report_is_unwrapped(outlook_file: bytes) -
     assert SOC in " ".join(str(v) for v in message.headers.values())  # the envelope, as member facts only
 
 
+MSG_FILES = Path(__file__).resolve().parents[1] / "data" / "msg"  # see SOURCE.md there (Apache-2.0 test files)
+
+
+def test_a_message_embedded_in_an_outlook_message_is_unwrapped() -> None:
+    (record,) = formats.read_report((MSG_FILES / "msgInMsg.msg").read_bytes(), "msgInMsg.msg")
+    (message,) = record.messages
+    assert message.subject == "Microsoft Outlook テスト メッセージ"
+    assert message.from_ is not None and message.from_.address == "xmailuser@xmailserver.test"
+    assert "Resent-Date" in message.headers  # the outer item is the envelope, kept as member facts only
+
+
+def test_outlook_attachments_are_files_and_inline_images_context() -> None:
+    (record,) = formats.read_report((MSG_FILES / "attachAndInline.msg").read_bytes(), "attachAndInline.msg")
+    (message,) = record.messages
+    assert [a.name for a in message.attachments] == ["attach.png"]
+    assert any("inline image" in note for note in message.defects)
+    assert strict_validation(record_to_bundle(record, OPTIONS)) == []
+
+
+def test_non_unicode_outlook_strings_are_read_in_their_code_page() -> None:
+    (record,) = formats.read_report((MSG_FILES / "nonUnicodeCP932.msg").read_bytes(), "nonUnicodeCP932.msg")
+    assert record.messages[0].subject == "日本語 Non Unicode タイトル"
+
+
 def test_a_broken_msg_is_a_one_line_error() -> None:
     from converters import ConversionError
 

@@ -159,3 +159,9 @@ def attachment(seed: str, **extra: Any) -> dict[str, Any]:
 
     return {"name": f"{seed}.doc", "size": 1024, "sha256": hashlib.sha256(seed.encode()).hexdigest(),
             "mime_type": "application/msword", "kind": "word", **extra}
+
+
+def drained(hub: DemoHub) -> DemoHub:
+    """The hub after its correlation step ran every queued job (what `taxii-hub worker` does in the background)."""
+    hub.services.campaigns.drain()
+    return hub

@@ -12,7 +12,7 @@ from typing import Any
 
 import orjson
 import pytest
-from hubflow import INBOX, MEMBER_FEED, SHIPPED_COLLECTIONS, WORKBENCH, DemoHub, make_demo_hub
+from hubflow import INBOX, MEMBER_FEED, SHIPPED_COLLECTIONS, WORKBENCH, DemoHub, drained, make_demo_hub
 
 ENERGY = "631b1323-9a53-4503-a15e-28fffdde0436"
 TAXII = "application/taxii+json;version=2.1"
@@ -146,7 +146,7 @@ def test_the_publishing_workflow_is_not_a_direct_write(two_person_hub: DemoHub) 
     from hubflow import submit_campaign
 
     submit_campaign(two_person_hub)
-    (candidate,) = two_person_hub.services.campaigns.suggest(two_person_hub.store.get_organisation(
+    (candidate,) = drained(two_person_hub).services.campaigns.suggest(two_person_hub.store.get_organisation(
         "hub-analyst").principal())  # type: ignore[union-attr]
     requested = two_person_hub.api("POST", "/publications", "hub-analyst", {
         "candidate": candidate.id, "name": "Campaign", "tlp": "amber", "collections": ["member-feed"]})

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from hubflow import MEMBERS, ORG_NAMES, DemoHub, principal, submit_campaign
+from hubflow import MEMBERS, ORG_NAMES, DemoHub, drained, principal, submit_campaign
 
 ANALYST = principal("hub-analyst")
 MISSING_UUID = "6f0c2a6e-0000-4000-8000-000000000000"
@@ -17,7 +17,7 @@ MISSING_UUID = "6f0c2a6e-0000-4000-8000-000000000000"
 def world(demo_hub: DemoHub) -> dict[str, Any]:
     """The campaign submitted and published; the ids of what exists."""
     submissions = submit_campaign(demo_hub)
-    (candidate,) = demo_hub.services.campaigns.suggest(ANALYST)
+    (candidate,) = drained(demo_hub).services.campaigns.suggest(ANALYST)
     published = demo_hub.api("POST", "/publications", "hub-analyst", {
         "candidate": candidate.id, "name": "Campaign", "tlp": "amber", "collections": ["member-feed"]})
     assert published.status_code == 201

@@ -3,17 +3,15 @@ reports on their own; the result is deterministic."""
 
 from __future__ import annotations
 
-import random
 from typing import Any
 
 import orjson
 import pytest
 from hubflow import CAMPAIGN_FILES, RECORDS, DemoHub, attachment, principal, record, reporter_of, submit_campaign
 
-from taxii_server.hub.correlation import Candidate, candidates
+from taxii_server.hub.correlation import Candidate
 
 ANALYST = principal("hub-analyst")
-GROUPS = {"kita-heavy": "heavy-industry", "higashi-gas": "gas", "nishi-chem": "chemical"}
 
 
 def _submit(hub: DemoHub, rec: dict[str, Any]) -> str:
@@ -24,6 +22,7 @@ def _submit(hub: DemoHub, rec: dict[str, Any]) -> str:
 
 
 def _candidates(hub: DemoHub) -> list[Candidate]:
+    hub.services.campaigns.drain()
     return hub.services.campaigns.suggest(ANALYST)
 
 
@@ -80,10 +79,16 @@ def test_the_campaign_evidence_carries_the_shared_values(demo_hub: DemoHub) -> N
     assert values[("display-name+subject", "山本 拓也|共同研究のご相談")] == 2
 
 
-def test_members_of_the_campaign_move_to_in_campaign(demo_hub: DemoHub) -> None:
+def test_analysts_see_the_campaign_reports_in_campaign_and_their_reporters_see_them_converted(
+        demo_hub: DemoHub) -> None:
     ids = submit_campaign(demo_hub)
-    _candidates(demo_hub)
-    assert {demo_hub.store.get_submission(i).state for i in ids} == {"in-campaign"}  # type: ignore[union-attr]
+    (candidate,) = _candidates(demo_hub)
+    for sid in ids:
+        analyst_view = demo_hub.api("GET", f"/submissions/{sid}", "hub-analyst").json
+        assert (analyst_view["status"], analyst_view["candidate"]) == ("in-campaign", candidate.id)
+        reporter = analyst_view["organisation"]
+        member_view = demo_hub.api("GET", f"/submissions/{sid}", reporter).json
+        assert member_view["status"] == "converted" and "candidate" not in member_view
 
 
 # -- decoys: each alone never links two members' reports; each has a positive control beside it ------------
@@ -136,14 +141,15 @@ def test_reports_further_apart_than_the_window_are_not_linked(demo_hub: DemoHub)
 
 @pytest.mark.parametrize("shared", ["sender", "hash", "password+subject", "display-name+subject"])
 def test_positive_control_one_real_link_within_the_window_makes_a_candidate(demo_hub: DemoHub, shared: str) -> None:
-    a: dict[str, Any] = {"sender": "one@attacker.example", "subject": "見積依頼", "attachment": attachment("a")}
-    b: dict[str, Any] = {"sender": "two@attacker.example", "subject": "会議の日程", "attachment": attachment("b")}
+    # (the hashes of files holding just "a" or "b" are on a MISP warning list: seeds that are not)
+    a: dict[str, Any] = {"sender": "one@attacker.example", "subject": "見積依頼", "attachment": attachment("lure-a")}
+    b: dict[str, Any] = {"sender": "two@attacker.example", "subject": "会議の日程", "attachment": attachment("lure-b")}
     if shared == "sender":
         b["sender"] = a["sender"]
     elif shared == "hash":
-        b["attachment"] = attachment("a")
+        b["attachment"] = attachment("lure-a")
     elif shared == "password+subject":
-        a["attachment"], b["attachment"] = attachment("a", password="p4ss"), attachment("b", password="p4ss")
+        a["attachment"], b["attachment"] = attachment("lure-a", password="p4ss"), attachment("lure-b", password="p4ss")
         b["subject"] = "Re: 見積依頼"
     else:
         a["display_name"] = b["display_name"] = "鈴木 一郎"
@@ -163,22 +169,21 @@ def test_linked_reports_of_one_organisation_are_no_candidate(demo_hub: DemoHub) 
 
 # -- determinism --------------------------------------------------------------------------------------------
 
-def test_the_same_submissions_give_the_same_candidates_in_any_order(demo_hub: DemoHub) -> None:
+def test_a_full_rebuild_gives_the_same_candidates_as_the_incremental_step(demo_hub: DemoHub) -> None:
     submit_campaign(demo_hub)
     _submit_samples(demo_hub, "case01-recon-burst.json", "case10-unrelated-phishing.json",
                     "case04-conversation.json", "case07-repeat-ichitaro.json")
-    stored = demo_hub.store.list_submissions()
-    expected = candidates(stored, GROUPS, 90)
+    expected = _candidates(demo_hub)
     assert len(expected) == 1
-    shuffler = random.Random(4)
-    for _ in range(5):
-        shuffled = list(stored)
-        shuffler.shuffle(shuffled)
-        assert candidates(shuffled, GROUPS, 90) == expected
+    assert demo_hub.services.campaigns.correlator.rebuild() == 1
+    assert demo_hub.services.campaigns.suggest(ANALYST) == expected
+    assert demo_hub.services.campaigns.correlator.rebuild(reindex=True) == 1
+    assert demo_hub.services.campaigns.suggest(ANALYST) == expected
 
 
 def test_asking_again_gives_the_same_candidate_ids(demo_hub: DemoHub) -> None:
     submit_campaign(demo_hub)
+    demo_hub.services.campaigns.drain()
     first = demo_hub.api("GET", "/campaign-candidates", "hub-analyst").json
     second = demo_hub.api("GET", "/campaign-candidates", "hub-approver").json
     assert first == second
@@ -200,3 +205,30 @@ def test_submitting_in_reverse_order_gives_the_same_grouping(tmp_path: Any) -> N
         finally:
             hub.store.close()
     assert groupings[0] == groupings[1] == [sorted(p.name for p in CAMPAIGN_FILES)]
+
+
+def test_listing_candidates_is_a_read_and_shows_the_correlation_backlog(demo_hub: DemoHub) -> None:
+    submit_campaign(demo_hub)
+    waiting = demo_hub.api("GET", "/campaign-candidates", "hub-analyst").json
+    assert "candidates" not in waiting and waiting["correlation"]["queued"] == 5
+    assert demo_hub.store.correlation_backlog()[0] == 5  # listing ran no correlation job
+    assert demo_hub.services.campaigns.drain() == 5
+    done = demo_hub.api("GET", "/campaign-candidates", "hub-analyst").json
+    assert len(done["candidates"]) == 1
+    assert done["correlation"] == {"queued": 0, "oldest_seconds": None}
+
+
+def test_candidates_are_listed_a_page_at_a_time(demo_hub: DemoHub) -> None:
+    for n in range(3):
+        for org in ("kita-heavy", "higashi-gas"):
+            _submit(demo_hub, record(org, f"{org}-{n}", sender=f"s{n}@attacker{n}.example", subject=f"件名{n}",
+                                     sent_at=f"2024-05-0{n + 1}T10:00:00+09:00"))
+    demo_hub.services.campaigns.drain()
+    first = demo_hub.api("GET", "/campaign-candidates?limit=2", "hub-analyst").json
+    assert len(first["candidates"]) == 2
+    rest = demo_hub.api("GET", f"/campaign-candidates?limit=2&next={first['next']}", "hub-analyst").json
+    assert len(rest["candidates"]) == 1 and "next" not in rest
+    seen = [c["first_seen"] for c in first["candidates"] + rest["candidates"]]
+    assert seen == sorted(seen, reverse=True)
+    assert demo_hub.api("GET", "/campaign-candidates?next=garbage", "hub-analyst").status_code == 400
+    assert demo_hub.api("GET", "/campaign-candidates", "kita-heavy").status_code == 404

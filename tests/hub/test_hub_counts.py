@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from hubflow import DemoHub, attachment, principal, record
+from hubflow import DemoHub, attachment, drained, principal, record
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -107,7 +107,7 @@ def _campaign(hub: DemoHub, orgs: Sequence[str]) -> dict[str, Any]:
                      sent_at=f"2024-05-0{n + 1}T10:00:00+09:00", attachment=attachment("wave"),
                      victim=f"staff{n}@{org}.example")
         assert hub.submit_record(org, rec).status_code == 202
-    (candidate,) = hub.services.campaigns.suggest(ANALYST)
+    (candidate,) = drained(hub).services.campaigns.suggest(ANALYST)
     response = hub.api("POST", "/publications", "hub-analyst", {
         "candidate": candidate.id, "name": "Wave", "tlp": "amber", "collections": ["member-feed"]})
     assert response.status_code == 201, response.data

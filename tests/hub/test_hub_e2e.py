@@ -10,6 +10,7 @@ target collection does not even see it; a revocation reaches an `added_after` po
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -80,8 +81,13 @@ def published(server: HubServer) -> dict[str, Any]:
         path = RECORDS / name
         assert api(server, "POST", "/submissions", str(load(path)["reporter"]), data=path.read_bytes(),
                    headers={"Content-Type": "application/json"}).status_code == 202
-    found = api(server, "GET", "/campaign-candidates", "hub-analyst")
-    assert found.status_code == 200, found.text
+    deadline = time.monotonic() + 60  # the correlation thread of `serve` takes the reports in, off the requests
+    while True:
+        found = api(server, "GET", "/campaign-candidates", "hub-analyst")
+        assert found.status_code == 200, found.text
+        if found.json()["correlation"]["queued"] == 0 or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
     (candidate,) = found.json()["candidates"]
     assert sorted(candidate["organisations"]) == sorted(REPORTERS)
     response = api(server, "POST", "/publications", "hub-analyst", json={

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
-from hubflow import MEMBER_FEED, DemoHub, principal, submit_campaign
+from hubflow import MEMBER_FEED, DemoHub, drained, principal, submit_campaign
 from pymisp import MISPEvent
 
 from taxii_server.cli import main
@@ -22,7 +22,7 @@ ANALYST = principal("hub-analyst")
 @pytest.fixture
 def published(demo_hub: DemoHub) -> dict[str, Any]:
     submit_campaign(demo_hub)
-    (candidate,) = demo_hub.services.campaigns.suggest(ANALYST)
+    (candidate,) = drained(demo_hub).services.campaigns.suggest(ANALYST)
     response = demo_hub.api("POST", "/publications", "hub-analyst", {
         "candidate": candidate.id, "name": "Invoice campaign", "tlp": "amber", "collections": ["member-feed"]})
     assert response.status_code == 201, response.data

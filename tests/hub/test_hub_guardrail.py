@@ -48,7 +48,7 @@ def _no_options() -> ConversionOptions:
 def _built(cls: type) -> Any:
     store, feeds, audit = Tripwire("store"), Tripwire("feeds"), Tripwire("audit")
     built: dict[type, Callable[[], Any]] = {
-        Campaigns: lambda: Campaigns(store, 90),  # type: ignore[arg-type]
+        Campaigns: lambda: Campaigns(store, Tripwire("correlator"), audit),  # type: ignore[arg-type]
         Publishing: lambda: Publishing(store, feeds, Tripwire("campaigns"), audit,  # type: ignore[arg-type]
                                        _no_options, HubSettings(), Tripwire("leak_check")),
         Revocation: lambda: Revocation(feeds, audit),  # type: ignore[arg-type]
@@ -83,6 +83,13 @@ VALUES: dict[str, Any] = {
     "since_us": None,
     "until_us": None,
     "limit": 10,
+    "after": None,
+    "submission_ids": ["6f0c2a6e-0000-4000-8000-000000000001"],
+    "pattern": False,
+    "exclusion_id": "excl-0123456789abcdef",
+    "side": ["6f0c2a6e-0000-4000-8000-000000000001"],
+    "first_id": "cand-0123456789abcdef",
+    "second_id": "cand-0123456789abcdee",
 }
 
 

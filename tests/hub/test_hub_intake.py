@@ -8,7 +8,7 @@ from typing import Any
 
 import orjson
 import pytest
-from hubflow import EML, INBOX, MEMBER_FEED, RECORDS, TAXII, DemoHub, principal, reporter_of, submit_campaign
+from hubflow import EML, INBOX, MEMBER_FEED, RECORDS, TAXII, DemoHub, drained, principal, reporter_of, submit_campaign
 
 ANALYST = principal("hub-analyst")
 
@@ -42,7 +42,7 @@ def test_inbox_reports_from_two_members_sharing_a_c2_form_a_candidate(demo_hub: 
             f"/hub/collections/{INBOX}/objects/", data=orjson.dumps({"objects": [_indicator(n)]}),
             headers=demo_hub.auth(org, Accept=TAXII, **{"Content-Type": TAXII}))
         assert response.status_code == 202
-    (candidate,) = demo_hub.services.campaigns.suggest(ANALYST)
+    (candidate,) = drained(demo_hub).services.campaigns.suggest(ANALYST)
     assert candidate.organisations == ("chuo-oil", "higashi-gas")
 
 
@@ -100,7 +100,7 @@ def test_an_analyst_dismisses_a_report_and_it_leaves_the_candidate(demo_hub: Dem
     ids = submit_campaign(demo_hub)
     response = demo_hub.api("POST", f"/submissions/{ids[0]}/dismissal", "hub-analyst", {"reason": "duplicate"})
     assert response.status_code == 200 and response.json["status"] == "dismissed"
-    (candidate,) = demo_hub.services.campaigns.suggest(ANALYST)
+    (candidate,) = drained(demo_hub).services.campaigns.suggest(ANALYST)
     assert ids[0] not in candidate.submissions and len(candidate.submissions) == 4
     (entry,) = [e for e in demo_hub.services.audit.entries(ANALYST) if e.action == "dismiss"]
     assert entry.target == ids[0] and "duplicate" in entry.details
@@ -128,7 +128,7 @@ def test_a_published_report_cannot_be_dismissed(demo_hub: DemoHub) -> None:
 @pytest.fixture
 def pending(two_person_hub: DemoHub) -> str:
     submit_campaign(two_person_hub)
-    (candidate,) = two_person_hub.services.campaigns.suggest(ANALYST)
+    (candidate,) = drained(two_person_hub).services.campaigns.suggest(ANALYST)
     response = two_person_hub.api("POST", "/publications", "hub-analyst", {
         "candidate": candidate.id, "name": "Campaign", "tlp": "amber", "collections": ["member-feed"]})
     assert response.status_code == 202, response.data
@@ -168,7 +168,7 @@ def test_a_candidate_from_inbox_reports_is_published_with_the_same_hub_identity(
     """STIX submissions carry no hub identity of their own; the publication must still be attributable to
     the hub, with the very identity object record-based publications carry (else the feed refuses it)."""
     submit_campaign(demo_hub)
-    (records,) = demo_hub.services.campaigns.suggest(ANALYST)
+    (records,) = drained(demo_hub).services.campaigns.suggest(ANALYST)
     first = demo_hub.api("POST", "/publications", "hub-analyst", {
         "candidate": records.id, "name": "From records", "tlp": "amber", "collections": ["member-feed"]})
     assert first.status_code == 201, first.data
@@ -176,7 +176,7 @@ def test_a_candidate_from_inbox_reports_is_published_with_the_same_hub_identity(
         demo_hub.client().post(
             f"/hub/collections/{INBOX}/objects/", data=orjson.dumps({"objects": [_indicator(n)]}),
             headers=demo_hub.auth(org, Accept=TAXII, **{"Content-Type": TAXII}))
-    (inbox,) = [c for c in demo_hub.services.campaigns.suggest(ANALYST) if c.id != records.id]
+    (inbox,) = [c for c in drained(demo_hub).services.campaigns.suggest(ANALYST) if c.id != records.id]
     second = demo_hub.api("POST", "/publications", "hub-analyst", {
         "candidate": inbox.id, "name": "From the inbox", "tlp": "amber", "collections": ["member-feed"]})
     assert second.status_code == 201, second.data
@@ -194,7 +194,7 @@ def test_a_members_own_object_ids_and_times_are_not_published(demo_hub: DemoHub)
         demo_hub.client().post(
             f"/hub/collections/{INBOX}/objects/", data=orjson.dumps({"objects": [_indicator(n)]}),
             headers=demo_hub.auth(org, Accept=TAXII, **{"Content-Type": TAXII}))
-    (candidate,) = demo_hub.services.campaigns.suggest(ANALYST)
+    (candidate,) = drained(demo_hub).services.campaigns.suggest(ANALYST)
     published = demo_hub.api("POST", "/publications", "hub-analyst", {
         "candidate": candidate.id, "name": "From the inbox", "tlp": "amber", "collections": ["member-feed"]})
     assert published.status_code == 201, published.data
@@ -213,13 +213,13 @@ def test_an_analysts_inbox_writes_are_not_member_reports(demo_hub: DemoHub) -> N
 
 def test_publishing_into_the_inbox_is_refused_and_makes_no_submission(demo_hub: DemoHub) -> None:
     submit_campaign(demo_hub)
-    (candidate,) = demo_hub.services.campaigns.suggest(ANALYST)
+    (candidate,) = drained(demo_hub).services.campaigns.suggest(ANALYST)
     response = demo_hub.api("POST", "/publications", "hub-analyst", {
         "candidate": candidate.id, "name": "Campaign", "tlp": "amber", "collections": ["inbox"]})
     assert response.status_code == 422, response.data
     assert "inbox" in response.json["description"]
     assert demo_hub.store.list_submissions("hub-analyst") == []
-    assert [c.id for c in demo_hub.services.campaigns.suggest(ANALYST)] == [candidate.id]
+    assert [c.id for c in drained(demo_hub).services.campaigns.suggest(ANALYST)] == [candidate.id]
     assert demo_hub.taxii(f"collections/{INBOX}/objects/", "hub-analyst").json == {}
 
 

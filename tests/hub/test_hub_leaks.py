@@ -10,7 +10,7 @@ from typing import Any
 
 import orjson
 import pytest
-from hubflow import MEMBER_FEED, ORG_NAMES, DemoHub, principal, submit_campaign
+from hubflow import MEMBER_FEED, ORG_NAMES, DemoHub, drained, principal, submit_campaign
 
 from converters import audit_bundle, bundle_bytes, stix_validator_messages
 from converters.ids import KeyedIds
@@ -26,7 +26,7 @@ VICTIM_MESSAGE_ID = "<a1b2c3@mail.kita-heavy.example>"  # a victim reply's Messa
 
 
 def _campaign_request(hub: DemoHub, **changes: Any) -> PublishRequest:
-    (candidate,) = hub.services.campaigns.suggest(ANALYST)
+    (candidate,) = drained(hub).services.campaigns.suggest(ANALYST)
     fields: dict[str, Any] = {"name": "技術資料送付の件", "tlp": "amber", "collections": ("member-feed",),
                               "candidate_id": candidate.id, "description": "One attacker, five members."}
     fields.update(changes)
@@ -160,7 +160,7 @@ def test_publishing_refuses_an_analyst_text_that_leaks_and_writes_nothing(
         path = RECORDS / "case04-conversation.json"
         assert demo_hub.submit_file(reporter_of(path), path).status_code == 202
     submit_campaign(demo_hub)
-    (candidate,) = demo_hub.services.campaigns.suggest(ANALYST)
+    (candidate,) = drained(demo_hub).services.campaigns.suggest(ANALYST)
     body = {"candidate": candidate.id, "name": "Campaign", "description": "One attacker.", "tlp": "amber",
             "collections": ["member-feed"]}
     body[field] = f"{body[field]} ({leaked})"
@@ -179,7 +179,7 @@ def test_publishing_refuses_an_analyst_text_that_leaks_and_writes_nothing(
 
 def test_a_preview_shows_the_findings_and_writes_nothing(demo_hub: DemoHub) -> None:
     submit_campaign(demo_hub)
-    (candidate,) = demo_hub.services.campaigns.suggest(ANALYST)
+    (candidate,) = drained(demo_hub).services.campaigns.suggest(ANALYST)
     response = demo_hub.api("POST", "/publications", "hub-analyst", {
         "candidate": candidate.id, "name": f"for {ORG_NAMES['chuo-oil']}", "tlp": "amber",
         "collections": ["member-feed"], "preview": True})
@@ -190,7 +190,7 @@ def test_a_preview_shows_the_findings_and_writes_nothing(demo_hub: DemoHub) -> N
 
 def test_a_campaign_published_over_the_api_is_the_clean_previewed_bundle(demo_hub: DemoHub) -> None:
     submit_campaign(demo_hub)
-    (candidate,) = demo_hub.services.campaigns.suggest(ANALYST)
+    (candidate,) = drained(demo_hub).services.campaigns.suggest(ANALYST)
     response = demo_hub.api("POST", "/publications", "hub-analyst", {
         "candidate": candidate.id, "name": "Campaign", "tlp": "amber", "collections": ["member-feed"]})
     assert response.status_code == 201, response.data

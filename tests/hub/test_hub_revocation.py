@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from hubflow import MEMBER_FEED, DemoHub, principal, submit_campaign
+from hubflow import MEMBER_FEED, DemoHub, drained, principal, submit_campaign
 
 ANALYST = principal("hub-analyst")
 OBJECTS = f"collections/{MEMBER_FEED}/objects/"
@@ -14,7 +14,7 @@ OBJECTS = f"collections/{MEMBER_FEED}/objects/"
 @pytest.fixture
 def published(demo_hub: DemoHub) -> dict[str, Any]:
     submit_campaign(demo_hub)
-    (candidate,) = demo_hub.services.campaigns.suggest(ANALYST)
+    (candidate,) = drained(demo_hub).services.campaigns.suggest(ANALYST)
     response = demo_hub.api("POST", "/publications", "hub-analyst", {
         "candidate": candidate.id, "name": "Campaign", "tlp": "amber", "collections": ["member-feed"]})
     assert response.status_code == 201, response.data

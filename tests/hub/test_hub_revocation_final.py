@@ -9,14 +9,14 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from hubflow import MEMBER_FEED, DemoHub, principal, submit_campaign
+from hubflow import MEMBER_FEED, DemoHub, drained, principal, submit_campaign
 
 ANALYST = principal("hub-analyst")
 OBJECTS = f"collections/{MEMBER_FEED}/objects/"
 
 
 def _body(hub: DemoHub, **extra: Any) -> dict[str, Any]:
-    (candidate,) = hub.services.campaigns.suggest(ANALYST)
+    (candidate,) = drained(hub).services.campaigns.suggest(ANALYST)
     return {"candidate": candidate.id, "name": "Campaign", "tlp": "amber", "collections": ["member-feed"], **extra}
 
 

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from hubflow import MEMBER_FEED, DemoHub, principal, submit_campaign
+from hubflow import MEMBER_FEED, DemoHub, drained, principal, submit_campaign
 from mispcheck import import_errors, misp_event
 
 from converters.markings import TLP2_EXTENSION_ID
@@ -41,7 +41,7 @@ def _references(value: Any) -> Iterator[str]:
 def served(demo_hub: DemoHub) -> list[dict[str, Any]]:
     """What a member polling the member feed receives after the campaign is published."""
     submit_campaign(demo_hub)
-    (candidate,) = demo_hub.services.campaigns.suggest(ANALYST)
+    (candidate,) = drained(demo_hub).services.campaigns.suggest(ANALYST)
     response = demo_hub.api("POST", "/publications", "hub-analyst", {
         "candidate": candidate.id, "name": "Campaign", "tlp": "amber", "collections": ["member-feed"]})
     assert response.status_code == 201, response.data
@@ -88,7 +88,7 @@ def _dangling(bundle: dict[str, Any], where: str) -> dict[str, Any]:
 @pytest.mark.parametrize("where", ["sample_refs", "granular_markings", "created_by_ref"])
 def test_the_leak_check_refuses_a_dangling_reference(demo_hub: DemoHub, where: str) -> None:
     submit_campaign(demo_hub)
-    (candidate,) = demo_hub.services.campaigns.suggest(ANALYST)
+    (candidate,) = drained(demo_hub).services.campaigns.suggest(ANALYST)
     from taxii_server.hub.publishing import PublishRequest
 
     preview = demo_hub.services.publishing.preview(ANALYST, PublishRequest(

@@ -6,7 +6,7 @@ from pathlib import Path
 from xml.etree import ElementTree
 
 import pytest
-from hubflow import RECORDS, DemoHub, principal, reporter_of
+from hubflow import RECORDS, DemoHub, drained, principal, reporter_of
 
 from taxii_server.hub.charts import render
 
@@ -18,7 +18,7 @@ SVG = "{http://www.w3.org/2000/svg}"
 def sampled(demo_hub: DemoHub) -> DemoHub:
     for path in sorted(RECORDS.glob("*.json")):
         assert demo_hub.submit_file(reporter_of(path), path).status_code == 202
-    return demo_hub
+    return drained(demo_hub)
 
 
 def test_reports_and_reporters_are_counted(sampled: DemoHub) -> None:
@@ -47,7 +47,7 @@ def test_c2_countries_are_counted_per_report(sampled: DemoHub) -> None:
 
 
 def test_a_published_campaign_is_counted(sampled: DemoHub) -> None:
-    (candidate,) = sampled.services.campaigns.suggest(ANALYST)
+    (candidate,) = drained(sampled).services.campaigns.suggest(ANALYST)
     assert sampled.api("POST", "/publications", "hub-analyst", {
         "candidate": candidate.id, "name": "c", "tlp": "amber", "collections": ["member-feed"]}).status_code == 201
     stats = sampled.api("GET", "/stats", "hub-analyst").json

@@ -9,7 +9,7 @@ from typing import Any
 
 import orjson
 import pytest
-from hubflow import HEAVY_INDUSTRY, MEMBER_FEED, DemoHub, principal, submit_campaign
+from hubflow import HEAVY_INDUSTRY, MEMBER_FEED, DemoHub, drained, principal, submit_campaign
 
 from taxii_server.errors import Conflict, StorageUnavailable
 from taxii_server.hub.publishing import Publishing, PublishRequest
@@ -38,7 +38,7 @@ class FailingSecondWrite:
 
 
 def request(hub: DemoHub) -> PublishRequest:
-    (candidate,) = hub.services.campaigns.suggest(ANALYST)
+    (candidate,) = drained(hub).services.campaigns.suggest(ANALYST)
     return PublishRequest(name="技術資料送付の件", tlp="amber", collections=("member-feed", "heavy-industry"),
                           candidate_id=candidate.id, description="One attacker, five members.")
 

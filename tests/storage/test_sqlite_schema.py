@@ -9,14 +9,14 @@ import pytest
 from test_contract import SHARED, T0, ind, ts, version
 
 from taxii_server.errors import ConfigError
-from taxii_server.model import AllowedValue, ObjectFilter, Organisation
+from taxii_server.model import AllowedValue, ObjectFilter, Organisation, Submission, SubmissionContent
 from taxii_server.storage.base import SCHEMA_VERSION
 from taxii_server.storage.sqlite import SQLiteStore
 
 
 def craft(path: Path, schema_version: int) -> None:
     """A database as a hub of `schema_version` left it: schema 1 lacked the (collection, id) index, schema 2
-    the organisations' aliases and domains and the allow-list."""
+    the organisations' aliases and domains and the allow-list, schema 3 the correlation index."""
     store = SQLiteStore(path)
     store.initialise()
     store.add_versions(SHARED, "org-a", False, [version(ind(1), ts(1))], T0)
@@ -29,6 +29,11 @@ def craft(path: Path, schema_version: int) -> None:
             conn.execute("ALTER TABLE organisations DROP COLUMN aliases")
             conn.execute("ALTER TABLE organisations DROP COLUMN domains")
             conn.execute("DROP TABLE allowlist")
+        if schema_version < 4:
+            for table in ("submission_digests", "corr_postings", "corr_queue", "corr_lease", "corr_candidates",
+                          "corr_members", "corr_candidate_values", "corr_exclusions", "corr_overrides",
+                          "corr_override_members"):
+                conn.execute(f"DROP TABLE {table}")
         conn.execute("UPDATE meta SET value=? WHERE key='schema_version'", (str(schema_version),))
 
 
@@ -91,3 +96,26 @@ def test_a_newer_database_is_refused_with_a_clear_message_and_left_alone(tmp_pat
         SQLiteStore(path).initialise()
     assert schema_of(path) == SCHEMA_VERSION + 1
     assert list(tmp_path.glob("*.backup*")) == []
+
+
+def test_an_upgrade_to_the_correlation_index_keys_and_queues_the_submissions_already_stored(tmp_path: Path) -> None:
+    path = tmp_path / "hub.sqlite3"
+    store = SQLiteStore(path)
+    store.initialise()
+    stored = Submission("s1", "org-a", 5, "http", "application/json", "converted", "amber", first_seen_us=5,
+                        last_seen_us=5, features=(("file-hash", "sha256:aa"),), content_sha256="d1")
+    store.add_submission(stored, SubmissionContent(b"", b"[]", b"{}"))
+    store.close()
+    craft_keep = sqlite3.connect(path)
+    with craft_keep as conn:
+        for table in ("submission_digests", "corr_postings", "corr_queue", "corr_lease", "corr_candidates",
+                      "corr_members", "corr_candidate_values", "corr_exclusions", "corr_overrides",
+                      "corr_override_members"):
+            conn.execute(f"DROP TABLE {table}")
+        conn.execute("UPDATE meta SET value='3' WHERE key='schema_version'")
+    craft_keep.close()
+    store = SQLiteStore(path)
+    store.initialise()
+    assert store.submission_by_digest("org-a", "d1") == stored
+    job = store.next_correlation_job()
+    assert job is not None and job.job == "s:s1"

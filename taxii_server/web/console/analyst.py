@@ -23,6 +23,7 @@ from ...tlp import LEVELS as TLP_LEVELS
 from ..services import services
 from . import charts, guard, presenters
 from .blueprint import bp
+from .member import shown
 
 QUEUE_STATES = ("received", "converted", "rejected", "in-campaign", "published", "dismissed")
 
@@ -30,7 +31,7 @@ QUEUE_STATES = ("received", "converted", "rejected", "in-campaign", "published",
 @bp.get("/queue")
 def queue() -> str:
     caller = guard.require("triage")
-    found = services().hub.intake.submissions(caller)
+    found = shown(caller, services().hub.intake.submissions(caller))
     state, org, source = (request.args.get(k, "") for k in ("state", "org", "source"))
     orgs = sorted({s.org_id for s in found})
     sources = sorted({s.source for s in found})
@@ -53,9 +54,12 @@ def dismiss(submission_id: str) -> BaseResponse:
 @bp.get("/candidates")
 def candidates() -> str:
     caller = guard.require("candidates")
-    found = services().hub.campaigns.suggest(caller)
+    campaigns = services().hub.campaigns
+    found, token = campaigns.page(caller, 50, request.args.get("next") or None)
     latencies = {c.id: presenters.latency_range(presenters.reply_latencies(_records(caller, c))) for c in found}
-    return render_template("console/candidates.html", candidates=found, latencies=latencies, when=presenters.when)
+    waiting, age = campaigns.lag(caller)
+    return render_template("console/candidates.html", candidates=found, latencies=latencies, when=presenters.when,
+                           next_token=token, waiting=waiting, lag_seconds=age)
 
 
 def _records(caller: Principal, c: Candidate) -> list[Any]:

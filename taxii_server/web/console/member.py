@@ -7,6 +7,7 @@ the services' 404. Analysts use the same submission pages and see more (the serv
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from typing import Any
 
@@ -19,7 +20,8 @@ from converters import formats
 
 from ... import access
 from ...errors import BadRequest, HubError
-from ...model import Submission
+from ...hub.views import member_state
+from ...model import Principal, Submission
 from ...tlp import LEVELS as TLP_LEVELS
 from ..services import services
 from . import guard, presenters
@@ -32,10 +34,21 @@ ROLES = ("recon", "reply", "attack")
 _LOCAL_TIME = re.compile(r"^(\d{4}-\d\d-\d\d)[T ](\d\d:\d\d)(:\d\d)?$")
 
 
+def shown(caller: Principal, found: list[Submission]) -> list[Submission]:
+    """The submissions with the state this caller may see: a member's own reports never show what correlation
+    found (no oracle: other members' reports must not change a member's pages); an analyst sees `in-campaign`
+    for a converted report that belongs to a campaign candidate."""
+    if not access.may_use(caller, "candidates"):
+        return [dataclasses.replace(s, state=member_state(s)) for s in found]
+    linked = services().hub.campaigns.candidates_of(caller, [s.id for s in found])
+    return [dataclasses.replace(s, state="in-campaign") if s.id in linked and member_state(s) == "converted"
+            else dataclasses.replace(s, state=member_state(s)) for s in found]
+
+
 @bp.get("/")
 def home() -> str:
     caller = guard.principal()
-    mine = services().hub.intake.submissions(caller)
+    mine = shown(caller, services().hub.intake.submissions(caller))
     recent = sorted(mine, key=lambda s: s.received_at_us, reverse=True)[:5]
     return render_template("console/home.html", recent=recent, when=presenters.when,
                            count=len(mine), org_id=caller.org_id)
@@ -125,7 +138,8 @@ def submissions() -> BaseResponse | str:
     caller = guard.principal()
     if access.may_use(caller, "triage"):
         return redirect(url_for("console.queue"), 303)
-    found = sorted(services().hub.intake.submissions(caller), key=lambda s: s.received_at_us, reverse=True)
+    found = sorted(shown(caller, services().hub.intake.submissions(caller)), key=lambda s: s.received_at_us,
+                   reverse=True)
     return render_template("console/submissions.html", submissions=found, when=presenters.when)
 
 
@@ -133,7 +147,7 @@ def submissions() -> BaseResponse | str:
 def submission(submission_id: str) -> str:
     caller = guard.principal()
     intake = services().hub.intake
-    found = intake.get(caller, submission_id)
+    (found,) = shown(caller, [intake.get(caller, submission_id)])
     published = intake.published_from(caller, found.id)
     records = intake.records(caller, found.id)
     return render_template(

@@ -19,7 +19,7 @@ from ...hub.correlation import Candidate
 from ...model import CollectionDef, Publication, Submission
 from ...timestamps import format_us
 
-STEPS = ("received", "converted", "in-campaign", "published")
+STEPS = ("received", "converted", "published")
 MAX_SHOWN = 200  # characters of a member-supplied text shown in a table cell before it is cut
 ROLE_LABELS = {"recon": "偵察", "reply": "返信", "attack": "攻撃"}
 # Bidirectional controls (RLO, LRO, isolates…) can make a file name like "cod.exe" read as "exe.doc". They are
@@ -74,15 +74,17 @@ class Step:
 
 
 def status_timeline(s: Submission, publications: Sequence[Publication]) -> tuple[Step, ...]:
-    """received → converted → in-campaign → published/dismissed, marking how far the submission came.
+    """received → converted → published/dismissed, marking how far the submission came. The same steps for
+    every caller: whether other members reported the same attack (a campaign candidate) is never a step of a
+    member's report.
 
     A rejected report stops after `received`; a dismissed one ends with `dismissed` in place of `published`.
     """
     last = "dismissed" if s.state == "dismissed" else "published"
-    names = (*STEPS[:3], last)
+    names = (*STEPS[:2], last)
     if s.state == "rejected":
         return (Step("received", True, False, when(s.received_at_us)), Step("rejected", True, True))
-    order = {"received": 0, "converted": 1, "in-campaign": 2, "published": 3, "dismissed": 3}
+    order = {"received": 0, "converted": 1, "in-campaign": 1, "published": 2, "dismissed": 2}
     reached = order.get(s.state, 0)
     published_at = min((p.published_us or p.created_us for p in publications), default=None)
     steps = []
@@ -169,6 +171,9 @@ EVIDENCE_LABELS = {
 }
 
 
+EVIDENCE_STATES = {"used": N_("used"), "over-correlating": N_("over-correlating"), "excluded": N_("excluded")}
+
+
 @dataclass(frozen=True)
 class EvidenceRow:
     kind: str  # message id of its label
@@ -179,6 +184,7 @@ class EvidenceRow:
     first_seen: str
     last_seen: str
     span: str
+    state: str = N_("used")  # or over-correlating / excluded: message ids of their labels
 
 
 def evidence_rows(c: Candidate, submissions: Sequence[Submission], groups: dict[str, str]) -> tuple[EvidenceRow, ...]:
@@ -196,6 +202,7 @@ def evidence_rows(c: Candidate, submissions: Sequence[Submission], groups: dict[
             organisations=len(orgs), groups=tuple(sorted({groups.get(o, "unknown") for o in orgs})),
             first_seen=when(first), last_seen=when(last),
             span=minutes((last - first) / 1_000_000) if first is not None and last is not None else "",
+            state=EVIDENCE_STATES.get(e.state, e.state),
         ))
     return tuple(sorted(rows, key=lambda r: (-r.organisations, -r.reports, r.kind, r.value)))
 

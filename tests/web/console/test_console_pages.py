@@ -115,8 +115,10 @@ def test_another_members_submission_is_the_same_404_as_a_missing_one(hub: DemoHu
 def test_a_member_sees_where_its_report_stands_and_never_who_else_reported(hub: DemoHub) -> None:
     ids = submit_campaign(hub)
     mine = next(i for i, p in zip(ids, CAMPAIGN_FILES, strict=True) if MEMBER in p.name)
+    hub.services.campaigns.drain()
     html = signed_in(hub, MEMBER).get(f"/console/submissions/{mine}").get_data(as_text=True)
-    assert "in-campaign" in html or "キャンペーン候補" in html
+    assert "state-converted" in html
+    assert "state-in-campaign" not in html  # whether others reported it is never part of a member's page
     for other in ("higashi-gas", "nishi-chem", "chuo-oil", "minami-power"):
         assert other not in html
 
@@ -197,3 +199,16 @@ def test_password_guessing_at_sign_in_meets_the_same_rate_limit_as_the_apis(tmp_
         assert "Retry-After" in console.post("/console/login", {"org_id": MEMBER, "secret": "again"}).headers
     finally:
         limited.store.close()
+
+
+def test_the_candidates_page_shows_the_correlation_backlog_and_each_values_use(hub: DemoHub) -> None:
+    submit_campaign(hub)
+    console = signed_in(hub, "hub-analyst")
+    waiting = console.get("/console/candidates").get_data(as_text=True)
+    assert "Reports waiting for the correlation step: 5." in waiting or "相関処理を待っている報告: 5 件。" in waiting
+    hub.services.campaigns.drain()
+    listed = console.get("/console/candidates").get_data(as_text=True)
+    assert "correlation step: 0." in listed or "相関処理を待っている報告: 0 件。" in listed
+    (candidate,) = hub.services.campaigns.suggest(hub.store.get_organisation("hub-analyst").principal())  # type: ignore[union-attr]
+    page = console.get(f"/console/candidates/{candidate.id}").get_data(as_text=True)
+    assert "Used to link" in page or "関連付けへの使用" in page

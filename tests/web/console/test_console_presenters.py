@@ -60,7 +60,7 @@ def test_long_texts_are_cut() -> None:
 
 
 @pytest.mark.parametrize(("state", "current"), [("received", "received"), ("converted", "converted"),
-                                                 ("in-campaign", "in-campaign"), ("published", "published"),
+                                                 ("in-campaign", "converted"), ("published", "published"),
                                                  ("dismissed", "dismissed"), ("rejected", "rejected")])
 def test_the_status_timeline_marks_where_a_report_stands(state: str, current: str) -> None:
     s = Submission("s", "org", 0, "http", "application/json", state, "amber")

@@ -1,0 +1,219 @@
+"""Correlation at scale: a generated history (bench/corrgen.py) loaded into a fresh SQLite hub, then measured.
+
+    .venv/bin/python -m bench.correlation --sizes 10k,100k
+
+Per size: the history's submissions, digests and live index rows are inserted directly in bulk (the history
+is set-up, not measured); then
+- rebuild: `campaigns rebuild` of the whole history (time; peak memory of a separate process doing it);
+- precision/recall against the generator's ground truth (planted campaigns found whole; candidates that are
+  not exactly a planted campaign);
+- correlating one new submission: 300 new reports (campaign continuations, one-offs, popular values) each
+  stored and then taken in by one correlation job — p50/p99 of the job;
+- listing candidates: the analyst's first page (50) — p50/p99 over 50 reads;
+- POST /hub/v1/submissions in process (Flask test client, no TLS): p50/p99 over 200 distinct reports, and
+  the ratio against the smallest size of the run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import os
+import random
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from taxii_server.hub.correlation import Policy, eligible, postings_for
+from taxii_server.hub.correlator import Correlator
+from taxii_server.model import Organisation, Principal, SubmissionContent
+from taxii_server.storage.base import submission_to_doc
+from taxii_server.storage.sqlite import SQLiteStore
+
+from . import corrgen
+
+ANALYST = Principal("hub-analyst", "hub", frozenset({"analyst"}))
+SIZES = {"10k": 10_000, "100k": 100_000, "1m": 1_000_000}
+
+
+def _pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def load(path: Path, size: int, seed: int) -> dict[str, int]:
+    """Insert the history in bulk; the ground truth (submission → planted campaign)."""
+    store = SQLiteStore(path)
+    store.initialise()
+    for org_id, group in corrgen.groups().items():
+        store.add_organisation(Organisation(org_id, org_id, group, ("member",), "2024-01-01T00:00:00Z"))
+    conn = store._conn()
+    truth: dict[str, int] = {}
+    batch: list[Any] = []
+
+    def flush() -> None:
+        conn.execute("BEGIN")
+        conn.executemany("INSERT INTO submissions (id, org_id, received_at_us, doc, raw, records, draft) "
+                         "VALUES (?,?,?,?,?,?,?)", [b[0] for b in batch])
+        conn.executemany("INSERT INTO submission_digests (org_id, sha256, submission_id) VALUES (?,?,?)",
+                         [b[1] for b in batch])
+        conn.executemany("INSERT INTO corr_postings (kind, value, submission_id, org_id, first_us, last_us, live) "
+                         "VALUES (?,?,?,?,?,?,1)", [p for b in batch for p in b[2]])
+        conn.execute("COMMIT")
+        batch.clear()
+
+    for s, campaign in corrgen.iter_history(size, seed):
+        if campaign is not None:
+            truth[s.id] = campaign
+        postings = [(p.kind, p.value, p.submission_id, p.org_id, p.first_us, p.last_us) for p in postings_for(s)]
+        batch.append(((s.id, s.org_id, s.received_at_us, orjson.dumps(submission_to_doc(s)), b"", b"[]", b"{}"),
+                      (s.org_id, s.content_sha256, s.id), postings))
+        if len(batch) >= 5000:
+            flush()
+    if batch:
+        flush()
+    store.close()
+    return truth
+
+
+def rebuild_in_subprocess(path: Path) -> tuple[float, int, int]:
+    """(seconds, candidates, peak RSS in KiB) of `rebuild` run alone in a fresh process."""
+    code = ("import resource, sys, time\n"
+            "from taxii_server.storage.sqlite import SQLiteStore\n"
+            "from taxii_server.hub.correlation import Policy\n"
+            "from taxii_server.hub.correlator import Correlator\n"
+            "s = SQLiteStore(__import__('pathlib').Path(sys.argv[1])); s.initialise()\n"
+            "base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+            "t = time.monotonic(); n = Correlator(s, Policy()).rebuild(); t = time.monotonic() - t\n"
+            "print(t, n, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, base)\n")
+    out = subprocess.run([sys.executable, "-c", code, str(path)], check=True, capture_output=True, text=True)
+    seconds, made, peak, _base = out.stdout.split()
+    return float(seconds), int(made), int(peak)
+
+
+def precision(store: SQLiteStore, truth: dict[str, int]) -> dict[str, Any]:
+    planted: dict[int, set[str]] = {}
+    for sid, n in truth.items():
+        planted.setdefault(n, set()).add(sid)
+    found = [frozenset(c.members) for c in store.list_candidates(None, 10_000_000)]
+    wanted = {frozenset(v) for v in planted.values()}
+    found_set = set(found)
+    whole = sum(1 for v in wanted if v in found_set)
+    stray = [c for c in found if c not in wanted]
+    return {"planted": len(wanted), "found_whole": whole, "candidates": len(found),
+            "not_a_planted_campaign": len(stray)}
+
+
+def new_reports(size: int, seed: int, count: int) -> list[Any]:
+    """Reports arriving now: the tail of a larger history of the same shape (campaigns, one-offs, popular)."""
+    rng = random.Random(seed)
+    extra = list(corrgen.iter_history(size + count * 5, seed + 1))
+    picked = rng.sample(extra, count)
+    return [dataclasses.replace(s, id=f"new-{n:06d}-{s.id}", content_sha256=f"new-{n}") for n, (s, _) in
+            enumerate(picked)]
+
+
+def correlate_one(store: SQLiteStore, reports: list[Any]) -> dict[str, float]:
+    correlator = Correlator(store, Policy())
+    jobs: list[float] = []
+    for n, s in enumerate(reports):
+        store.add_submission_once(s, SubmissionContent(b"", b"[]", b"{}"), postings_for(s) if eligible(s) else [], n)
+        started = time.perf_counter()
+        correlator.step(1)
+        jobs.append((time.perf_counter() - started) * 1000)
+    return {"p50_ms": round(_pct(jobs, 0.5), 2), "p99_ms": round(_pct(jobs, 0.99), 2), "n": len(jobs)}
+
+
+def list_first_page(store: SQLiteStore, path: Path) -> dict[str, float]:
+    from taxii_server.hub.audit import AuditLog
+    from taxii_server.hub.campaigns import Campaigns
+
+    campaigns = Campaigns(store, Correlator(store, Policy()), AuditLog(store))
+    took = []
+    for _ in range(50):
+        started = time.perf_counter()
+        campaigns.page(ANALYST, 50)
+        took.append((time.perf_counter() - started) * 1000)
+    return {"p50_ms": round(_pct(took, 0.5), 2), "p99_ms": round(_pct(took, 0.99), 2)}
+
+
+def post_latency(path: Path, workdir: Path, count: int = 200) -> dict[str, float]:
+    """POST /hub/v1/submissions through the application in process (Flask test client)."""
+    from taxii_server.accounts import OPERATOR, Accounts
+    from taxii_server.app import create_app
+    from taxii_server.settings import load_settings
+
+    config = workdir / "hub.toml"
+    repo = Path(__file__).resolve().parents[1]
+    config.write_text(f'data_dir = "{workdir}"\ncollections_dir = "{repo / "collections"}"\n'
+                      f'[storage]\nurl = "sqlite:///{path}"\n[limits]\nenabled = false\n')
+    settings = load_settings(config, env={})
+    store = SQLiteStore(path)
+    store.initialise()
+    accounts = Accounts(store)
+    if store.get_organisation("bench-member") is None:
+        accounts.add_organisation(OPERATOR, "bench-member", "Bench member", "group-0", ("member",))
+    key = accounts.create_key(OPERATOR, "bench-member", "bench").secret
+    client = create_app(settings, store).test_client()
+    import base64
+    auth = {"Authorization": "Basic " + base64.b64encode(f"bench-member:{key}".encode()).decode(),
+            "Content-Type": "application/json", "Accept": "application/json"}
+    took = []
+    for n in range(count):
+        body = orjson.dumps({
+            "format": "incident-record/1", "id": f"B-{n}", "reporter": "bench-member",
+            "reported_at": "2024-06-01T10:00:00+09:00", "tlp": "amber", "lang": "ja", "title": "bench",
+            "messages": [{"ref": "#1", "role": "attack", "sent_at": "2024-06-01T10:00:00+09:00",
+                          "from": {"address": f"s{n % 7}@bench-attacker.example"},
+                          "to": [{"address": "soc@bench-member.example"}], "subject": f"件名 {n}", "body": "本文",
+                          "urls": [f"https://bench-{n % 13}.example/x"]}]})
+        started = time.perf_counter()
+        reply = client.post("/hub/v1/submissions", data=body, headers=auth)
+        took.append((time.perf_counter() - started) * 1000)
+        assert reply.status_code == 202, reply.data
+    store.close()
+    return {"p50_ms": round(_pct(took, 0.5), 2), "p99_ms": round(_pct(took, 0.99), 2)}
+
+
+def run(size: int, seed: int) -> dict[str, Any]:
+    workdir = Path(tempfile.mkdtemp(prefix=f"corrbench-{size}-"))
+    path = workdir / "hub.sqlite3"
+    result: dict[str, Any] = {"size": size}
+    started = time.monotonic()
+    truth = load(path, size, seed)
+    result["load_s"] = round(time.monotonic() - started, 1)
+    seconds, made, peak = rebuild_in_subprocess(path)
+    result["rebuild"] = {"seconds": round(seconds, 1), "candidates": made, "peak_rss_mib": round(peak / 1024, 1)}
+    store = SQLiteStore(path)
+    store.initialise()
+    result["precision"] = precision(store, truth)
+    result["correlate_one"] = correlate_one(store, new_reports(size, seed, 300))
+    result["list_first_page"] = list_first_page(store, path)
+    store.close()
+    result["post"] = post_latency(path, workdir)
+    result["db_mib"] = round(os.path.getsize(path) / 2**20, 1)
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="10k,100k", help="comma-separated: 10k, 100k, 1m")
+    parser.add_argument("--seed", type=int, default=13)
+    args = parser.parse_args()
+    results = [run(SIZES[s.strip().lower()], args.seed) for s in args.sizes.split(",")]
+    base = results[0]["post"]["p50_ms"]
+    for r in results:
+        r["post"]["ratio_to_smallest_p50"] = round(r["post"]["p50_ms"] / base, 2)
+        print(json.dumps(r), flush=True)
+    print("max RSS of this process (MiB):", round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1))
+
+
+if __name__ == "__main__":
+    main()
