@@ -31,6 +31,7 @@ import socket
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 from converters.options import DEFAULT_FREEMAIL_DOMAINS
@@ -98,7 +99,6 @@ LEGITIMATE_LISTS = (
     "empty-hashes",
     "common-ioc-false-positive",
     "ti-falsepositives",
-    "nioc-filehash",
     "eicar.com",
     "common-contact-emails",
 )
@@ -111,6 +111,9 @@ ABUSED_SERVICE_LISTS = (
     "dynamic-dns",
     "disposable-email",
 )
+# Not used: the top-million lists (tranco, google-chrome-crux-1million: memory, and many abused sites), scanner and
+# VPN ranges (irrelevant to mail), nioc-filehash (200,000 hashes of benign software: most of the load time, and
+# hardly ever the hash of a mail attachment).
 # Lists of suffixes themselves: `co.jp` is on them, `example.co.jp` is not.
 _EXACT_ONLY = frozenset({"tlds", "second-level-tlds"})
 # Social networks' profile pages (footer icons, "follow us"): on the LOTS list, but a link to them in a mail
@@ -211,6 +214,7 @@ class WarningLists:
         self.email_patterns: list[tuple[str, re.Pattern[str]]] = []
         self._v4 = _Segments()
         self._v6 = _Segments()
+        self._single: dict[tuple[int, int], int] = {}  # (version, address) -> list priority
         # An entry that is itself a public suffix matches only exactly; decided on first use (PSL costs
         # ~10 µs a name, and most entries are never looked at).
         self._is_public = functools.lru_cache(maxsize=65536)(is_public_suffix)
@@ -223,13 +227,23 @@ class WarningLists:
         name = str(warning_list["name_key"])
         kind = str(warning_list["type"])
         raw = warning_list["list"]
-        values = [str(v).strip() for v in raw if str(v).strip()] if isinstance(raw, list) else []
+        items = [v for v in raw if isinstance(v, str)] if isinstance(raw, list) else []
         priority = len(self.names)
         self.names.append(name)
+        if name in _HASH_LISTS:
+            merged = dict.fromkeys(map(str.lower, items), name)
+            merged.update(self.hashes)  # an earlier list keeps its claim
+            self.hashes = merged
+            return
+        values = [text for text in map(str.strip, items) if text]
         if kind == "cidr":
             for value in values:
                 span = _span(value)
-                if span is not None:
+                if span is None:
+                    continue
+                if span[1] == span[2]:  # one address (most of the resolver lists): a dictionary entry
+                    self._single.setdefault((span[0], span[1]), priority)
+                else:
                     target = self._v4 if span[0] == 4 else self._v6
                     target.spans.append((span[1], span[2], priority))
             return
@@ -238,10 +252,6 @@ class WarningLists:
                 pattern = _misp_regex(value)
                 if pattern is not None:
                     self.email_patterns.append((name, pattern))
-            return
-        if name in _HASH_LISTS:
-            for value in values:
-                self.hashes.setdefault(value.lower(), name)
             return
         abused = name in ABUSED_SERVICE_LISTS
         for value in values:
@@ -283,6 +293,10 @@ class WarningLists:
             return None
         version, first, last = span
         owner = (self._v4 if version == 4 else self._v6).find(first, last)
+        if first == last:
+            single = self._single.get((version, first))
+            if single is not None and (owner is None or single < owner):
+                owner = single
         return None if owner is None else self.names[owner]
 
     def file_hash(self, value: str) -> str | None:
@@ -325,14 +339,17 @@ def _span(value: str) -> tuple[int, int, int] | None:
 
 
 class _SuffixTest:
-    """`is_public(host)` from the Public Suffix List shipped by the `publicsuffixlist` package."""
+    """`is_public(host)` from the Public Suffix List shipped by the `publicsuffixlist` package, parsed on the
+    first question (most conversions never ask one)."""
 
     def __init__(self) -> None:
-        from publicsuffixlist import PublicSuffixList
-
-        self._psl = PublicSuffixList()
+        self._psl: Any = None
 
     def __call__(self, host: str) -> bool:
+        if self._psl is None:
+            from publicsuffixlist import PublicSuffixList
+
+            self._psl = PublicSuffixList()
         return bool(self._psl.is_public(host))
 
 

@@ -171,6 +171,9 @@ EVIDENCE_LABELS = {
 }
 
 
+EVIDENCE_STATES = {"used": N_("used"), "over-correlating": N_("over-correlating"), "excluded": N_("excluded")}
+
+
 @dataclass(frozen=True)
 class EvidenceRow:
     kind: str  # message id of its label
@@ -181,6 +184,7 @@ class EvidenceRow:
     first_seen: str
     last_seen: str
     span: str
+    state: str = N_("used")  # or over-correlating / excluded: message ids of their labels
 
 
 def evidence_rows(c: Candidate, submissions: Sequence[Submission], groups: dict[str, str]) -> tuple[EvidenceRow, ...]:
@@ -198,6 +202,7 @@ def evidence_rows(c: Candidate, submissions: Sequence[Submission], groups: dict[
             organisations=len(orgs), groups=tuple(sorted({groups.get(o, "unknown") for o in orgs})),
             first_seen=when(first), last_seen=when(last),
             span=minutes((last - first) / 1_000_000) if first is not None and last is not None else "",
+            state=EVIDENCE_STATES.get(e.state, e.state),
         ))
     return tuple(sorted(rows, key=lambda r: (-r.organisations, -r.reports, r.kind, r.value)))
 

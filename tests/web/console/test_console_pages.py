@@ -199,3 +199,16 @@ def test_password_guessing_at_sign_in_meets_the_same_rate_limit_as_the_apis(tmp_
         assert "Retry-After" in console.post("/console/login", {"org_id": MEMBER, "secret": "again"}).headers
     finally:
         limited.store.close()
+
+
+def test_the_candidates_page_shows_the_correlation_backlog_and_each_values_use(hub: DemoHub) -> None:
+    submit_campaign(hub)
+    console = signed_in(hub, "hub-analyst")
+    waiting = console.get("/console/candidates").get_data(as_text=True)
+    assert "Reports waiting for the correlation step: 5." in waiting or "相関処理を待っている報告: 5 件。" in waiting
+    hub.services.campaigns.drain()
+    listed = console.get("/console/candidates").get_data(as_text=True)
+    assert "correlation step: 0." in listed or "相関処理を待っている報告: 0 件。" in listed
+    (candidate,) = hub.services.campaigns.suggest(hub.store.get_organisation("hub-analyst").principal())  # type: ignore[union-attr]
+    page = console.get(f"/console/candidates/{candidate.id}").get_data(as_text=True)
+    assert "Used to link" in page or "関連付けへの使用" in page

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from consoleclient import signed_in
-from hub.hubflow import MEMBER_FEED, DemoHub, make_demo_hub, principal, submit_campaign
+from hub.hubflow import MEMBER_FEED, DemoHub, drained, make_demo_hub, principal, submit_campaign
 
 ANALYST = principal("hub-analyst")
 
@@ -22,7 +22,7 @@ def hub(tmp_path: Path) -> Iterator[DemoHub]:
 
 def test_the_preview_offers_new_objects_and_never_un_revokes(hub: DemoHub) -> None:
     submit_campaign(hub)
-    (candidate,) = hub.services.campaigns.suggest(ANALYST)
+    (candidate,) = drained(hub).services.campaigns.suggest(ANALYST)
     form = {"name": "Campaign", "tlp": "amber", "collections": [MEMBER_FEED]}
     first = hub.api("POST", "/publications", "hub-analyst", {
         "candidate": candidate.id, "name": "Campaign", "tlp": "amber", "collections": ["member-feed"]})
