@@ -155,9 +155,11 @@ typecheck: install
 
 bench: install
 	$(BIN)/python -m bench.run
+	$(BIN)/python -m bench.slowclients
 
 bench-quick: install
 	$(BIN)/python -m bench.run --quick
+	$(BIN)/python -m bench.slowclients --quick
 
 clean:
 	rm -rf $(VENV) $(MIN_VENV) var .pytest_cache .mypy_cache .hypothesis

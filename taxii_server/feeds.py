@@ -17,7 +17,7 @@ from typing import Any, Literal, Protocol
 
 import orjson
 
-from . import access, integrity, strict_json, validation
+from . import access, strict_json, validation
 from .catalog import Catalog
 from .errors import BadRequest, Conflict, Forbidden, HubError, NotFound, PayloadTooLarge, Unprocessable
 from .filters import QueryRequest
@@ -28,7 +28,6 @@ from .model import (
     NewVersion,
     ObjectFilter,
     ObjectScope,
-    Organisation,
     Principal,
     Status,
     StatusDetail,
@@ -37,7 +36,8 @@ from .model import (
 from .paging import Place, TokenSigner
 from .settings import DiscoverySettings
 from .storage.base import FeedStore
-from .timestamps import now_us, parse_us
+from .timestamps import now_us
+from .write_checks import WriteChecks
 
 log = logging.getLogger(__name__)
 
@@ -120,8 +120,7 @@ class Feeds:
         self.status_retention_us = status_retention_s * 1_000_000
         self.clock = clock
         self.on_inbox = on_inbox
-        self.reserved_identities = reserved_identities
-        self.future_skew_us = future_skew_s * 1_000_000
+        self.checks = WriteChecks(store, reserved_identities, future_skew_s * 1_000_000)
         self.two_person_rule = two_person_rule
         self.hooks = hooks
 
@@ -341,15 +340,13 @@ class Feeds:
         self, principal: Principal, api_root: str, c: CollectionDef, read_body: Callable[[], bytes], direct: bool
     ) -> _Stored:
         objects = _envelope_objects(strict_json.loads(read_body(), self.json_limits))
-        defined = validation.defined_levels(objects)
         now = self.clock()
-        rules = self._writer_rules(principal, c, objects, now)
-        checked = [self._check(obj, c, defined, rules) for obj in objects]
+        checked = self.checks.check(principal, c, objects, now)
         watched = direct and self.hooks is not None and access.watched_write(principal, c)
         if watched and access.writes_as_hub(principal):
             checked = self._leak_check(principal, c, objects, checked)
         with self.store.atomic():  # the objects and their status, or nothing (spec §3.1: no torn envelope)
-            checked = self._refuse_after_revocation(access.object_scope(principal, c), checked)
+            checked = self.checks.refuse_after_revocation(access.object_scope(principal, c), checked)
             accepted = [v for v in checked if isinstance(v, NewVersion)]
             status = self._store_objects(principal, api_root, c, checked, accepted, now)
             if watched:  # in the same transaction: a write is never stored without its audit entry
@@ -372,67 +369,6 @@ class Feeds:
                  if passed else {})
         return [validation.Rejected(item.id, item.version or "", f"refused by the {found[item.id]}")
                 if isinstance(item, NewVersion) and item.id in found else item for item in checked]
-
-    # -- integrity of what is written (integrity.py; revocation needs the store) ------------------------------
-
-    def _check(
-        self, obj: Any, c: CollectionDef, defined: dict[str, str], rules: integrity.WriterRules
-    ) -> NewVersion | validation.Rejected:
-        checked = validation.check(obj, c, defined)
-        if isinstance(checked, validation.Rejected):
-            return checked
-        problem = integrity.problem(obj, rules)
-        return validation.Rejected(checked.id, checked.version or "", problem) if problem else checked
-
-    def _writer_rules(
-        self, principal: Principal, c: CollectionDef, objects: list[Any], now: int
-    ) -> integrity.WriterRules:
-        hub_side = access.writes_as_hub(principal)
-        reserved = self.reserved_identities
-        own: str | None = None
-        if not hub_side:
-            own = _identity_id(self.store.get_organisation(principal.org_id))
-            if any(isinstance(o, dict) and o.get("type") == "identity" for o in objects):
-                others = (_identity_id(o) for o in self.store.list_organisations() if o.id != principal.org_id)
-                reserved = reserved | {i for i in others if i}
-        return integrity.WriterRules(hub_side=hub_side, shared=access.is_shared(c), own_identity=own,
-                                     reserved_identities=reserved, now_us=now, future_skew_us=self.future_skew_us)
-
-    def _refuse_after_revocation(
-        self, scope: ObjectScope, checked: list[NewVersion | validation.Rejected]
-    ) -> list[NewVersion | validation.Rejected]:
-        """A revoked object accepts no further versions (STIX 2.1 §3.2: revocation is final). Re-sending a
-        version already stored stays a duplicate, for the store to recognise."""
-        wanted = sorted({v.id for v in checked if isinstance(v, NewVersion) and v.version is not None})
-        stored: dict[str, set[int | None]] = {}
-        revoked: set[str] = set()
-        for start in range(0, len(wanted), 500):
-            flt = ObjectFilter(ids=tuple(wanted[start:start + 500]), version_keywords=frozenset({"all"}),
-                               spec_versions=("2.0", "2.1"))
-            after: int | None = None
-            while True:
-                page = self.store.query(scope, flt, after, 1000)
-                for row in page.items:
-                    doc = orjson.loads(row.raw)
-                    stored.setdefault(row.id, set()).add(_version_us(doc))
-                    if doc.get("revoked") is True:
-                        revoked.add(row.id)
-                if not page.more or page.last_cursor is None:
-                    break
-                after = page.last_cursor
-        result: list[NewVersion | validation.Rejected] = []
-        for item in checked:
-            if isinstance(item, NewVersion) and item.id in revoked and item.version_us not in stored.get(item.id, ()):
-                result.append(validation.Rejected(item.id, item.version or "", (
-                    "this object is revoked in this collection; a revoked object accepts no further versions "
-                    "(publish a new object instead)")))
-                continue
-            if (isinstance(item, NewVersion) and item.version is not None and b'"revoked":true' in item.raw
-                    and orjson.loads(item.raw).get("revoked") is True):
-                revoked.add(item.id)  # later versions in the same envelope are refused too
-                stored.setdefault(item.id, set()).add(item.version_us or 0)
-            result.append(item)
-        return result
 
     def _store_objects(
         self, principal: Principal, api_root: str, c: CollectionDef,
@@ -495,16 +431,6 @@ class Feeds:
         if status is None or status.api_root != api_root or not access.may_read_status(principal, status.org_id):
             raise NotFound("no such status resource")
         return status
-
-
-def _identity_id(org: Organisation | None) -> str | None:
-    """An organisation's STIX identity id, None when there is no such organisation."""
-    return org.identity_id if org is not None else None
-
-
-def _version_us(doc: dict[str, Any]) -> int | None:
-    value = doc.get("modified", doc.get("created"))
-    return parse_us(value) if isinstance(value, str) else None
 
 
 def _resolve(req: Query) -> QueryRequest:

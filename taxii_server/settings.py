@@ -49,6 +49,12 @@ class ServerSettings:
     # The address clients reach the hub at ("https://hub.example.org"): discovery's api_roots and default, and
     # the console's connection page, become absolute URLs under it. Never taken from Host or X-Forwarded-*.
     public_url: str = ""
+    # Slow clients: a connection has header_timeout seconds for its TLS handshake and request head, then
+    # body_timeout for its body, all read before a thread is committed; at most reading_per_address
+    # connections of one client address are being read at once (per worker process).
+    header_timeout: int = 10
+    body_timeout: int = 60
+    reading_per_address: int = 32
 
 
 @dataclass(frozen=True)
@@ -338,6 +344,10 @@ def _build(raw: dict[str, Any], source: str) -> Settings:
         raise ConfigError(f"{source}: future_skew_seconds must be 0 or more")
     _check_limits(source, settings.limits)
     _check_public_url(source, settings.server.public_url)
+    server = settings.server
+    if min(server.header_timeout, server.body_timeout, server.reading_per_address, server.threads) < 1:
+        raise ConfigError(f"{source}: [server] header_timeout, body_timeout, reading_per_address and threads must "
+                          "be at least 1")
     default = settings.discovery.default
     if default and default not in settings.api_roots:
         raise ConfigError(f"[discovery] default {default!r} is not one of the api_roots")

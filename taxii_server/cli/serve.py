@@ -4,7 +4,9 @@ TLS by default with the certificate `init` made (TAXII §8.2.2 requires HTTPS); 
 with --insecure-http, and then only on a loopback address. Over TLS, gunicorn asks clients for a certificate
 from the hub's CA (--client-certs optional, the default) or insists on one (required); mutual TLS ends here,
 at gunicorn, never at a proxy that would pass identity on in a header. Each worker builds its own application
-and opens its own database connection after the fork.
+and opens its own database connection after the fork. The worker (worker.py) reads each request whole — TLS
+handshake, head and body, within [server] header_timeout and body_timeout — before a thread takes it, so slow
+or idle clients cannot tie the threads up.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from ..errors import ConfigError, HubError
 from ..settings import Settings
 from ..timestamps import now_us
 from . import CliContext, checks, one_line_errors
-from .worker import TaxiiThreadWorker
+from .worker import buffering_worker
 
 # HTTP limits gunicorn enforces before the application (spec/security.md HTTP-02), set explicitly rather than
 # inherited: a longer request line is a 414, more or longer header fields a 431, both as TAXII errors
@@ -34,6 +36,7 @@ LIMIT_REQUEST_LINE = 8190
 LIMIT_REQUEST_FIELDS = 64
 LIMIT_REQUEST_FIELD_SIZE = 8190
 CLIENT_CERT_MODES = ("off", "optional", "required")
+CONSOLE_UPLOAD_BYTES = 25 * 1024 * 1024  # web/console/blueprint.py MAX_UPLOAD_BYTES
 
 
 class HubServer(BaseApplication):  # type: ignore[misc]
@@ -117,7 +120,9 @@ def serve(obj: CliContext, bind: str | None, workers: int | None, threads: int |
         "bind": bind,
         "workers": workers or settings.server.workers,
         "threads": threads,
-        "worker_class": TaxiiThreadWorker,
+        "worker_class": buffering_worker(
+            settings.server.header_timeout, settings.server.body_timeout, settings.server.reading_per_address,
+            _largest_body(settings)),
         "timeout": settings.server.timeout,
         "graceful_timeout": 10,
         "accesslog": "-",
@@ -156,6 +161,12 @@ def serve(obj: CliContext, bind: str | None, workers: int | None, threads: int |
         click.echo(f"clients trust the development CA: {settings.ca_cert}", err=True)
     logs.configure()  # before the workers build the app, so Flask's logger writes JSON lines too
     HubServer(settings, options).run()
+
+
+def _largest_body(settings: Settings) -> int:
+    """The most a request body is buffered before a thread takes it: the largest body any endpoint accepts."""
+    roots = max((r.max_content_length for r in settings.api_roots.values()), default=0)
+    return max(roots, settings.limits.max_submission_bytes, CONSOLE_UPLOAD_BYTES) + 64 * 1024
 
 
 def _preflight(obj: CliContext, bind: str, tls_files: tuple[Path, Path] | None) -> None:

@@ -7,10 +7,9 @@ Must not: write anything.
 
 from __future__ import annotations
 
-from pymongo import DESCENDING
-
 from ..model import ObjectScope
 from .mongo_connection import Doc, MongoConnection
+from .mongo_limits import newest_date_added
 
 
 class MongoFeedState(MongoConnection):
@@ -20,8 +19,8 @@ class MongoFeedState(MongoConnection):
             query["p"] = scope.owner
         with self.guard("read objects"):
             versions = self._coll("object_versions")
-            top = list(versions.find(query, {"d": 1}).sort("d", DESCENDING).limit(1))
+            top = newest_date_added(versions, scope)
             count = versions.count_documents(query)
             epoch = self._coll("meta").find_one({"_id": "feed_epoch"})
-        newest = int(top[0]["d"]) if top else ""
+        newest = "" if top is None else top
         return f"{epoch.get('value', '') if epoch else ''}:{newest}:{count}"

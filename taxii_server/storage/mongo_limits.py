@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 
 from pymongo import ASCENDING, DESCENDING, ReturnDocument
+from pymongo.collection import Collection
 
 from ..errors import StorageUnavailable
 from ..model import ObjectScope, PollRecord
@@ -76,9 +77,15 @@ class MongoLimits(MongoConnection):
         return gone
 
     def newest_date_added(self, scope: ObjectScope) -> int | None:
-        query: Doc = {"c": scope.collection_id}
-        if scope.owner is not None:
-            query["p"] = scope.owner
         with self.guard("read objects"):
-            docs = list(self._coll("object_versions").find(query, {"d": 1}).sort("d", DESCENDING).limit(1))
-        return int(docs[0]["d"]) if docs else None
+            return newest_date_added(self._coll("object_versions"), scope)
+
+
+def newest_date_added(versions: Collection[Doc], scope: ObjectScope) -> int | None:
+    """The largest date_added in the part of a collection `scope` sees (the poll history's and the feed
+    validators' question), from the (c, d) or (c, p, d) index; None when it is empty."""
+    query: Doc = {"c": scope.collection_id}
+    if scope.owner is not None:
+        query["p"] = scope.owner
+    docs = list(versions.find(query, {"d": 1}).sort("d", DESCENDING).limit(1))
+    return int(docs[0]["d"]) if docs else None

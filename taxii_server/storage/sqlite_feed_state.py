@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from ..model import ObjectScope
 from .sqlite_connection import SQLiteConnection
+from .sqlite_objects import newest_date_added
 
 # Executed one by one (the trigger's body holds a semicolon).
 FEED_STATE_STATEMENTS = (
@@ -25,15 +26,10 @@ FEED_STATE_STATEMENTS = (
 
 class SQLiteFeedState(SQLiteConnection):
     def content_version(self, scope: ObjectScope) -> str:
-        newest = "SELECT max(date_added) FROM object_versions WHERE collection_id = ?"
-        params: list[object] = [scope.collection_id]
-        if scope.owner is not None:
-            newest += " AND part = ?"
-            params.append(scope.owner)
         with self._read() as conn:
-            top = conn.execute(newest, params).fetchone()
+            top = newest_date_added(conn, scope)
             removed = conn.execute("SELECT n FROM version_removals WHERE collection_id = ?",
                                    (scope.collection_id,)).fetchone()
             epoch = conn.execute("SELECT value FROM meta WHERE key = 'feed_epoch'").fetchone()
-        newest_text = "" if top is None or top[0] is None else str(top[0])
+        newest_text = "" if top is None else str(top)
         return f"{epoch[0] if epoch else ''}:{newest_text}:{removed[0] if removed else 0}"

@@ -25,6 +25,7 @@ import orjson
 
 from ..model import ObjectScope, PollRecord
 from .sqlite_connection import SQLiteConnection
+from .sqlite_objects import newest_date_added
 
 LIMITS_SCHEMA = """
 CREATE TABLE IF NOT EXISTS rate_buckets (
@@ -116,11 +117,5 @@ class SQLiteLimits(SQLiteConnection):
         return gone
 
     def newest_date_added(self, scope: ObjectScope) -> int | None:
-        sql = "SELECT max(date_added) FROM object_versions WHERE collection_id = ?"
-        params: list[object] = [scope.collection_id]
-        if scope.owner is not None:
-            sql += " AND part = ?"
-            params.append(scope.owner)
         with self._read() as conn:
-            row = conn.execute(sql, params).fetchone()
-        return int(row[0]) if row and row[0] is not None else None
+            return newest_date_added(conn, scope)

@@ -5,6 +5,7 @@ Must not: touch the hub's other records, or open connections of its own.
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
@@ -15,6 +16,18 @@ from .base import on_whole_ms, same_content
 from .sqlite_connection import SQLiteConnection
 
 _MEDIA = {"2.1": "application/stix+json;version=2.1", "2.0": "application/stix+json;version=2.0"}
+
+
+def newest_date_added(conn: sqlite3.Connection, scope: ObjectScope) -> int | None:
+    """The largest date_added in the part of a collection `scope` sees (the poll history's and the feed
+    validators' question); None when it is empty."""
+    sql = "SELECT max(date_added) FROM object_versions WHERE collection_id = ?"
+    params: list[object] = [scope.collection_id]
+    if scope.owner is not None:
+        sql += " AND part = ?"
+        params.append(scope.owner)
+    row = conn.execute(sql, params).fetchone()
+    return int(row[0]) if row and row[0] is not None else None
 
 
 class SQLiteObjects(SQLiteConnection):

@@ -41,3 +41,10 @@ def make_mongo_server(tmp_path: Path) -> Store:
 BACKENDS: dict[str, Callable[[Path], Store]] = {"sqlite": make_sqlite, "mongo": make_mongomock}
 if MONGO_URI:
     BACKENDS["mongo-server"] = make_mongo_server
+
+
+def fresh(tmp_path: Path, kind: str, name: str) -> Store:
+    """A new, initialised store of that backend in its own directory (a source or target of a copy)."""
+    made = BACKENDS[kind](tmp_path / name)
+    made.initialise()
+    return made

@@ -7,7 +7,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from backends import BACKENDS
+from backends import BACKENDS, fresh
 
 from taxii_server.errors import Conflict
 from taxii_server.model import ClientCertificate, Organisation
@@ -85,16 +85,10 @@ def _filled(tmp_path: Path, kind: str, name: str) -> Store:
     return made
 
 
-def _empty(tmp_path: Path, kind: str, name: str) -> Store:
-    made = BACKENDS[kind](tmp_path / name)
-    made.initialise()
-    return made
-
-
 @pytest.mark.parametrize(("source_kind", "target_kind"), [("sqlite", "mongo"), ("mongo", "sqlite")])
 def test_migration_copies_the_certificates_revocations_included(tmp_path: Path, source_kind: str,
                                                                  target_kind: str) -> None:
-    source, target = _filled(tmp_path, source_kind, "src"), _empty(tmp_path, target_kind, "dst")
+    source, target = _filled(tmp_path, source_kind, "src"), fresh(tmp_path, target_kind, "dst")
     summary = copy_store(source, target)
     assert target.list_certificates() == source.list_certificates()
     assert summary.streams["certificates.jsonl"]["count"] == 2
@@ -104,14 +98,14 @@ def test_export_and_import_restore_the_certificates(tmp_path: Path) -> None:
     source = _filled(tmp_path, "sqlite", "src")
     export_directory(source, tmp_path / "export")
     assert "0c0d" in (tmp_path / "export" / "certificates.jsonl").read_text()
-    target = _empty(tmp_path, "mongo", "dst")
+    target = fresh(tmp_path, "mongo", "dst")
     import_directory(tmp_path / "export", target)
     assert list(read_stream(target, "certificates.jsonl")) == list(read_stream(source, "certificates.jsonl"))
 
 
 def test_a_hub_holding_only_certificates_is_not_an_empty_target(tmp_path: Path) -> None:
     source = _filled(tmp_path, "sqlite", "src")
-    target = _empty(tmp_path, "mongo", "dst")  # MongoDB has no foreign keys: certificates without organisations
+    target = fresh(tmp_path, "mongo", "dst")  # MongoDB has no foreign keys: certificates without organisations
     target.import_certificate(certificate("0e0f"))
     with pytest.raises(Conflict):
         copy_store(source, target)

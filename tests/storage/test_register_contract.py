@@ -8,7 +8,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from backends import BACKENDS
+from backends import BACKENDS, fresh
 
 from taxii_server.errors import Conflict
 from taxii_server.model import AllowedValue, Credential, Organisation
@@ -107,16 +107,10 @@ def _filled(tmp_path: Path, kind: str, name: str) -> Store:
     return made
 
 
-def _empty(tmp_path: Path, kind: str, name: str) -> Store:
-    made = BACKENDS[kind](tmp_path / name)
-    made.initialise()
-    return made
-
-
 @pytest.mark.parametrize(("source_kind", "target_kind"), [("sqlite", "mongo"), ("mongo", "sqlite")])
 def test_migration_copies_the_register_and_the_allow_list(tmp_path: Path, source_kind: str,
                                                           target_kind: str) -> None:
-    source, target = _filled(tmp_path, source_kind, "src"), _empty(tmp_path, target_kind, "dst")
+    source, target = _filled(tmp_path, source_kind, "src"), fresh(tmp_path, target_kind, "dst")
     summary = copy_store(source, target)
     assert target.list_organisations() == source.list_organisations()
     assert target.list_allowed() == source.list_allowed()
@@ -127,7 +121,7 @@ def test_export_and_import_restore_the_register_and_the_allow_list(tmp_path: Pat
     source = _filled(tmp_path, "sqlite", "src")
     export_directory(source, tmp_path / "export")
     assert "2001:db8::/32" in (tmp_path / "export" / "allowlist.jsonl").read_text()
-    target = _empty(tmp_path, "mongo", "dst")
+    target = fresh(tmp_path, "mongo", "dst")
     import_directory(tmp_path / "export", target)
     assert target.get_organisation("kita-heavy") == KITA
     assert list(read_stream(target, "allowlist.jsonl")) == list(read_stream(source, "allowlist.jsonl"))
@@ -135,7 +129,7 @@ def test_export_and_import_restore_the_register_and_the_allow_list(tmp_path: Pat
 
 def test_an_export_made_before_the_register_existed_still_imports_and_verifies(tmp_path: Path) -> None:
     old = Organisation("org-b", "B", "gas", ("member",), CREATED)
-    source = _empty(tmp_path, "sqlite", "src")
+    source = fresh(tmp_path, "sqlite", "src")
     source.add_organisation(old)
     export = tmp_path / "export"
     export_directory(source, export)
@@ -145,7 +139,7 @@ def test_an_export_made_before_the_register_existed_still_imports_and_verifies(t
     (export / "allowlist.jsonl").unlink()
     (export / "manifest.json").write_text(json.dumps(manifest))
     assert "aliases" not in (export / "organisations.jsonl").read_text()
-    target = _empty(tmp_path, "mongo", "dst")
+    target = fresh(tmp_path, "mongo", "dst")
     import_directory(export, target)
     assert target.list_organisations() == [old]
     assert target.list_allowed() == []
@@ -153,7 +147,7 @@ def test_an_export_made_before_the_register_existed_still_imports_and_verifies(t
 
 def test_a_hub_holding_only_allowed_values_is_not_an_empty_target(tmp_path: Path) -> None:
     source = _filled(tmp_path, "sqlite", "src")
-    target = _empty(tmp_path, "mongo", "dst")
+    target = fresh(tmp_path, "mongo", "dst")
     target.add_allowed(allowed("md5", "0" * 32))
     with pytest.raises(Conflict):
         copy_store(source, target)

@@ -6,13 +6,10 @@ versions added are deleted again)."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import orjson
 import pytest
-from backends import BACKENDS
 
 from taxii_server.catalog import Catalog
 from taxii_server.errors import StorageUnavailable
@@ -57,14 +54,6 @@ class FailingStore:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._store, name)
-
-
-@pytest.fixture(params=sorted(BACKENDS))
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    made = BACKENDS[request.param](tmp_path)
-    made.initialise()
-    yield made
-    made.close()
 
 
 def feeds_on(store: Any) -> Feeds:
