@@ -89,7 +89,7 @@ test: test-system install
 	@$(BIN)/ruff check taxii_server converters tests bench
 	$(call step,"[3/4] types (mypy --strict)")
 	@$(BIN)/mypy
-	$(call step,"[4/4] the test suite (pytest; 10-15 minutes on 2 idle cores, much longer on a busy machine)")
+	$(call step,"[4/4] the test suite (pytest; about 8 minutes on 2 idle cores, longer on a busy machine)")
 	@$(BIN)/python -m pytest
 
 # The unit tests (no server processes, no browser, no API fuzzing) against the lowest versions setup.cfg
