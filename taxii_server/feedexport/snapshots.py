@@ -90,33 +90,36 @@ class Snapshots:
 
     def file(self, gen: Generation, name: str, build: Callable[[IO[bytes]], object]) -> Path:
         """The generation's file `name`, built by `build` into a stream when it is not there yet."""
-        path = gen.directory / name
-        if path.exists():
-            return path
-        gen.directory.mkdir(parents=True, exist_ok=True)
-        with _locked(gen.directory / f".{name}.lock"):
-            if not path.exists():
-                temporary = gen.directory / f".{name}.{os.getpid()}.tmp"
-                with temporary.open("wb") as out:
-                    entries = build(out)
-                if isinstance(entries, int):  # how many entries the file holds, for the poll history
-                    (gen.directory / f".{name}.n").write_text(str(entries))
-                os.replace(temporary, path)
-                self._retire_older(gen)
-        return path
+
+        def make(temporary: Path) -> None:
+            with temporary.open("wb") as out:
+                entries = build(out)
+            if isinstance(entries, int):  # how many entries the file holds, for the poll history
+                (gen.directory / f".{name}.n").write_text(str(entries))
+
+        return self._once(gen, name, Path.exists, make)
 
     def directory(self, gen: Generation, name: str, build: Callable[[Path], object]) -> Path:
         """A generation's directory of files (the MISP feed), built by `build` into an empty directory."""
+
+        def make(temporary: Path) -> None:
+            shutil.rmtree(temporary, ignore_errors=True)
+            temporary.mkdir()
+            build(temporary)
+
+        return self._once(gen, name, Path.is_dir, make)
+
+    def _once(self, gen: Generation, name: str, present: Callable[[Path], bool],
+              make: Callable[[Path], None]) -> Path:
+        """Build `name` once per generation: under a file lock, into a temporary, then renamed into place."""
         path = gen.directory / name
-        if path.is_dir():
+        if present(path):
             return path
         gen.directory.mkdir(parents=True, exist_ok=True)
         with _locked(gen.directory / f".{name}.lock"):
-            if not path.is_dir():
+            if not present(path):
                 temporary = gen.directory / f".{name}.{os.getpid()}.tmp"
-                shutil.rmtree(temporary, ignore_errors=True)
-                temporary.mkdir()
-                build(temporary)
+                make(temporary)
                 os.replace(temporary, path)
                 self._retire_older(gen)
         return path
