@@ -8,8 +8,8 @@ existing resource and for a nonexistent one. Whenever both answers are the same 
 in body and headers: a caller who may not see a resource cannot tell it from one that does not exist, and a
 refusal never depends on the resource.
 
-Kinds of caller, relative to collection CA and to organisation A's resources (acceptance_hub.py): the owner
-(A), a reader, a writer-only organisation, an outsider, a hub analyst, no credentials, A's revoked key, and
+Kinds of caller, relative to collection CA and to organisation A's resources (tests/support/acceptance_hub.py):
+the owner (A), a reader, a writer-only organisation, an outsider, a hub analyst, no credentials, A's revoked key, and
 A's expired and revoked client certificates (presented the way gunicorn's TLS socket presents a verified one).
 """
 
@@ -24,7 +24,14 @@ from typing import Any
 
 import orjson
 import pytest
-from acceptance_hub import (
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from werkzeug.test import TestResponse
+
+from taxii_server.accounts import OPERATOR
+from taxii_server.certificates import ClientCertificates
+from taxii_server.tls import ensure_development_tls
+from tests.support.acceptance_hub import (
     ANALYST,
     CA,
     OUTSIDER,
@@ -36,14 +43,7 @@ from acceptance_hub import (
     build,
     valid,
 )
-from cryptography import x509
-from cryptography.hazmat.primitives import serialization
-from hubtest import MT, ROOT, new_id
-from werkzeug.test import TestResponse
-
-from taxii_server.accounts import OPERATOR
-from taxii_server.certificates import ClientCertificates
-from taxii_server.tls import ensure_development_tls
+from tests.support.hubtest import MT, ROOT, new_id
 
 KINDS = ("owner", "reader", "writer", "outsider", "analyst", "anonymous", "revoked", "expired-cert",
          "revoked-cert")
