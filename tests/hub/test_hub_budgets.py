@@ -42,7 +42,6 @@ def _with(path: tuple[Any, ...], value: Any) -> dict[str, Any]:
 
 OVERSIZED = {
     "max_recipients": (("messages", 0, "to"), _recipients(501), "messages[0]"),
-    "max_json_array_items": (("messages", 0, "to"), _recipients(600_000), "messages[0].to"),
     "max_messages": (("messages",), None, "messages"),
     "max_attachments": (("messages", 0, "attachments"), [{"name": f"a{i}.zip"} for i in range(101)],
                         "messages[0].attachments"),
@@ -64,6 +63,18 @@ def test_a_report_over_a_budget_is_a_fast_413_naming_field_and_limit(demo_hub: D
     assert len(response.data) < 600  # the message, never the content
     assert "v1@r" not in description and "xxxx" not in description
     assert demo_hub.store.list_submissions() == []  # refused, not kept
+
+
+def test_600_000_recipients_are_refused_at_the_501st_without_reading_the_rest(demo_hub: DemoHub) -> None:
+    body = orjson.dumps(_with(("messages", 0, "to"), _recipients(600_000)))
+    broken = body[:-2] + b",,"  # invalid JSON at the very end: a reader that got there would say so instead
+    for sent in (body, broken):
+        response = demo_hub.api("POST", "/submissions", ORG, sent)
+        assert response.status_code == 413, response.data
+        assert response.json["description"] == ("upload: (file): messages[0]: more than 500 recipients in to and cc "
+                                                 "(limit 500, max_recipients)")
+        assert response.headers["Content-Type"].startswith("application/json")
+    assert demo_hub.store.list_submissions() == []
 
 
 def test_a_file_with_more_records_than_allowed_is_a_413(demo_hub: DemoHub) -> None:
