@@ -119,6 +119,24 @@ def test_a_json_string_over_the_json_budget_is_a_413_on_taxii_too(tmp_path: Path
         assert response.status_code == 413, response.data
         assert "objects[0].name" in response.json["description"]
         assert "max_json_string_chars" in response.json["description"] and "nnnn" not in response.data.decode()
+        assert response.headers["Content-Type"] == "application/taxii+json;version=2.1"
+    finally:
+        hub.store.close()
+
+
+def test_an_envelope_with_one_huge_list_is_refused_at_the_first_item_over_the_budget(tmp_path: Path) -> None:
+    hub = make_demo_hub(tmp_path, "[limits]\nmax_json_array_items = 1000\n")
+    try:
+        labels = b", ".join(b'"l%d"' % n for n in range(200_000))
+        body = b'{"objects": [{"type": "indicator", "labels": [' + labels + b", !!!"  # broken after the list
+        response = hub.client().post(
+            f"/hub/collections/{INBOX}/objects/", data=body,
+            headers=hub.auth(ORG, Accept="application/taxii+json;version=2.1",
+                             **{"Content-Type": "application/taxii+json;version=2.1"}))
+        assert response.status_code == 413, response.data
+        assert response.json["description"] == ("objects[0].labels: more than 1000 items (limit 1000, "
+                                                "max_json_array_items)")
+        assert response.headers["Content-Type"] == "application/taxii+json;version=2.1"
     finally:
         hub.store.close()
 
