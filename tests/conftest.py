@@ -1,4 +1,4 @@
-"""Shared fixtures; the helpers and the fixture hub's layout are described in hubtest.py."""
+"""Shared fixtures; the helpers and the fixture hub's layout are described in tests/support/hubtest.py."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ from typing import Any
 
 import orjson
 import pytest
-from hubtest import Hub, make_hub
-from mispcheck import import_errors
 
 from taxii_server.hub.publishing import Publishing
+from tests.support.hubtest import Hub, make_hub
+from tests.support.mispcheck import import_errors
 
 
 @pytest.fixture
@@ -24,7 +24,7 @@ def hub(tmp_path: Path) -> Iterator[Hub]:
 @pytest.fixture(autouse=True)
 def every_publication_imports_into_misp(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Every publication a test writes is imported with MISP's own importer (misp-stix) when the test ends:
-    no error other than an object type MISP cannot represent (tests/mispcheck.py). Observation only: the
+    no error other than an object type MISP cannot represent (tests/support/mispcheck.py). Observation only: the
     publication is written exactly as it would be."""
     made: list[bytes] = []
     write = Publishing._write

@@ -11,7 +11,6 @@ from typing import Any
 import orjson
 import pytest
 import stix2
-from hubflow import DemoHub
 
 from converters import ConversionOptions
 from converters.ids import KeyedIds, sco_id
@@ -21,6 +20,7 @@ from taxii_server.app import create_app
 from taxii_server.hub.publication_bundle import hub_identity_ids
 from taxii_server.settings import load_settings
 from taxii_server.timestamps import format_us
+from tests.support.hubflow import DemoHub
 
 ENERGY = "631b1323-9a53-4503-a15e-28fffdde0436"
 MEMBER = "higashi-gas"  # group gas: may read and write `energy`

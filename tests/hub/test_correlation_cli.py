@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
-from hubflow import DemoHub, make_demo_hub, submit_campaign
 
 from taxii_server.cli import main
+from tests.support.hubflow import DemoHub, make_demo_hub, submit_campaign
 
 
 @pytest.fixture

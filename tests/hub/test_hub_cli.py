@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
-from hubflow import CAMPAIGN_FILES, EML, MEMBER_FEED, RECORDS, DemoHub, make_demo_hub, reporter_of
 
 from taxii_server.cli import main
+from tests.support.hubflow import CAMPAIGN_FILES, EML, MEMBER_FEED, RECORDS, DemoHub, make_demo_hub, reporter_of
 
 
 @pytest.fixture

@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
-from hubflow import MEMBER_FEED, DemoHub, drained, principal, submit_campaign
 from pymisp import MISPEvent
 
 from taxii_server.cli import main
+from tests.support.hubflow import MEMBER_FEED, DemoHub, drained, principal, submit_campaign
 
 ANALYST = principal("hub-analyst")
 

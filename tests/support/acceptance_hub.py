@@ -25,13 +25,13 @@ from typing import Any
 import orjson
 from flask import Flask
 from flask.testing import FlaskClient
-from hubtest import MT, ROOT, indicator, write_collections, write_config
 from werkzeug.test import TestResponse
 
 from taxii_server.accounts import OPERATOR, Accounts
 from taxii_server.app import create_app
 from taxii_server.settings import Settings, load_settings
 from taxii_server.storage.sqlite import SQLiteStore
+from tests.support.hubtest import MT, ROOT, indicator, write_collections, write_config
 
 A, B = "org-a", "org-b"
 READER, WRITER, OUTSIDER, ANALYST = "reader", "writer", "outsider", "analyst"
