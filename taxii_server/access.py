@@ -35,7 +35,8 @@ AREAS = EVERYONE_AREAS | HUB_SIDE_AREAS | ADMIN_AREAS
 HUB_API_ROUTES: dict[str, str] = {
     "submit": "submissions", "list_submissions": "submissions", "get_submission": "submissions",
     "polls": "polls", "dismiss": "triage", "candidates": "candidates", "candidate": "candidates",
-    "publish": "publications", "publications": "publications", "publication": "publications",
+    "split": "candidates", "merge": "candidates", "exclusions": "candidates", "exclude": "candidates",
+    "include": "candidates", "publish": "publications", "publications": "publications", "publication": "publications",
     "approve": "approval", "revoke": "revocation", "stats": "statistics", "audit": "audit",
 }
 CONSOLE_PAGES: dict[str, str] = {
