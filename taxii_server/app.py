@@ -29,7 +29,7 @@ from .hub.intake import Intake
 from .hub.leaks import LeakCheck
 from .hub.polls import PollHistory
 from .hub.publication_bundle import hub_identity_ids
-from .hub.publishing import Publishing
+from .hub.publishing import PublicationListener, Publishing
 from .hub.reevaluation import Reevaluation
 from .hub.revocation import Revocation
 from .hub.services import HubServices
@@ -46,8 +46,10 @@ from .web.services import Services
 
 
 def build_services(settings: Settings, store: Store | None = None, *,
-                   check_password: PasswordCheck = credentials.verify_password) -> Services:
-    """`check_password` is injectable so that tests can count the password hashes."""
+                   check_password: PasswordCheck = credentials.verify_password,
+                   on_published: PublicationListener | None = None) -> Services:
+    """`check_password` is injectable so that tests can count the password hashes; `on_published` observes
+    every publication once written (tests import each one with MISP's importer)."""
     if store is None:
         store = open_store(settings.storage.url)
         store.initialise()  # idempotent: creates what is missing and upgrades an older schema in place
@@ -83,7 +85,8 @@ def build_services(settings: Settings, store: Store | None = None, *,
     hub = HubServices(
         intake=intake,
         campaigns=campaigns,
-        publishing=Publishing(store, feeds, campaigns, audit, intake.conversion_options, settings.hub, leak_check),
+        publishing=Publishing(store, feeds, campaigns, audit, intake.conversion_options, settings.hub, leak_check,
+                              on_published=on_published),
         revocation=Revocation(feeds, audit),
         stats=Stats(store),
         audit=audit,
@@ -119,10 +122,11 @@ def correlation_policy(settings: Settings) -> Policy:
 
 
 def create_app(settings: Settings | None = None, store: Store | None = None, *,
-               check_password: PasswordCheck = credentials.verify_password) -> Flask:
+               check_password: PasswordCheck = credentials.verify_password,
+               on_published: PublicationListener | None = None) -> Flask:
     settings = settings if settings is not None else load_settings()
     app = Flask("taxii_server")
     app.config["JSON_SORT_KEYS"] = False
     app.config[ADDRESS_HEADER] = settings.limits.client_address_header
-    init_app(app, build_services(settings, store, check_password=check_password))
+    init_app(app, build_services(settings, store, check_password=check_password, on_published=on_published))
     return app

@@ -72,7 +72,7 @@ def init(obj: CliContext, demo: bool, samples: Path | None, as_json: bool) -> No
             from ..app import build_services
             from ..demo import seed
 
-            seeded = seed(build_services(settings, store).hub, samples)
+            seeded = seed(build_services(settings, store, on_published=obj.on_published).hub, samples)
             result["demo"] = {"reports_submitted": seeded.submitted, "already_there": seeded.already_there,
                               "publication": seeded.publication, "published_now": seeded.published_now}
     store.close()
