@@ -14,6 +14,7 @@ import orjson
 import pytest
 
 from tests.support.hubflow import INBOX, MEMBER_FEED, SHIPPED_COLLECTIONS, WORKBENCH, DemoHub, drained, make_demo_hub
+from tests.support.mispcheck import PUBLISHED
 
 ENERGY = "631b1323-9a53-4503-a15e-28fffdde0436"
 TAXII = "application/taxii+json;version=2.1"
@@ -86,7 +87,7 @@ def opted_out(tmp_path: Path) -> Iterator[DemoHub]:
     from taxii_server.settings import load_settings
 
     built.settings = load_settings(built.config_path, env={})
-    built.app = create_app(built.settings, built.store)
+    built.app = create_app(built.settings, built.store, on_published=PUBLISHED)
     yield built
     built.store.close()
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from hubflow import DemoHub, drained, submit_campaign
+
+from tests.support.hubflow import DemoHub, drained, submit_campaign
 
 ANALYST = "hub-analyst"
 MEMBER = "kita-heavy"
@@ -88,7 +89,7 @@ def test_a_split_over_http_separates_the_reports_and_survives_a_rebuild(campaign
 
 
 def test_a_merge_over_http_joins_two_candidates(demo_hub: DemoHub) -> None:
-    from hubflow import record
+    from tests.support.hubflow import record
 
     for n, (a, b) in enumerate((("kita-heavy", "minami-power"), ("higashi-gas", "chuo-oil"))):
         for org in (a, b):

@@ -27,6 +27,7 @@ import pytest
 from taxii_server.app import create_app
 from tests.support.consoleclient import Console
 from tests.support.hubflow import INBOX, ROOT, DemoHub, attachment, make_demo_hub, principal, record
+from tests.support.mispcheck import PUBLISHED
 
 PROBER, OTHER = "kita-heavy", "higashi-gas"
 SHARED = {"sender": "lure@attacker.example", "url": "https://lure.attacker.example/doc",
@@ -173,7 +174,7 @@ def recorded(tmp_path: Path) -> Iterator[tuple[DemoHub, RecordingStore]]:
     hub = make_demo_hub(tmp_path)
     _other_members_reports(hub, SHARED)
     recording = RecordingStore(hub.store)
-    hub.app = create_app(hub.settings, recording)  # type: ignore[arg-type]
+    hub.app = create_app(hub.settings, recording, on_published=PUBLISHED)  # type: ignore[arg-type]
     yield hub, recording
     hub.store.close()
 
