@@ -35,13 +35,16 @@ AREAS = EVERYONE_AREAS | HUB_SIDE_AREAS | ADMIN_AREAS
 HUB_API_ROUTES: dict[str, str] = {
     "submit": "submissions", "list_submissions": "submissions", "get_submission": "submissions",
     "polls": "polls", "dismiss": "triage", "candidates": "candidates", "candidate": "candidates",
-    "publish": "publications", "publications": "publications", "publication": "publications",
+    "split": "candidates", "merge": "candidates", "exclusions": "candidates", "exclude": "candidates",
+    "include": "candidates", "publish": "publications", "publications": "publications", "publication": "publications",
     "approve": "approval", "revoke": "revocation", "stats": "statistics", "audit": "audit",
 }
 CONSOLE_PAGES: dict[str, str] = {
     "home": "home", "submit": "submissions", "submissions": "submissions", "submission": "submissions",
     "polls": "polls", "keys": "keys", "revoke_key": "keys", "logout": "home", "connect": "home", "feeds": "home",
     "queue": "triage", "dismiss": "triage", "candidates": "candidates", "candidate": "candidates",
+    "exclude_value": "candidates", "split_candidate": "candidates", "merge_candidates": "candidates",
+    "exclusions": "candidates", "add_exclusion": "candidates", "remove_exclusion": "candidates",
     "preview": "publications", "publish": "publications", "publications": "publications",
     "publication": "publications", "approve": "approval", "revoke": "revocation", "audit": "audit",
     "stats": "statistics",

@@ -29,7 +29,8 @@ from .hub.intake import Intake
 from .hub.leaks import LeakCheck
 from .hub.polls import PollHistory
 from .hub.publication_bundle import hub_identity_ids
-from .hub.publishing import Publishing
+from .hub.publishing import PublicationListener, Publishing
+from .hub.reevaluation import Reevaluation
 from .hub.revocation import Revocation
 from .hub.services import HubServices
 from .hub.share import WorkerShare, slots_for
@@ -45,8 +46,10 @@ from .web.services import Services
 
 
 def build_services(settings: Settings, store: Store | None = None, *,
-                   check_password: PasswordCheck = credentials.verify_password) -> Services:
-    """`check_password` is injectable so that tests can count the password hashes."""
+                   check_password: PasswordCheck = credentials.verify_password,
+                   on_published: PublicationListener | None = None) -> Services:
+    """`check_password` is injectable so that tests can count the password hashes; `on_published` observes
+    every publication once written (tests import each one with MISP's importer)."""
     if store is None:
         store = open_store(settings.storage.url)
         store.initialise()  # idempotent: creates what is missing and upgrades an older schema in place
@@ -55,6 +58,7 @@ def build_services(settings: Settings, store: Store | None = None, *,
     options = ConversionOptions(id_key=settings.conversion.id_key,
                                 hub_identity_name=settings.conversion.hub_identity_name)
     audit = AuditLog(store)
+    reevaluation = Reevaluation(store)
     campaigns = Campaigns(store, Correlator(store, correlation_policy(settings),
                                            warning_lists=settings.hub.correlation_warning_lists), audit)
     leak_check = LeakCheck(store, lambda: options, settings.hub.min_group_size, settings.hub.min_group_count)
@@ -81,14 +85,16 @@ def build_services(settings: Settings, store: Store | None = None, *,
     hub = HubServices(
         intake=intake,
         campaigns=campaigns,
-        publishing=Publishing(store, feeds, campaigns, audit, intake.conversion_options, settings.hub, leak_check),
+        publishing=Publishing(store, feeds, campaigns, audit, intake.conversion_options, settings.hub, leak_check,
+                              on_published=on_published),
         revocation=Revocation(feeds, audit),
         stats=Stats(store),
         audit=audit,
         polls=PollHistory(store, catalog, settings.limits),
-        allowlist=AllowListAdmin(store, audit),
+        allowlist=AllowListAdmin(store, audit, on_change=reevaluation.allow_list_changed),
     )
-    accounts = Accounts(store, throttle=Throttle(store, settings.limits), check_password=check_password)
+    accounts = Accounts(store, throttle=Throttle(store, settings.limits), check_password=check_password,
+                        on_register_change=reevaluation.register_changed)
     exports = FeedExports(feeds, store, settings.data_dir / "feed-cache", exclusions=HubExclusions(store))
     return Services(feeds=feeds, accounts=accounts, hub=hub, sessions=ConsoleSessions(store),
                     certificates=ClientCertificates(store, settings.ca_cert.parent), limits=settings.limits,
@@ -116,10 +122,11 @@ def correlation_policy(settings: Settings) -> Policy:
 
 
 def create_app(settings: Settings | None = None, store: Store | None = None, *,
-               check_password: PasswordCheck = credentials.verify_password) -> Flask:
+               check_password: PasswordCheck = credentials.verify_password,
+               on_published: PublicationListener | None = None) -> Flask:
     settings = settings if settings is not None else load_settings()
     app = Flask("taxii_server")
     app.config["JSON_SORT_KEYS"] = False
     app.config[ADDRESS_HEADER] = settings.limits.client_address_header
-    init_app(app, build_services(settings, store, check_password=check_password))
+    init_app(app, build_services(settings, store, check_password=check_password, on_published=on_published))
     return app

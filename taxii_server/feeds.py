@@ -298,31 +298,38 @@ class Feeds:
         then: Callable[[], None] = lambda: None,
     ) -> list[Status]:
         """The hub workflow's write of one envelope into several collections, then `then` (the caller's own
-        records): all of it, or nothing. A per-object failure in any collection raises `Torn` naming them.
+        records, written through the same store): all of it, or nothing. A per-object failure in any collection
+        raises `Torn` naming them. `then` may run more than once (a transaction retried after a write conflict).
 
-        SQLite: one transaction. MongoDB, whose writes here are not transactional: the versions this call
-        added are deleted again before the error propagates (a reader polling meanwhile may have seen them;
-        the statuses stay, each telling what happened in its collection)."""
+        One transaction (`store.atomically`) on SQLite and on a MongoDB replica set: readers see everything at
+        once or nothing, and a failure anywhere leaves nothing. A standalone MongoDB has no transactions: the
+        versions this call added are deleted again before the error propagates (a reader polling meanwhile may
+        have seen them; the statuses stay, each telling what happened in its collection, and so does what
+        `then` wrote before failing)."""
         if not access.writes_as_hub(principal):
             raise Forbidden(f"organisation {principal.org_id!r} is not the hub's side")
         targets = [self._authorise(principal, c.api_root, c.id, "write") for c in collections]
         added: list[tuple[ObjectScope, NewVersion]] = []
-        statuses: list[Status] = []
+
+        def write() -> list[Status]:
+            added.clear()  # a retried transaction starts again from nothing
+            statuses: list[Status] = []
+            for c in targets:
+                stored = self._add(principal, c.api_root, c, lambda: envelope, direct=False)
+                added.extend((access.object_scope(principal, c), v) for v in stored.added)
+                statuses.append(stored.status)
+            failures = [f"{s.collection_id}: {f.id}: {f.message}" for s in statuses for f in s.failures]
+            if failures:
+                raise Torn(failures)
+            then()
+            return statuses
+
         try:
-            with self.store.atomic():
-                for c in targets:
-                    stored = self._add(principal, c.api_root, c, lambda: envelope, direct=False)
-                    added += [(access.object_scope(principal, c), v) for v in stored.added]
-                    statuses.append(stored.status)
-                failures = [f"{s.collection_id}: {f.id}: {f.message}" for s in statuses for f in s.failures]
-                if failures:
-                    raise Torn(failures)
-                then()
+            return self.store.atomically(write)
         except BaseException:
-            if not self.store.transactional:  # a transaction has rolled everything back already
+            if added and not self.store.transactional:  # a transaction has rolled everything back already
                 self._undo(added)
             raise
-        return statuses
 
     def _undo(self, added: Sequence[tuple[ObjectScope, NewVersion]]) -> None:
         """Remove the versions an unfinished `add_everywhere` stored, newest first."""

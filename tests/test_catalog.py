@@ -4,11 +4,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hubtest import C_RW, COLLECTIONS, ROOT, write_collections
 
 from taxii_server.catalog import Catalog
 from taxii_server.errors import ConfigError
 from taxii_server.model import ApiRootDef
+from tests.support.hubtest import C_RW, COLLECTIONS, ROOT, write_collections
 
 ROOTS = {ROOT: ApiRootDef(ROOT, "root")}
 GOOD = {"id": "11111111-1111-4111-8111-111111111111", "title": "t", "read": ["members"]}

@@ -10,12 +10,12 @@ import pytest
 from click.testing import CliRunner, Result
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import pkcs12
-from hubtest import COLLECTIONS, write_collections, write_config
 
 from taxii_server.cli import main
 from taxii_server.cli.serve import _client_cert_options
 from taxii_server.errors import ConfigError
 from taxii_server.settings import load_settings
+from tests.support.hubtest import COLLECTIONS, write_collections, write_config
 
 
 @pytest.fixture

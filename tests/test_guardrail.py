@@ -15,13 +15,13 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from hubtest import C_MISSING, C_NONE, ROOT, Hub
 
 from taxii_server import access
 from taxii_server.errors import NotFound
 from taxii_server.feeds import Feeds
 from taxii_server.filters import QueryRequest
 from taxii_server.model import ObjectFilter, Principal
+from tests.support.hubtest import C_MISSING, C_NONE, ROOT, Hub
 
 OUTSIDER = Principal("bob", "gas", frozenset({"member"}))
 
@@ -130,7 +130,7 @@ def test_every_hub_api_route_a_member_may_not_use_answers_like_an_unknown_one(hu
 
 
 def test_every_console_page_a_member_may_not_use_is_the_404_of_an_unknown_path(hub: Hub) -> None:
-    from web.console.consoleclient import signed_in
+    from tests.support.consoleclient import signed_in
 
     pages = [r for r in _routes(hub, "console") if r[0] not in access.PUBLIC_CONSOLE_PAGES | {"unknown"}]
     refused = _member_refused(pages, access.CONSOLE_PAGES)

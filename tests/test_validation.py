@@ -3,10 +3,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from hubtest import indicator, malware
 
 from taxii_server.model import CollectionDef, NewVersion
 from taxii_server.validation import Rejected, check, pattern_error
+from tests.support.hubtest import indicator, malware
 
 C21 = CollectionDef(id="c", api_root="r", title="t")
 AMBER = CollectionDef(id="c", api_root="r", title="t", max_tlp="amber")

@@ -10,7 +10,7 @@ import functools
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
@@ -18,14 +18,20 @@ from ..errors import ConfigError, HubError
 from ..settings import CONFIG_ENV, SEARCH_PATHS, Settings, load_settings
 from ..storage import Store, open_store
 
+if TYPE_CHECKING:  # the command's start-up does not import the hub workflow
+    from ..hub.publishing import PublicationListener
+
 F = TypeVar("F", bound=Callable[..., Any])
 
 
 class CliContext:
-    """What every command shares: the configuration path and, once asked for, the settings."""
+    """What every command shares: the configuration path and, once asked for, the settings. A program that
+    runs the command in process (the tests) may pass its own context as click's `obj`, with a listener told of
+    every publication the command writes."""
 
-    def __init__(self, config: Path | None) -> None:
+    def __init__(self, config: Path | None, on_published: PublicationListener | None = None) -> None:
         self.config = config
+        self.on_published = on_published
         self._settings: Settings | None = None
 
     def settings(self) -> Settings:
@@ -114,7 +120,7 @@ def main(ctx: click.Context, config: Path | None) -> None:
 
     Shell completion (bash; zsh and fish likewise): eval "$(_TAXII_HUB_COMPLETE=bash_source taxii-hub)"
     """
-    ctx.obj = CliContext(config)
+    ctx.obj = CliContext(config, ctx.obj.on_published if isinstance(ctx.obj, CliContext) else None)
 
 
 def _register() -> None:

@@ -31,7 +31,7 @@ JSON_OPTION = click.option("--json", "as_json", is_flag=True, help="Print the re
 def _services(obj: CliContext) -> Any:
     from ..app import build_services
 
-    return build_services(obj.settings(), obj.store())
+    return build_services(obj.settings(), obj.store(), on_published=obj.on_published)
 
 
 def _principal(services: Any, as_org: str | None, *, required: bool) -> Principal:

@@ -12,7 +12,8 @@ them) and replaces every stored candidate that touches the walk. The seeds make 
 - a value whose state changes with it (reports, organisations, span, member domain): every live posting of
   that value (at most max_reports + 1 — a value with more stays over-correlating either way) and the members
   of the candidates listing it;
-- an exclusion, split or merge: the submissions and candidates it names.
+- an exclusion, split or merge: the submissions and candidates it names;
+- an allow-list entry or a register domain added or removed: like an exclusion, the values it can move.
 Any member of a changed component is reachable from a seed without crossing a changed edge, so the walk
 covers it. `rebuild` computes the same graph from scratch, value by value (a property test compares both).
 
@@ -58,6 +59,7 @@ from .correlation import (
     postings_for,
     value_state,
 )
+from .reevaluation import affected_values
 
 log = logging.getLogger("taxii_server.hub.correlator")
 LEASE_US = 60_000_000
@@ -241,6 +243,9 @@ class Correlator:
         elif kind == "v":
             value_kind, _, pattern = arg.partition("\t")
             seeds = self._values(view, value_kind, pattern)
+        elif kind == "a":  # an allow-list entry added or removed (hub/reevaluation.py)
+            entry_kind, _, value = arg.partition("\t")
+            seeds = self._seeds_of(affected_values(self.store, entry_kind, value))
         elif kind == "o":
             seeds = set(arg.split(","))
             seeds |= self._members_of_candidates(seeds)
@@ -301,9 +306,12 @@ class Correlator:
 
     def _values(self, view: _View, kind: str, pattern: str) -> set[str]:
         """Seeds after an exclusion of a value or a pattern was added or removed."""
-        values = self.store.values_matching(kind, pattern, _MANY)
+        return self._seeds_of((kind, value) for value in self.store.values_matching(kind, pattern, _MANY))
+
+    def _seeds_of(self, values: Iterable[tuple[str, str]]) -> set[str]:
+        """Seeds after the state of these values may have changed."""
         seeds: set[str] = set()
-        for value in values:
+        for kind, value in values:
             found = self.store.postings(kind, value, self.policy.max_reports + 2)
             if len(found) <= self.policy.max_reports + 1:
                 seeds.update(p.submission_id for p in found)

@@ -9,12 +9,15 @@ Rules, all checked before anything is written:
 - the leak check (`leaks.findings`) must find nothing;
 - with the two-person rule on, a second, different analyst approves before anything is written.
 Objects are written through `Feeds.add_everywhere` as the publishing analyst, so their `date_added` is the
-publication time and pollers using `added_after` receive them.
+publication time and pollers using `added_after` receive them. A `PublicationListener`, injected through the
+constructor (none by default), is told of every publication once it is written: an observer (tests check each
+bundle with MISP's importer), never part of the write.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import logging
 import uuid
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
@@ -37,7 +40,11 @@ from .campaigns import Campaigns
 from .correlation import CORRELATED_STATES
 from .leaks import LeakCheck
 
+log = logging.getLogger(__name__)
+
 ON_REVOKED = ("refuse", "new-objects")
+# Told of each publication after it was written, with its bundle's exact bytes.
+PublicationListener = Callable[[Publication, bytes], None]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -75,8 +82,10 @@ class Publishing:
         policy: HubSettings,
         leak_check: LeakCheck,
         clock: Callable[[], int] = now_us,
+        on_published: PublicationListener | None = None,
     ) -> None:
         self.leak_check = leak_check
+        self.on_published = on_published
         self.store = store
         self.feeds = feeds
         self.campaigns = campaigns
@@ -221,6 +230,11 @@ class Publishing:
             self.audit.record(writer, "refuse-publication", publication.id, {"failures": list(torn.failures)})
             raise Conflict(f"publication refused: {torn.message}", details={"failures": list(torn.failures)}) \
                 from None
+        if self.on_published is not None:
+            try:
+                self.on_published(published, serialized)
+            except Exception:  # the publication is written: an observer's failure must not report it as failed
+                log.exception("the publication listener failed on %s", published.id)
         return published
 
     # -- the rules -----------------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from .. import access
-from ..model import Principal, Publication, Submission
+from ..model import Exclusion, Override, Principal, Publication, Submission
 from ..timestamps import format_us
 from .correlation import Candidate
 
@@ -60,6 +60,16 @@ def candidate_view(c: Candidate) -> dict[str, Any]:
         "evidence": [{"kind": e.kind, "value": e.value, "state": e.state, "submissions": list(e.submissions)}
                      for e in c.evidence],
     }
+
+
+def exclusion_view(e: Exclusion) -> dict[str, Any]:
+    return {"id": e.id, "kind": e.kind, "value": e.value, "pattern": e.pattern, "reason": e.reason,
+            "by": e.actor, "at": format_us(e.at_us)}
+
+
+def override_view(o: Override) -> dict[str, Any]:
+    return {"id": o.id, "action": o.action, "side_a": list(o.side_a), "side_b": list(o.side_b),
+            "reason": o.reason, "by": o.actor, "at": format_us(o.at_us)}
 
 
 def publication_view(p: Publication) -> dict[str, Any]:

@@ -22,9 +22,9 @@ Semantics every backend guarantees:
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 import orjson
 
@@ -52,6 +52,8 @@ from ..model import (
     Submission,
     SubmissionContent,
 )
+
+T = TypeVar("T")
 
 SCHEMA_VERSION = 4
 MS_US = 1000
@@ -98,12 +100,21 @@ class ObjectStore(Protocol):
     def object_exists(self, scope: ObjectScope, object_id: str) -> bool:
         ...
 
-    # Whether atomic() is one transaction (SQLite) or leaves the writes inside it separate (MongoDB).
-    transactional: bool
+    @property
+    def transactional(self) -> bool:
+        """Whether `atomically` is one transaction: SQLite always; MongoDB when the server runs multi-document
+        transactions (a replica set or mongos), not a standalone server."""
+        ...
 
     def atomic(self) -> AbstractContextManager[None]:
         """Make the writes inside one transaction where the backend can (SQLite: an Add Objects request's
         objects and its status). MongoDB does not: its writes stay separate and idempotent (spec §3.3)."""
+        ...
+
+    def atomically(self, work: Callable[[], T]) -> T:
+        """Run `work` as one transaction where the store is `transactional`: every write it makes through this
+        store is kept, or none. `work` may run more than once (MongoDB retries a transaction that lost a write
+        conflict), so it must have no effect outside the store. Elsewhere `work` runs once, unprotected."""
         ...
 
     def object_owner(self, scope: ObjectScope, object_id: str) -> str | None:

@@ -1,8 +1,9 @@
 """The MongoDB backend: one hub service across several processes and machines on a replica set.
 
 Owns the object versions and their owners, the index set and `initialise()`; the hub's other records are
-in mongo_records.py, the connection and error translation in mongo_connection.py, date_added allocation in
-mongo_clock.py. Must not: use multi-document transactions for correctness, or let a driver error escape.
+in mongo_records.py, the connection, error translation and transactions in mongo_connection.py, date_added
+allocation in mongo_clock.py. Must not: need a multi-document transaction for anything but a write across
+several collections (below), or let a driver error escape.
 
 One document per object version in `object_versions`:
   {c: collection, p: partition ("" when shared), i: id, t: type, v: version text, vu: version µs,
@@ -30,6 +31,18 @@ Indexes (created idempotently by `initialise()`), and the query each one makes a
 Add Objects without a transaction: each version is an independent, idempotent insert; the status document is
 written once, complete, after the inserts (feeds.py), so a crash leaves either no status (the client saw no
 202 and retries; what was inserted is then reported "already present") or a complete, truthful one.
+
+A write across several collections (`Feeds.add_everywhere`: a publication's objects in every target, their
+statuses and the caller's records) runs in `atomically`: on a replica set or mongos, one multi-document
+transaction, so a reader sees all of it or none of it and a failure anywhere leaves nothing. Inside a
+transaction a duplicate-key error would abort it, so none is provoked: the owners not yet seen are claimed by
+upserts ($setOnInsert), and only versions the transaction's snapshot does not hold are inserted, each (id,
+version) once. A concurrent writer that claims or inserts the same key meanwhile makes a write conflict
+instead, and `with_transaction` runs the whole write again on a fresh snapshot, where it finds that key stored.
+The collection clock's allocation and release happen inside the same transaction, so its date_added range and
+its versions become visible together at commit. On a standalone server there are no transactions: the
+versions are written one by one as above and `add_everywhere` deletes them again on failure (a reader polling
+meanwhile may have seen them; their statuses and the caller's records written before the failure stay).
 
 Version keywords (first/last, the default latest spec version) are decided per object among the versions
 that match the request's other filters (TAXII §3.4.1, checklist J13), inside the query loop: candidates come
@@ -136,19 +149,29 @@ class MongoStore(MongoRecords, MongoCertificates, MongoLimits, MongoAllowList, M
             owners = self._claim_owners(cid, part, writer, sorted({v.id for v in versions}))
             existing = self._existing(cid, part, sorted({v.id for v in versions}))
             planned: list[tuple[int, NewVersion]] = []
+            first_of: dict[tuple[str, int], int] = {}  # (id, version key) -> its first position in `versions`
+            repeats: list[tuple[int, int]] = []  # (position, first position) of the same (id, version) again
             for n, v in enumerate(versions):
                 found = _same_version(existing.get(v.id, []), v)
+                key = (v.id, -1 if v.version_us is None else v.version_us)
                 if found is not None and same_content(found[1], v.raw):
                     results[n] = AddResult(v.id, found[0], "duplicate")  # the same fact again: no change
                 elif owners.get(v.id, writer) != writer and not may_supersede:
                     results[n] = AddResult(v.id, v.version or "", "not_owner")
                 elif found is not None:
                     results[n] = AddResult(v.id, found[0], "conflict")
+                elif key in first_of:  # twice in one write: inserted once (no duplicate key, in a transaction)
+                    repeats.append((n, first_of[key]))
                 else:
+                    first_of[key] = n
                     planned.append((n, v))
-            if planned:
-                for n, result in self._insert_planned(cid, part, writer, planned, now_us).items():
-                    results[n] = result
+            inserted = self._insert_planned(cid, part, writer, planned, now_us) if planned else {}
+            for n, result in inserted.items():
+                results[n] = result
+            for n, first in repeats:
+                stored = inserted[first]
+                same = same_content(versions[first].raw, versions[n].raw)
+                results[n] = AddResult(versions[n].id, stored.version, "duplicate" if same else "conflict")
         return [r for r in results if r is not None]
 
     def _claim_owners(self, cid: str, part: str, writer: str, ids: list[str]) -> dict[str, str]:
@@ -156,7 +179,11 @@ class MongoStore(MongoRecords, MongoCertificates, MongoLimits, MongoAllowList, M
         owners = self._coll("object_owners")
         found = {d["i"]: d["o"] for d in owners.find({"c": cid, "p": part, "i": {"$in": ids}}, {"i": 1, "o": 1})}
         unclaimed = [i for i in ids if i not in found]
-        if unclaimed:
+        if unclaimed and self._session() is not None:  # in a transaction: no duplicate key (see the docstring)
+            for i in unclaimed:
+                owners.update_one({"c": cid, "p": part, "i": i}, {"$setOnInsert": {"o": writer}}, upsert=True)
+            found.update({i: writer for i in unclaimed})
+        elif unclaimed:
             lost = _insert_ignoring_duplicates(owners, [{"c": cid, "p": part, "i": i, "o": writer} for i in unclaimed])
             found.update({i: writer for n, i in enumerate(unclaimed) if n not in lost})
             if lost:
@@ -263,11 +290,10 @@ class MongoStore(MongoRecords, MongoCertificates, MongoLimits, MongoAllowList, M
         with self.guard("read objects"):
             return self._coll("object_versions").find_one(query, {"_id": 1}) is not None
 
-    transactional = False  # no multi-document transactions: see atomic()
-
     def atomic(self) -> AbstractContextManager[None]:
-        """No multi-document transaction (spec §3.3): objects are written first, idempotently, then the status.
-        A failure in between leaves objects without a status; the client's retry finds them already present."""
+        """No transaction of its own (spec §3.3): objects are written first, idempotently, then the status. A
+        failure in between leaves objects without a status; the client's retry finds them already present.
+        Inside `atomically` on a replica set, the writes are part of that transaction."""
         return nullcontext()
 
     def correlation_batch(self) -> AbstractContextManager[None]:

@@ -11,11 +11,14 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TypeVar
 
 from ..errors import StorageFull, StorageUnavailable
+
+T = TypeVar("T")
 
 
 class SQLiteConnection:
@@ -84,6 +87,11 @@ class SQLiteConnection:
                 yield
             finally:
                 self._local.atomic = outer
+
+    def atomically(self, work: Callable[[], T]) -> T:
+        """`work` inside one transaction (base.ObjectStore.atomically): it runs once."""
+        with self.atomic():
+            return work()
 
     def close(self) -> None:
         conn = getattr(self._local, "conn", None)

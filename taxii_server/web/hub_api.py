@@ -18,7 +18,7 @@ from ..hub.campaigns import DEFAULT_PAGE
 from ..hub.polls import collection_polls_view, poll_view
 from ..hub.publishing import PublishRequest
 from ..hub.services import HubServices
-from ..hub.views import candidate_view, publication_view, submission_view
+from ..hub.views import candidate_view, exclusion_view, override_view, publication_view, submission_view
 from ..logs import FIELDS
 from ..model import Publication, Submission
 from ..strict_json import loads as strict_loads
@@ -151,6 +151,67 @@ def candidates() -> Response:
 @bp.get("/campaign-candidates/<candidate_id>")
 def candidate(candidate_id: str) -> Response:
     return _json(candidate_view(_hub().campaigns.get(g.principal, candidate_id)))
+
+
+# -- analysts' corrections of correlation: exclusions, splits and merges (the same service as the CLI) ---------
+
+def _text(doc: dict[str, Any], key: str) -> str:
+    value = doc.get(key)
+    if not isinstance(value, str):
+        raise BadRequest(f"{key}: required, a string")
+    return value
+
+
+@bp.post("/campaign-candidates/<candidate_id>/split")
+def split(candidate_id: str) -> Response:
+    """Split the named reports off a candidate (`submissions`, `reason`); applied by the correlation step."""
+    doc = _fields({"submissions", "reason"})
+    side = doc.get("submissions")
+    if not isinstance(side, list) or not all(isinstance(s, str) for s in side):
+        raise BadRequest("submissions: a list of the candidate's submission ids to split off is required")
+    made = _hub().campaigns.split(g.principal, candidate_id, side, _text(doc, "reason"))
+    return _json(override_view(made), 201)
+
+
+@bp.post("/campaign-candidates/<candidate_id>/merge")
+def merge(candidate_id: str) -> Response:
+    """Merge another candidate (`with`) into this one, with a `reason`; applied by the correlation step."""
+    doc = _fields({"with", "reason"})
+    made = _hub().campaigns.merge(g.principal, candidate_id, _text(doc, "with"), _text(doc, "reason"))
+    return _json(override_view(made), 201)
+
+
+@bp.get("/correlation-exclusions")
+def exclusions() -> Response:
+    """The exclusions, and the splits and merges, in force."""
+    campaigns = _hub().campaigns
+    found = campaigns.exclusions(g.principal)
+    overrides = campaigns.overrides(g.principal)
+    body: dict[str, Any] = {}
+    if found:
+        body["exclusions"] = [exclusion_view(e) for e in found]
+    if overrides:
+        body["overrides"] = [override_view(o) for o in overrides]
+    return _json(body)
+
+
+@bp.post("/correlation-exclusions")
+def exclude() -> Response:
+    """Exclude a value (or, with `pattern`, a glob of values) of one evidence kind from linking reports."""
+    doc = _fields({"kind", "value", "pattern", "reason"})
+    pattern = doc.get("pattern", False)
+    if not isinstance(pattern, bool):
+        raise BadRequest("pattern: true or false")
+    made = _hub().campaigns.exclude(g.principal, _text(doc, "kind"), _text(doc, "value"), _text(doc, "reason"),
+                                    pattern)
+    return _json(exclusion_view(made), 201)
+
+
+@bp.post("/correlation-exclusions/<exclusion_id>/removal")
+def include(exclusion_id: str) -> Response:
+    """Withdraw an exclusion (`reason`): the value links reports again where it is not over-correlating."""
+    doc = _fields({"reason"})
+    return _json(exclusion_view(_hub().campaigns.include(g.principal, exclusion_id, _text(doc, "reason"))))
 
 
 def _publish_request() -> tuple[PublishRequest, bool]:

@@ -6,7 +6,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from acceptance_hub import AcceptanceHub, build
+
+from tests.support.acceptance_hub import AcceptanceHub, build
 
 
 @pytest.fixture

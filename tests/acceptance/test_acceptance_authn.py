@@ -8,11 +8,11 @@ import secrets
 from itertools import count
 
 import pytest
-from acceptance_hub import CA, A, AcceptanceHub, objects_path
-from hubtest import MT, ROOT
 from werkzeug.test import TestResponse
 
 from taxii_server.accounts import OPERATOR
+from tests.support.acceptance_hub import CA, A, AcceptanceHub, objects_path
+from tests.support.hubtest import MT, ROOT
 
 _ADDRESSES = (f"10.1.{n >> 8 & 255}.{n & 255}" for n in count(1))
 MALFORMED = {

@@ -4,7 +4,8 @@ for another. AUTHZ-08 (anonymised sharing) is the hub's publishing workflow; see
 from __future__ import annotations
 
 import pytest
-from acceptance_hub import (
+
+from tests.support.acceptance_hub import (
     CA,
     CR,
     CS,
@@ -18,7 +19,7 @@ from acceptance_hub import (
     objects_path,
     valid,
 )
-from hubtest import ROOT, new_id
+from tests.support.hubtest import ROOT, new_id
 
 READS = ["", "objects/", "manifest/", "objects/{o}/", "objects/{o}/versions/"]
 

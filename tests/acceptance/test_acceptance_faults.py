@@ -19,12 +19,12 @@ from typing import Any
 
 import orjson
 import pytest
-from acceptance_hub import CA, A, AcceptanceHub, build, objects_path, valid
-from hubtest import MT, ROOT
 
 from taxii_server.errors import StorageFull
 from taxii_server.model import Status
 from taxii_server.storage.sqlite import SQLiteStore
+from tests.support.acceptance_hub import CA, A, AcceptanceHub, build, objects_path, valid
+from tests.support.hubtest import MT, ROOT
 
 ANSWER_WITHIN_S = 5.0
 

@@ -10,7 +10,9 @@ from typing import Any
 
 import orjson
 import pytest
-from acceptance_hub import (
+
+from taxii_server.web.services import EXTENSION
+from tests.support.acceptance_hub import (
     BIG,
     CA,
     CB,
@@ -24,9 +26,7 @@ from acceptance_hub import (
     objects_path,
     valid,
 )
-from hubtest import MT, ROOT, new_id
-
-from taxii_server.web.services import EXTENSION
+from tests.support.hubtest import MT, ROOT, new_id
 
 
 def _post_raw(acc: AcceptanceHub, body: bytes, collection: str = CA, root: str = ROOT, **headers: str) -> Any:

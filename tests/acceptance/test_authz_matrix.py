@@ -8,8 +8,8 @@ existing resource and for a nonexistent one. Whenever both answers are the same 
 in body and headers: a caller who may not see a resource cannot tell it from one that does not exist, and a
 refusal never depends on the resource.
 
-Kinds of caller, relative to collection CA and to organisation A's resources (acceptance_hub.py): the owner
-(A), a reader, a writer-only organisation, an outsider, a hub analyst, no credentials, A's revoked key, and
+Kinds of caller, relative to collection CA and to organisation A's resources (tests/support/acceptance_hub.py):
+the owner (A), a reader, a writer-only organisation, an outsider, a hub analyst, no credentials, A's revoked key, and
 A's expired and revoked client certificates (presented the way gunicorn's TLS socket presents a verified one).
 """
 
@@ -24,7 +24,14 @@ from typing import Any
 
 import orjson
 import pytest
-from acceptance_hub import (
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from werkzeug.test import TestResponse
+
+from taxii_server.accounts import OPERATOR
+from taxii_server.certificates import ClientCertificates
+from taxii_server.tls import ensure_development_tls
+from tests.support.acceptance_hub import (
     ANALYST,
     CA,
     OUTSIDER,
@@ -36,14 +43,7 @@ from acceptance_hub import (
     build,
     valid,
 )
-from cryptography import x509
-from cryptography.hazmat.primitives import serialization
-from hubtest import MT, ROOT, new_id
-from werkzeug.test import TestResponse
-
-from taxii_server.accounts import OPERATOR
-from taxii_server.certificates import ClientCertificates
-from taxii_server.tls import ensure_development_tls
+from tests.support.hubtest import MT, ROOT, new_id
 
 KINDS = ("owner", "reader", "writer", "outsider", "analyst", "anonymous", "revoked", "expired-cert",
          "revoked-cert")
@@ -79,6 +79,7 @@ class World:
     candidate_id: str
     publication_id: str
     certificates: dict[str, bytes] | None = None
+    other_candidate_id: str = ""
 
     def headers(self, kind: str, json_api: bool) -> dict[str, str]:
         headers = {"Accept": "application/json" if json_api else MT}
@@ -104,6 +105,17 @@ class World:
         assert response.status_code == 202, response.data
         return str(response.json["id"])
 
+    def fresh_exclusion(self) -> str:
+        analyst = self.acc.accounts.store.get_organisation(ANALYST)
+        assert analyst is not None
+        return self.acc.app.extensions["taxii_hub"].hub.campaigns.exclude(
+            analyst.principal(), "c2-domain", f"{uuid.uuid4().hex}.example", "sinkhole").id
+
+    def candidate_submission(self) -> str:
+        found = self.acc.client().get(f"/hub/v1/campaign-candidates/{self.candidate_id}",
+                                      headers=self.headers("analyst", True))
+        return str(found.json["submissions"][0])
+
 
 def record(reporter: str, sender: str) -> dict[str, Any]:
     """An incident-record/1 report of one attack mail by `reporter`."""
@@ -126,15 +138,16 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     made.status_id = str(acc.post(CA, [valid()]).json["id"])
     made.submission_id = made.fresh_submission()
     made.fresh_submission(B)  # no candidate yet: a different sender
-    # A campaign candidate: A and B report mail from the same sender.
-    for org in (A, B):
-        response = acc.client().post("/hub/v1/submissions", data=orjson.dumps(record(org, "boss@campaign.example")),
-                                     headers={**acc.auth(org), "Content-Type": "application/json"})
-        assert response.status_code == 202, response.data
+    # Two campaign candidates: A and B report mail from the same sender, twice.
+    for sender in ("boss@campaign.example", "chief@other-campaign.example"):
+        for org in (A, B):
+            response = acc.client().post("/hub/v1/submissions", data=orjson.dumps(record(org, sender)),
+                                         headers={**acc.auth(org), "Content-Type": "application/json"})
+            assert response.status_code == 202, response.data
     analyst = {**acc.auth(ANALYST), "Accept": "application/json"}
     acc.app.extensions["taxii_hub"].hub.campaigns.drain()  # what the correlation worker does in the background
-    (candidate,) = acc.client().get("/hub/v1/campaign-candidates", headers=analyst).json["candidates"]
-    made.candidate_id = candidate["id"]
+    candidate, other = acc.client().get("/hub/v1/campaign-candidates", headers=analyst).json["candidates"]
+    made.candidate_id, made.other_candidate_id = candidate["id"], other["id"]
     published = acc.client().post("/hub/v1/publications", headers={**analyst, "Content-Type": "application/json"},
                                   data=orjson.dumps(publication_request(made.fresh_submission())))
     assert published.status_code == 201, published.data
@@ -226,6 +239,17 @@ ENDPOINTS: dict[str, tuple[Build, bool]] = {
                              fresh=World.fresh_submission), True),
     "hub_api.candidates": (_hub("GET", "/campaign-candidates"), True),
     "hub_api.candidate": (_hub("GET", "/campaign-candidates/{id}", existing=lambda w: w.candidate_id), True),
+    "hub_api.split": (_hub("POST", "/campaign-candidates/{id}/split", lambda w, e: {
+        "submissions": [w.candidate_submission()], "reason": "another actor"},
+        existing=lambda w: w.candidate_id), True),
+    "hub_api.merge": (_hub("POST", "/campaign-candidates/{id}/merge", lambda w, e: {
+        "with": w.other_candidate_id, "reason": "one actor"}, existing=lambda w: w.candidate_id), True),
+    "hub_api.exclusions": (_hub("GET", "/correlation-exclusions"), True),
+    "hub_api.exclude": (_hub("POST", "/correlation-exclusions", lambda w, e: {
+        "kind": "c2-domain" if e else "no-such-kind", "value": f"{uuid.uuid4().hex}.example", "reason": "sinkhole"}),
+        True),
+    "hub_api.include": (_hub("POST", "/correlation-exclusions/{id}/removal", lambda w, e: {"reason": "withdrawn"},
+                             fresh=World.fresh_exclusion), True),
     "hub_api.publish": (_hub("POST", "/publications", lambda w, e: publication_request(
         w.fresh_submission() if e else NOWHERE)), True),
     "hub_api.publications": (_hub("GET", "/publications"), True),
@@ -272,6 +296,11 @@ EXPECTED: dict[str, dict[str, tuple[int, int]]] = {
     "hub_api.dismiss": _row((404, 404), analyst=(200, 404)),
     "hub_api.candidates": _row((404, 404), analyst=(200, 200)),
     "hub_api.candidate": _row((404, 404), analyst=(200, 404)),
+    "hub_api.split": _row((404, 404), analyst=(201, 404)),
+    "hub_api.merge": _row((404, 404), analyst=(201, 404)),
+    "hub_api.exclusions": _row((404, 404), analyst=(200, 200)),
+    "hub_api.exclude": _row((404, 404), analyst=(201, 422)),
+    "hub_api.include": _row((404, 404), analyst=(200, 404)),
     "hub_api.publish": _row((404, 404), analyst=(201, 404)),
     "hub_api.publications": _row((404, 404), analyst=(200, 200)),
     "hub_api.publication": _row((404, 404), analyst=(200, 404)),

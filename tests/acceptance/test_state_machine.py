@@ -15,11 +15,12 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from acceptance_hub import CA, CB, CR, CS, INBOX, A, AcceptanceHub, B, build
-from hubtest import MT, ROOT, indicator
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
+
+from tests.support.acceptance_hub import CA, CB, CR, CS, INBOX, A, AcceptanceHub, B, build
+from tests.support.hubtest import MT, ROOT, indicator
 
 ORGS = (A, B)
 COLLECTIONS = (CA, CB, CS, CR, INBOX)

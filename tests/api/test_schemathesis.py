@@ -15,9 +15,10 @@ from typing import Any
 import pytest
 import schemathesis
 from flask import Flask
-from hubtest import C_NONE, C_RO, C_RW, INBOX, MT, ROOT, Hub, indicator, make_hub, malware, post_objects
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
+
+from tests.support.hubtest import C_NONE, C_RO, C_RW, INBOX, MT, ROOT, Hub, indicator, make_hub, malware, post_objects
 
 SCHEMA_PATH = Path(__file__).parents[2] / "openapi" / "taxii-hub.openapi.yaml"
 EXAMPLES_PER_OPERATION = 8

@@ -17,10 +17,10 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
-from hubtest import COLLECTIONS, write_collections, write_config
 
 from taxii_server.cli import main
 from taxii_server.cli.progress import progress
+from tests.support.hubtest import COLLECTIONS, write_collections, write_config
 
 REPO = Path(__file__).resolve().parents[2]
 RECORDS = REPO / "tests" / "data" / "samples" / "records"

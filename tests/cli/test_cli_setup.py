@@ -15,6 +15,7 @@ from click.testing import CliRunner, Result
 
 from taxii_server.cli import main
 from taxii_server.settings import SEARCH_PATHS, load_settings
+from tests.support.mispcheck import cli_context
 
 REPO = Path(__file__).resolve().parents[2]
 SKELETON = REPO / "taxii_server" / "skeleton"
@@ -30,7 +31,7 @@ def empty_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]
 
 
 def run(*args: str) -> Result:
-    return CliRunner().invoke(main, list(args))
+    return CliRunner().invoke(main, list(args), obj=cli_context())
 
 
 def one_line_error(result: Result, *fragments: str) -> str:

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
-from hubtest import COLLECTIONS, write_collections, write_config
 
 from taxii_server.cli import main
 from taxii_server.storage import open_store
+from tests.support.hubtest import COLLECTIONS, write_collections, write_config
 
 
 @pytest.fixture

@@ -6,9 +6,9 @@ import json
 from pathlib import Path
 
 import pytest
-from conv_support import EML_SAMPLES, OPTIONS, RECORD_SAMPLES, objects_of
 
 from converters import audit_bundle, bundle_bytes, load_records, parse_eml, record_to_bundle, sensitive_values
+from tests.support.conv_support import EML_SAMPLES, OPTIONS, RECORD_SAMPLES, objects_of
 
 INTERNAL_HOP = ("from mx1.kita-heavy.example (mx1.kita-heavy.example [10.1.2.3]) by mbox.kita-heavy.example "
                 "with ESMTP; Tue, 01 Oct 2013 14:43:09 +0900")

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conv_support import EML_SAMPLES, RECORD_SAMPLES, SAMPLES
 
 from taxii_server.cli import main
+from tests.support.conv_support import EML_SAMPLES, RECORD_SAMPLES, SAMPLES
 
 BAD_RECORD = {
     "format": "incident-record/1", "id": "KITA-2013-0042", "reported_at": "2013-10-03T09:30:00+09:00",

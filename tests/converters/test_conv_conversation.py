@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from conv_support import OPTIONS, SAMPLES, objects_of
 
 from converters import load_records, record_to_bundle
 from converters.observables import THREAD_EXTENSION_ID
+from tests.support.conv_support import OPTIONS, SAMPLES, objects_of
 
 TLP_AMBER = "marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421"
 TLP_AMBER_STRICT = "marking-definition--939a9414-2ddd-4d32-a0cd-375ea402b003"

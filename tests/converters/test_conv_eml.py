@@ -9,9 +9,9 @@ import json
 import zipfile
 
 import pytest
-from conv_support import SAMPLES
 
 from converters import EmlError, load_records, parse_eml
+from tests.support.conv_support import SAMPLES
 
 EML = SAMPLES / "eml"
 RECORDS = SAMPLES / "records"

@@ -10,8 +10,11 @@ import hashlib
 from pathlib import Path
 
 import pytest
-from conv_support import OPTIONS, strict_validation
-from mailmaker import (
+
+from converters import bundle_bytes, formats, parse_eml, record_to_bundle, sensitive_values
+from converters.record import Record
+from tests.support.conv_support import OPTIONS, strict_validation
+from tests.support.mailmaker import (
     ATTACKER,
     GMAIL,
     JA_TRANSFER,
@@ -26,9 +29,6 @@ from mailmaker import (
     report,
     with_eml_attachment,
 )
-
-from converters import bundle_bytes, formats, parse_eml, record_to_bundle, sensitive_values
-from converters.record import Record
 
 # A real Outlook file from the open-source msg-extractor project's examples, kept beside the checkout as test
 # data only (its repository is GPL-3.0; see shared/samples/msg/SOURCE.txt). Never copied into the package.

@@ -14,9 +14,9 @@ import os
 from pathlib import Path
 
 import pytest
-from conv_support import OPTIONS, SAMPLES
 
 from converters import bundle_bytes, load_records, merge_bundles, parse_eml, record_to_bundle
+from tests.support.conv_support import OPTIONS, SAMPLES
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
 CASES = [

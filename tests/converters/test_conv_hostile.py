@@ -13,9 +13,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pytest
-from conv_support import OPTIONS, objects_of
 
 from converters import EmlError, EmlLimitExceeded, EmlLimits, bundle_bytes, parse_eml, record_to_bundle
+from tests.support.conv_support import OPTIONS, objects_of
 
 HEAD = b"Date: Tue, 01 Oct 2013 14:43:05 +0900\r\nFrom: attacker@freemail.example\r\nTo: info@member.example\r\n"
 

@@ -9,12 +9,12 @@ import uuid
 from typing import Any
 
 import stix2
-from conv_support import OPTIONS, SAMPLES, objects_of
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from converters import ConversionOptions, bundle_bytes, load_records, record_to_bundle
 from converters.ids import KeyedIds, sco_id
+from tests.support.conv_support import OPTIONS, SAMPLES, objects_of
 
 CASE04 = (SAMPLES / "records" / "case04-conversation.json").read_bytes()
 MD5 = "8b9523640c4d7e5f0fda916d08dbc2c5"

@@ -1,6 +1,6 @@
 """Mail as it really arrives: no exception, strict-valid bundles, no indicator on legitimate infrastructure.
 
-The corpus (`realworld.py`) is assembled here; a hypothesis test feeds the converter mutations of every
+The corpus (`tests/support/realworld.py`) is assembled there; a hypothesis test feeds the converter mutations of every
 sample. What each rule does is checked on the mail that shows it.
 """
 
@@ -12,14 +12,14 @@ import re
 from typing import Any
 
 import pytest
-from conv_support import EML_SAMPLES, OPTIONS, strict_validation
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from realworld import VICTIM, allowed, corpus
 
 from converters import ConversionError, Summary, bundle_bytes, known_benign, parse_eml, record_to_bundle
 from converters.patterns import unescape_literal
 from converters.record import Record
+from tests.support.conv_support import EML_SAMPLES, OPTIONS, strict_validation
+from tests.support.realworld import VICTIM, allowed, corpus
 
 CORPUS = corpus()
 OPTIONS_WITH_ALLOW_LIST = dataclasses.replace(OPTIONS, allowed=allowed)

@@ -6,9 +6,9 @@ import json
 from typing import Any
 
 import pytest
-from conv_support import SAMPLES
 
 from converters import RecordError, load_records, record_to_dict
+from tests.support.conv_support import SAMPLES
 
 CASE04 = (SAMPLES / "records" / "case04-conversation.json").read_bytes()
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conv_support import EML_SAMPLES, OPTIONS, RECORD_SAMPLES, strict_validation
 
 from converters import audit_bundle, load_records, parse_eml, record_to_bundle, sensitive_values
+from tests.support.conv_support import EML_SAMPLES, OPTIONS, RECORD_SAMPLES, strict_validation
 
 
 def test_the_sample_set_is_complete() -> None:

@@ -10,7 +10,8 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from serverproc import HubServer, build_hub, client_environment, start_server
+
+from tests.support.serverproc import HubServer, build_hub, client_environment, start_server
 
 
 @pytest.fixture(scope="module", autouse=True)

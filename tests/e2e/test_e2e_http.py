@@ -22,8 +22,9 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
-from hubtest import MT, ROOT, indicator
-from serverproc import FEEDER, HOST, SCRATCH, WALK, HubServer, basic, free_port, layout, run_cli
+
+from tests.support.hubtest import MT, ROOT, indicator
+from tests.support.serverproc import FEEDER, HOST, SCRATCH, WALK, HubServer, basic, free_port, layout, run_cli
 
 pytestmark = pytest.mark.slow
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from serverproc import HubServer
+
+from tests.support.serverproc import HubServer
 
 pytestmark = pytest.mark.slow
 

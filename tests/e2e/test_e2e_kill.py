@@ -24,8 +24,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from hubtest import MT, ROOT
-from serverproc import FEEDER, HOST, SCRATCH, HubServer, basic, build_hub, start_server
+
+from tests.support.hubtest import MT, ROOT
+from tests.support.serverproc import FEEDER, HOST, SCRATCH, HubServer, basic, build_hub, start_server
 
 pytestmark = pytest.mark.slow
 

@@ -11,8 +11,9 @@ import json
 from collections.abc import Callable
 
 import pytest
-from hubtest import MT
-from serverproc import HOST, HubServer, basic
+
+from tests.support.hubtest import MT
+from tests.support.serverproc import HOST, HubServer, basic
 
 pytestmark = pytest.mark.slow
 

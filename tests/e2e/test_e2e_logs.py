@@ -12,7 +12,8 @@ import time
 from typing import Any
 
 import pytest
-from serverproc import HubServer
+
+from tests.support.serverproc import HubServer
 
 pytestmark = pytest.mark.slow
 

@@ -14,8 +14,6 @@ from pathlib import Path
 
 import pytest
 import requests
-from hubtest import C_NONE, C_RW, MT, ROOT
-from serverproc import HubDir, HubServer, basic, build_hub, run_cli, start_server
 
 from taxii_server.accounts import OPERATOR
 from taxii_server.certificates import ClientCertificates
@@ -24,6 +22,8 @@ from taxii_server.settings import load_settings
 from taxii_server.storage import open_store
 from taxii_server.storage.sqlite import SQLiteStore
 from taxii_server.tls import ensure_development_tls
+from tests.support.hubtest import C_NONE, C_RW, MT, ROOT
+from tests.support.serverproc import HubDir, HubServer, basic, build_hub, run_cli, start_server
 
 pytestmark = pytest.mark.slow
 

@@ -15,8 +15,9 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 import pytest
-from hubtest import MT, indicator
-from serverproc import FEEDER, STREAM, HubServer
+
+from tests.support.hubtest import MT, indicator
+from tests.support.serverproc import FEEDER, STREAM, HubServer
 
 pytestmark = pytest.mark.slow
 

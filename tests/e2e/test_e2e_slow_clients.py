@@ -11,8 +11,9 @@ import time
 from collections.abc import Iterator
 
 import pytest
-from hubtest import C_RW, ROOT
-from serverproc import HOST, HubServer, build_hub, client_environment, start_server
+
+from tests.support.hubtest import C_RW, ROOT
+from tests.support.serverproc import HOST, HubServer, build_hub, client_environment, start_server
 
 pytestmark = pytest.mark.slow
 HEADER_TIMEOUT = 8  # longer than a member waits (3 s): a starved member would time out, not wait it out

@@ -14,12 +14,13 @@ from typing import Any
 import pytest
 import requests
 import stix2
-from hubtest import C_MISSING, C_NONE, C_RO, C_RW, C_V20, C_WO, CEIL, INBOX, ROOT, indicator
-from serverproc import FEED, FEEDER, SCRATCH, STREAM, WALK, HubServer
 from stix2 import Filter, TAXIICollectionSink, TAXIICollectionSource, TAXIICollectionStore
 from stix2.datastore import DataSourceError
 from taxii2client.exceptions import AccessError
 from taxii2client.v21 import ApiRoot, Collection, Server, Status, as_pages
+
+from tests.support.hubtest import C_MISSING, C_NONE, C_RO, C_RW, C_V20, C_WO, CEIL, INBOX, ROOT, indicator
+from tests.support.serverproc import FEED, FEEDER, SCRATCH, STREAM, WALK, HubServer
 
 pytestmark = pytest.mark.slow
 

@@ -15,8 +15,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hubtest import MT, indicator
-from serverproc import FEED, FEEDER, STREAM, HubServer, build_hub, start_server
+
+from tests.support.hubtest import MT, indicator
+from tests.support.serverproc import FEED, FEEDER, STREAM, HubServer, build_hub, start_server
 
 pytestmark = pytest.mark.slow
 

@@ -2,25 +2,20 @@
 example nginx configuration in front of it, and a second copy of the edge whose upstream is down.
 
 Skipped when nginx is not installed (`make test-edge` installs Debian's package). The helpers of the
-end-to-end tests (tests/e2e/serverproc.py) build the hub; that directory is put on the import path here.
+end-to-end tests (tests/support/serverproc.py) build the hub.
 """
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parents[1] / "e2e"))
-
-from edgeproc import NGINX, Edge, PlainHub, start_edge, start_plain_hub
-from serverproc import HubDir, build_hub, free_port
+from tests.support.edgeproc import HEADER_TIMEOUT_S, NGINX, Edge, PlainHub, start_edge, start_plain_hub
+from tests.support.serverproc import HubDir, build_hub, free_port
 
 MAX_CONTENT_LENGTH = 65536  # api1's max_content_length in hubtest.write_config; the edge must match it
-HEADER_TIMEOUT_S = 2  # the example says 10 s; shortened so the slow-client test stays a few seconds
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -15,8 +15,9 @@ import warnings
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from edgeproc import Edge, PlainHub
-from serverproc import HOST, basic
+
+from tests.support.edgeproc import HEADER_TIMEOUT_S, Edge, PlainHub
+from tests.support.serverproc import HOST, basic
 
 pytestmark = pytest.mark.edge
 
@@ -254,8 +255,6 @@ def _slow_client(edge: Edge, stop_after_s: float) -> float:
 
 
 def test_slow_header_clients_are_cut_off_while_a_legitimate_client_is_served(edge: Edge, backend: PlainHub) -> None:
-    from conftest import HEADER_TIMEOUT_S
-
     limit = HEADER_TIMEOUT_S + 4.0
     with ThreadPoolExecutor(max_workers=SLOW_SOCKETS) as pool:
         slow = [pool.submit(_slow_client, edge, limit + 2.0) for _ in range(SLOW_SOCKETS)]

@@ -11,13 +11,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hubtest import C_MISSING, C_RW, CEIL, INBOX, Hub, indicator, new_id, post_objects
 from pymisp import MISPEvent
 
 from taxii_server.feedexport.exclusions import HubExclusions
 from taxii_server.feedexport.service import FeedExports, FeedRequest
 from taxii_server.timestamps import parse_us
 from taxii_server.web.services import EXTENSION, Services
+from tests.support.hubtest import C_MISSING, C_RW, CEIL, INBOX, Hub, indicator, new_id, post_objects
 
 AMBER = "marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421"
 

@@ -1,13 +1,13 @@
-"""Fixtures for the hub workflow tests (helpers in hubflow.py)."""
+"""Fixtures for the hub workflow tests (helpers in tests/support/hubflow.py)."""
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from hubflow import DemoHub, make_demo_hub
+
+from tests.support.hubflow import DemoHub, make_demo_hub
 
 
 @pytest.fixture
@@ -23,9 +23,3 @@ def two_person_hub(tmp_path: Path) -> Iterator[DemoHub]:
     yield built
     built.store.close()
 
-
-# The end-to-end module reuses the real-server helpers of tests/e2e (serverproc), which pytest puts on the
-# import path only when it collects that directory.
-_E2E = str(Path(__file__).resolve().parents[1] / "e2e")
-if _E2E not in sys.path:
-    sys.path.append(_E2E)

@@ -8,10 +8,10 @@ import base64
 from typing import Any
 
 import pytest
-from hubflow import HEAVY_INDUSTRY, DemoHub
-from web.console.consoleclient import Console, signed_in
 
 from taxii_server import access
+from tests.support.consoleclient import Console, signed_in
+from tests.support.hubflow import HEAVY_INDUSTRY, DemoHub
 
 MEMBER = "higashi-gas"  # group gas: cannot see the heavy-industry collection
 MISSING = "0d9c8b7a-6f5e-4d3c-b2a1-908f7e6d5c4b"

@@ -11,7 +11,6 @@ from typing import Any
 import orjson
 import pytest
 import stix2
-from hubflow import DemoHub
 
 from converters import ConversionOptions
 from converters.ids import KeyedIds, sco_id
@@ -21,6 +20,8 @@ from taxii_server.app import create_app
 from taxii_server.hub.publication_bundle import hub_identity_ids
 from taxii_server.settings import load_settings
 from taxii_server.timestamps import format_us
+from tests.support.hubflow import DemoHub
+from tests.support.mispcheck import PUBLISHED
 
 ENERGY = "631b1323-9a53-4503-a15e-28fffdde0436"
 MEMBER = "higashi-gas"  # group gas: may read and write `energy`
@@ -246,7 +247,7 @@ def test_a_clock_a_little_ahead_is_tolerated(demo_hub: DemoHub) -> None:
 def test_the_tolerated_skew_is_a_setting(demo_hub: DemoHub) -> None:
     settings = load_settings(demo_hub.config_path, env={"TAXII_HUB_FUTURE_SKEW_SECONDS": "10"})
     assert settings.future_skew_seconds == 10
-    demo_hub.app = create_app(settings, demo_hub.store)
+    demo_hub.app = create_app(settings, demo_hub.store, on_published=PUBLISHED)
     ahead = indicator(modified=stamp(120))
     assert "lies in the future (more than 10 s" in failures(post(demo_hub, MEMBER, [ahead]))[ahead["id"]]
 

@@ -12,7 +12,9 @@ from typing import Any
 
 import orjson
 import pytest
-from hubflow import INBOX, MEMBER_FEED, SHIPPED_COLLECTIONS, WORKBENCH, DemoHub, drained, make_demo_hub
+
+from tests.support.hubflow import INBOX, MEMBER_FEED, SHIPPED_COLLECTIONS, WORKBENCH, DemoHub, drained, make_demo_hub
+from tests.support.mispcheck import PUBLISHED
 
 ENERGY = "631b1323-9a53-4503-a15e-28fffdde0436"
 TAXII = "application/taxii+json;version=2.1"
@@ -85,7 +87,7 @@ def opted_out(tmp_path: Path) -> Iterator[DemoHub]:
     from taxii_server.settings import load_settings
 
     built.settings = load_settings(built.config_path, env={})
-    built.app = create_app(built.settings, built.store)
+    built.app = create_app(built.settings, built.store, on_published=PUBLISHED)
     yield built
     built.store.close()
 
@@ -143,7 +145,7 @@ def test_a_members_inbox_report_is_a_submission_not_a_disclosure(demo_hub: DemoH
 
 def test_the_publishing_workflow_is_not_a_direct_write(two_person_hub: DemoHub) -> None:
     """The workflow's own writes (approved publications, revocations) go through; the analyst alone cannot."""
-    from hubflow import submit_campaign
+    from tests.support.hubflow import submit_campaign
 
     submit_campaign(two_person_hub)
     (candidate,) = drained(two_person_hub).services.campaigns.suggest(two_person_hub.store.get_organisation(

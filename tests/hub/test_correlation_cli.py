@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
-from hubflow import DemoHub, make_demo_hub, submit_campaign
 
 from taxii_server.cli import main
+from tests.support.hubflow import DemoHub, make_demo_hub, submit_campaign
+from tests.support.mispcheck import cli_context
 
 
 @pytest.fixture
@@ -22,7 +23,7 @@ def hub(tmp_path: Path) -> Iterator[DemoHub]:
 
 
 def run(hub: DemoHub, *args: str) -> Result:
-    return CliRunner().invoke(main, ["--config", str(hub.config_path), *args])
+    return CliRunner().invoke(main, ["--config", str(hub.config_path), *args], obj=cli_context())
 
 
 def one_line_error(result: Result, fragment: str) -> None:

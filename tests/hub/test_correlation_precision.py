@@ -6,19 +6,15 @@ the store, and is taken in by the queued correlation step; a full rebuild then g
 from __future__ import annotations
 
 import random
-import sys
-from pathlib import Path
 
 import orjson
 import pytest
 
+from bench import corrgen
 from taxii_server.hub.correlation import Policy, postings_for
 from taxii_server.hub.correlator import Correlator
 from taxii_server.model import Organisation, SubmissionContent
 from taxii_server.storage.sqlite import SQLiteStore
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-from bench import corrgen
 
 SIZE = 1500
 

@@ -7,7 +7,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from hubflow import MEMBERS, ORG_NAMES, DemoHub, drained, principal, submit_campaign
+
+from tests.support.hubflow import MEMBERS, ORG_NAMES, DemoHub, drained, principal, submit_campaign
 
 ANALYST = principal("hub-analyst")
 MISSING_UUID = "6f0c2a6e-0000-4000-8000-000000000000"
@@ -111,7 +112,7 @@ def test_a_member_sees_what_was_published_from_its_report(demo_hub: DemoHub, wor
 
 
 def test_a_member_cannot_dismiss_even_its_own_submission(demo_hub: DemoHub) -> None:
-    from hubflow import RECORDS, reporter_of
+    from tests.support.hubflow import RECORDS, reporter_of
 
     path = RECORDS / "case10-unrelated-phishing.json"
     own = demo_hub.submit_file(reporter_of(path), path).json["id"]

@@ -11,11 +11,11 @@ from typing import Any
 
 import orjson
 import pytest
-from hubflow import INBOX, RECORDS, DemoHub, make_demo_hub, principal
 
 from converters import Budget, BudgetExceeded
 from taxii_server.errors import TooManyRequests
 from taxii_server.hub.share import WorkerShare, slots_for
+from tests.support.hubflow import INBOX, RECORDS, DemoHub, make_demo_hub, principal
 
 CASE10 = RECORDS / "case10-unrelated-phishing.json"
 ORG = "chuo-oil"

@@ -11,9 +11,10 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
-from hubflow import CAMPAIGN_FILES, EML, MEMBER_FEED, RECORDS, DemoHub, make_demo_hub, reporter_of
 
 from taxii_server.cli import main
+from tests.support.hubflow import CAMPAIGN_FILES, EML, MEMBER_FEED, RECORDS, DemoHub, make_demo_hub, reporter_of
+from tests.support.mispcheck import cli_context
 
 
 @pytest.fixture
@@ -33,7 +34,7 @@ def two_person(tmp_path: Path) -> Iterator[DemoHub]:
 
 
 def run(hub: DemoHub, *args: str) -> Result:
-    return CliRunner().invoke(main, ["--config", str(hub.config_path), *args])
+    return CliRunner().invoke(main, ["--config", str(hub.config_path), *args], obj=cli_context())
 
 
 def ok_json(hub: DemoHub, *args: str) -> Any:

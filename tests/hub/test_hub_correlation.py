@@ -7,9 +7,18 @@ from typing import Any
 
 import orjson
 import pytest
-from hubflow import CAMPAIGN_FILES, RECORDS, DemoHub, attachment, principal, record, reporter_of, submit_campaign
 
 from taxii_server.hub.correlation import Candidate
+from tests.support.hubflow import (
+    CAMPAIGN_FILES,
+    RECORDS,
+    DemoHub,
+    attachment,
+    principal,
+    record,
+    reporter_of,
+    submit_campaign,
+)
 
 ANALYST = principal("hub-analyst")
 
@@ -191,7 +200,7 @@ def test_asking_again_gives_the_same_candidate_ids(demo_hub: DemoHub) -> None:
 
 
 def test_submitting_in_reverse_order_gives_the_same_grouping(tmp_path: Any) -> None:
-    from hubflow import make_demo_hub
+    from tests.support.hubflow import make_demo_hub
 
     groupings = []
     for n, files in enumerate((CAMPAIGN_FILES, tuple(reversed(CAMPAIGN_FILES)))):

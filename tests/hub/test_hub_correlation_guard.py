@@ -9,11 +9,11 @@ from typing import Any
 
 import orjson
 import pytest
-from hubflow import DemoHub, attachment, principal, record
 
 from taxii_server.errors import NotFound, Unprocessable
 from taxii_server.hub.correlation import Candidate
 from taxii_server.model import AllowedValue
+from tests.support.hubflow import DemoHub, attachment, principal, record
 
 ANALYST = principal("hub-analyst")
 

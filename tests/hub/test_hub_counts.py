@@ -14,13 +14,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from hubflow import DemoHub, attachment, drained, principal, record
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from converters import ConversionOptions
 from taxii_server.accounts import OPERATOR, Accounts
 from taxii_server.hub import figures, publication_bundle
+from tests.support.hubflow import DemoHub, attachment, drained, principal, record
 
 ANALYST = principal("hub-analyst")
 OPTIONS = ConversionOptions(id_key="counts")

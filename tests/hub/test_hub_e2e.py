@@ -17,10 +17,21 @@ from typing import Any
 
 import pytest
 import requests
-from hubflow import CAMPAIGN_FILES, HEAVY_INDUSTRY, MEMBER_FEED, MEMBERS, ORG_NAMES, RECORDS, ROOT, load, write_config
-from serverproc import HubDir, HubServer, client_environment, run_cli, start_server
 from taxii2client.common import _HTTPConnection
 from taxii2client.v21 import ApiRoot, Collection, Server, as_pages
+
+from tests.support.hubflow import (
+    CAMPAIGN_FILES,
+    HEAVY_INDUSTRY,
+    MEMBER_FEED,
+    MEMBERS,
+    ORG_NAMES,
+    RECORDS,
+    ROOT,
+    load,
+    write_config,
+)
+from tests.support.serverproc import HubDir, HubServer, client_environment, run_cli, start_server
 
 pytestmark = pytest.mark.slow
 

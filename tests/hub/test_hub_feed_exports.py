@@ -11,10 +11,11 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
-from hubflow import MEMBER_FEED, DemoHub, drained, principal, submit_campaign
 from pymisp import MISPEvent
 
 from taxii_server.cli import main
+from tests.support.hubflow import MEMBER_FEED, DemoHub, drained, principal, submit_campaign
+from tests.support.mispcheck import cli_context
 
 ANALYST = principal("hub-analyst")
 
@@ -35,7 +36,7 @@ def feed(hub: DemoHub, org: str, resource: str) -> Any:
 
 
 def run(hub: DemoHub, *args: str) -> Result:
-    return CliRunner().invoke(main, ["--config", str(hub.config_path), *args])
+    return CliRunner().invoke(main, ["--config", str(hub.config_path), *args], obj=cli_context())
 
 
 def test_every_member_gets_the_campaigns_indicators_with_its_name(demo_hub: DemoHub,

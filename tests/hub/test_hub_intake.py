@@ -8,7 +8,19 @@ from typing import Any
 
 import orjson
 import pytest
-from hubflow import EML, INBOX, MEMBER_FEED, RECORDS, TAXII, DemoHub, drained, principal, reporter_of, submit_campaign
+
+from tests.support.hubflow import (
+    EML,
+    INBOX,
+    MEMBER_FEED,
+    RECORDS,
+    TAXII,
+    DemoHub,
+    drained,
+    principal,
+    reporter_of,
+    submit_campaign,
+)
 
 ANALYST = principal("hub-analyst")
 

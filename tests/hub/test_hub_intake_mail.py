@@ -4,19 +4,15 @@ and a report the converter cannot handle kept as rejected (never a 500)."""
 from __future__ import annotations
 
 import dataclasses
-import sys
 from email.message import EmailMessage
-from pathlib import Path
 from typing import Any
 
 import orjson
-from hubflow import DemoHub, principal
 
 from converters import ConversionOptions
 from taxii_server.hub.intake import Intake
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "converters"))
-from mailmaker import ATTACKER, attacker_mail
+from tests.support.hubflow import DemoHub, principal
+from tests.support.mailmaker import ATTACKER, attacker_mail
 
 ANALYST = principal("hub-analyst")
 

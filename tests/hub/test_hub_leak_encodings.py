@@ -17,11 +17,11 @@ from typing import Any
 
 import orjson
 import pytest
-from hubflow import MEMBER_FEED, DemoHub, principal, record, submit_campaign
 
 from converters import load_records
 from taxii_server.hub import leaks, sensitive
 from taxii_server.hub.sensitive import Sensitive
+from tests.support.hubflow import MEMBER_FEED, DemoHub, principal, record, submit_campaign
 
 ANALYST = principal("hub-analyst")
 

@@ -10,7 +10,6 @@ from typing import Any
 
 import orjson
 import pytest
-from hubflow import MEMBER_FEED, ORG_NAMES, DemoHub, drained, principal, submit_campaign
 
 from converters import audit_bundle, bundle_bytes, stix_validator_messages
 from converters.ids import KeyedIds
@@ -19,6 +18,7 @@ from taxii_server.accounts import OPERATOR, Accounts
 from taxii_server.hub import leaks, sensitive
 from taxii_server.hub.publishing import PublishRequest
 from taxii_server.hub.sensitive import Sensitive
+from tests.support.hubflow import MEMBER_FEED, ORG_NAMES, DemoHub, drained, principal, submit_campaign
 
 ANALYST = principal("hub-analyst")
 VICTIM_ADDRESS = "sales@kita-heavy.example"  # the addressee in case02-campaign-1
@@ -155,7 +155,7 @@ def test_publishing_refuses_an_analyst_text_that_leaks_and_writes_nothing(
     demo_hub: DemoHub, field: str, leaked: str
 ) -> None:
     if leaked == VICTIM_MESSAGE_ID:
-        from hubflow import RECORDS, reporter_of
+        from tests.support.hubflow import RECORDS, reporter_of
 
         path = RECORDS / "case04-conversation.json"
         assert demo_hub.submit_file(reporter_of(path), path).status_code == 202

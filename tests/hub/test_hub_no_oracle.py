@@ -17,19 +17,17 @@ from __future__ import annotations
 
 import itertools
 import re
-import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import orjson
 import pytest
-from hubflow import INBOX, ROOT, DemoHub, attachment, make_demo_hub, principal, record
 
 from taxii_server.app import create_app
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from web.console.consoleclient import Console
+from tests.support.consoleclient import Console
+from tests.support.hubflow import INBOX, ROOT, DemoHub, attachment, make_demo_hub, principal, record
+from tests.support.mispcheck import PUBLISHED
 
 PROBER, OTHER = "kita-heavy", "higashi-gas"
 SHARED = {"sender": "lure@attacker.example", "url": "https://lure.attacker.example/doc",
@@ -176,7 +174,7 @@ def recorded(tmp_path: Path) -> Iterator[tuple[DemoHub, RecordingStore]]:
     hub = make_demo_hub(tmp_path)
     _other_members_reports(hub, SHARED)
     recording = RecordingStore(hub.store)
-    hub.app = create_app(hub.settings, recording)  # type: ignore[arg-type]
+    hub.app = create_app(hub.settings, recording, on_published=PUBLISHED)  # type: ignore[arg-type]
     yield hub, recording
     hub.store.close()
 

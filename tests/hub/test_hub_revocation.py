@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from hubflow import MEMBER_FEED, DemoHub, drained, principal, submit_campaign
+
+from tests.support.hubflow import MEMBER_FEED, DemoHub, drained, principal, submit_campaign
 
 ANALYST = principal("hub-analyst")
 OBJECTS = f"collections/{MEMBER_FEED}/objects/"

@@ -2,7 +2,7 @@
 `sample_refs` at a `file` that was never published, and MISP's own importer (misp-stix) failed on that
 malware object. Now every reference in what the hub publishes resolves to an object in the same collection,
 the leak-check stage refuses a publication or write that would leave one dangling, and MISP imports what
-members receive with no error other than object types it cannot represent (tests/mispcheck.py)."""
+members receive with no error other than object types it cannot represent (tests/support/mispcheck.py)."""
 
 from __future__ import annotations
 
@@ -11,11 +11,11 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from hubflow import MEMBER_FEED, DemoHub, drained, principal, submit_campaign
-from mispcheck import import_errors, misp_event
 
 from converters.markings import TLP2_EXTENSION_ID
 from taxii_server.hub import leaks
+from tests.support.hubflow import MEMBER_FEED, DemoHub, drained, principal, submit_campaign
+from tests.support.mispcheck import import_errors, misp_event
 
 ANALYST = principal("hub-analyst")
 OBJECTS = f"collections/{MEMBER_FEED}/objects/"

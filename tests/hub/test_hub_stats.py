@@ -6,9 +6,9 @@ from pathlib import Path
 from xml.etree import ElementTree
 
 import pytest
-from hubflow import RECORDS, DemoHub, drained, principal, reporter_of
 
 from taxii_server.hub.charts import render
+from tests.support.hubflow import RECORDS, DemoHub, drained, principal, reporter_of
 
 ANALYST = principal("hub-analyst")
 SVG = "{http://www.w3.org/2000/svg}"

@@ -12,7 +12,8 @@ from typing import Any
 
 import orjson
 import pytest
-from hubflow import INBOX, MEMBER_FEED, TAXII, DemoHub, submit_campaign
+
+from tests.support.hubflow import INBOX, MEMBER_FEED, TAXII, DemoHub, submit_campaign
 
 VICTIM = "taro.kita@khi-mail.example"  # not a registered domain: known only from the bundle
 HOST = "exch01.corp.kita-heavy.example"

@@ -7,7 +7,8 @@ from typing import Any
 
 import orjson
 import pytest
-from hubflow import INBOX, MEMBER_FEED, WORKBENCH, DemoHub, attachment, principal, record
+
+from tests.support.hubflow import INBOX, MEMBER_FEED, WORKBENCH, DemoHub, attachment, principal, record
 
 ANALYST = principal("hub-analyst")
 

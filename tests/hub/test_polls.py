@@ -8,13 +8,13 @@ from typing import Any
 
 import orjson
 from click.testing import CliRunner
-from hubtest import C_MISSING, C_RW, INBOX, ROOT, Hub, indicator, post_objects
 
 from taxii_server.cli import main
 from taxii_server.hub.polls import PollHistory, PollRead
 from taxii_server.model import Principal
 from taxii_server.settings import LimitsSettings
 from taxii_server.timestamps import format_us
+from tests.support.hubtest import C_MISSING, C_RW, INBOX, ROOT, Hub, indicator, post_objects
 
 OBJECTS = f"/{ROOT}/collections/{C_RW}/objects/"
 ALICE = Principal("alice", "heavy-industry", frozenset({"member"}), "key-1")

@@ -9,12 +9,12 @@ from typing import Any
 
 import orjson
 import pytest
-from hubflow import HEAVY_INDUSTRY, MEMBER_FEED, DemoHub, drained, principal, submit_campaign
 
 from taxii_server.errors import Conflict, StorageUnavailable
 from taxii_server.hub.publishing import Publishing, PublishRequest
 from taxii_server.model import NewVersion, ObjectFilter, ObjectScope
 from taxii_server.timestamps import parse_us
+from tests.support.hubflow import HEAVY_INDUSTRY, MEMBER_FEED, DemoHub, drained, principal, submit_campaign
 
 ANALYST = principal("hub-analyst")
 EVERY = ObjectFilter(version_keywords=frozenset({"all"}), spec_versions=("2.0", "2.1"))

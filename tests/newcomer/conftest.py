@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 import requests
-from newcomer import HOST, START_TIMEOUT_S, Served, free_port, newcomer_env
+
+from tests.support.newcomer import HOST, START_TIMEOUT_S, Served, free_port, newcomer_env
 
 
 @pytest.fixture(autouse=True)

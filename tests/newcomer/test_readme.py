@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from newcomer import Served, newcomer_env, run
+
+from tests.support.newcomer import Served, newcomer_env, run
 
 REPO = Path(__file__).resolve().parents[2]
 README = REPO / "README.md"

@@ -12,8 +12,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from newcomer import Served, run
 from taxii2client.v21 import Server
+
+from tests.support.newcomer import Served, run
 
 REPO = Path(__file__).resolve().parents[2]
 SOURCES = ("taxii_server", "converters", "setup.cfg", "pyproject.toml", "README.md", "LICENSE")

@@ -1,4 +1,4 @@
-"""The backend-parametrised `store` fixture that every storage contract test uses (backends in backends.py)."""
+"""The backend-parametrised `store` fixture every storage contract test uses (backends: tests/support/backends.py)."""
 
 from __future__ import annotations
 
@@ -6,10 +6,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from backends import BACKENDS
 
 from taxii_server.storage.base import Store
 from taxii_server.storage.mongo import MongoStore
+from tests.support.backends import BACKENDS
 
 
 @pytest.fixture(params=[pytest.param(name, marks=[pytest.mark.mongo] if "mongo" in name else [])

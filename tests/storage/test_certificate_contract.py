@@ -7,12 +7,12 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from backends import BACKENDS, fresh
 
 from taxii_server.errors import Conflict
 from taxii_server.model import ClientCertificate, Organisation
 from taxii_server.storage.base import Store
 from taxii_server.storage.transfer import copy_store, export_directory, import_directory, read_stream
+from tests.support.backends import BACKENDS, fresh
 
 CREATED = "2021-01-01T00:00:00.000000Z"
 

@@ -1,5 +1,6 @@
-"""The storage contract (storage/base.py), written once and run against every backend (backends.py; the
-`store` fixture is in conftest.py). `pytest -k mongo` selects exactly the MongoDB runs.
+"""The storage contract (storage/base.py), written once and run against every backend (tests/support/backends.py;
+the `store` fixture is in conftest.py, the shared test data in tests/support/contract.py).
+`pytest -k mongo` selects exactly the MongoDB runs.
 """
 
 from __future__ import annotations
@@ -22,31 +23,7 @@ from taxii_server.model import (
 )
 from taxii_server.storage.base import Store
 from taxii_server.timestamps import parse_us
-
-COLL = "c0ffee00-0000-4000-8000-000000000001"
-SHARED = ObjectScope(COLL)
-T0 = 1_700_000_000_000_000
-
-
-def version(object_id: str, modified: str | None, spec: str = "2.1", **extra: object) -> NewVersion:
-    otype = object_id.split("--")[0]
-    doc = {"type": otype, "id": object_id, **({"modified": modified} if modified else {}), **extra}
-    return NewVersion(object_id, otype, modified, parse_us(modified) if modified else None, spec,
-                      orjson.dumps(doc))
-
-
-def ts(day: int) -> str:
-    return f"2021-01-{day:02d}T00:00:00.000Z"
-
-
-def ind(n: int = 0) -> str:
-    return f"indicator--{uuid.UUID(int=n + 1, version=4)}"
-
-
-def count_versions(store: Store, collection_id: str) -> int:
-    """Every stored version of a collection, all partitions (through the bulk-transfer reader: counting is
-    not something the hub itself ever needs)."""
-    return len(store.export_versions(collection_id, None, 1_000_000))
+from tests.support.contract import COLL, SHARED, T0, count_versions, ind, ts, version
 
 
 def walk(store: Store, scope: ObjectScope, flt: ObjectFilter, limit: int = 2) -> list[tuple[str, str]]:

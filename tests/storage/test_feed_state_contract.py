@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from test_contract import COLL, T0, version
-
 from taxii_server.model import ObjectFilter, ObjectScope
 from taxii_server.storage.base import Store
+from tests.support.contract import COLL, T0, version
 
 SHARED = ObjectScope(COLL)
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from test_contract import COLL, version
 
 from taxii_server.model import ObjectScope, PollRecord
 from taxii_server.storage.base import Store
+from tests.support.contract import COLL, version
 
 T0 = 1_700_000_000_000_000
 SECOND = 1_000_000

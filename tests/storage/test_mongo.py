@@ -12,7 +12,6 @@ from typing import Any
 
 import mongomock
 import pytest
-from mongofake import FaultyClient, Switch
 from pymongo.errors import (
     AutoReconnect,
     BulkWriteError,
@@ -23,7 +22,6 @@ from pymongo.errors import (
     OperationFailure,
     ServerSelectionTimeoutError,
 )
-from test_contract import COLL, SHARED, T0, count_versions, ind, ts, version
 
 from taxii_server.errors import ConfigError, Conflict, StorageUnavailable
 from taxii_server.model import ObjectFilter, Organisation, Status
@@ -31,6 +29,8 @@ from taxii_server.storage import open_store
 from taxii_server.storage.mongo import INDEXES, MongoStore
 from taxii_server.storage.mongo_clock import DEFAULT_LEASE_S
 from taxii_server.storage.mongo_connection import parse_url
+from tests.support.contract import COLL, SHARED, T0, count_versions, ind, ts, version
+from tests.support.mongofake import FaultyClient, Switch
 
 pytestmark = pytest.mark.mongo
 

@@ -6,12 +6,12 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from test_contract import SHARED, T0, ind, ts, version
 
 from taxii_server.errors import ConfigError
 from taxii_server.model import AllowedValue, ObjectFilter, Organisation, Submission, SubmissionContent
 from taxii_server.storage.base import SCHEMA_VERSION
 from taxii_server.storage.sqlite import SQLiteStore
+from tests.support.contract import SHARED, T0, ind, ts, version
 
 
 def craft(path: Path, schema_version: int) -> None:

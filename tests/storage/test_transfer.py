@@ -9,7 +9,6 @@ from typing import Any
 
 import mongomock
 import pytest
-from test_contract import COLL, SHARED, T0, count_versions, ind, ts, version
 
 from taxii_server.errors import Conflict
 from taxii_server.model import (
@@ -36,6 +35,7 @@ from taxii_server.storage.transfer import (
     read_stream,
     stream_names,
 )
+from tests.support.contract import COLL, SHARED, T0, count_versions, ind, ts, version
 
 INBOX = "c0ffee00-0000-4000-8000-0000000000bb"
 EVERY = ObjectFilter(version_keywords=frozenset({"all"}))

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from test_contract import COLL, SHARED, T0, count_versions, ind, ts, version
 
 from taxii_server.model import (
     AuditEntry,
@@ -20,6 +19,7 @@ from taxii_server.model import (
     SubmissionContent,
 )
 from taxii_server.storage.base import Store, TransferOwner, TransferVersion
+from tests.support.contract import COLL, SHARED, T0, count_versions, ind, ts, version
 
 OTHER = "c0ffee00-0000-4000-8000-000000000002"
 EVERY = ObjectFilter(version_keywords=frozenset({"all"}))

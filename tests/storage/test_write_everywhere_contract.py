@@ -1,11 +1,18 @@
 """One envelope into several collections, all or nothing (`Feeds.add_everywhere`, what publishing uses), on every
 backend: a per-object failure in a later collection, a storage failure mid-way or a failure of the caller's
-own records leaves no object of the write in any collection (SQLite: one transaction rolled back; MongoDB: the
-versions added are deleted again)."""
+own records leaves no object of the write in any collection.
+
+Where the store is transactional (SQLite; MongoDB on a replica set: `mongo-server` when TAXII_HUB_TEST_MONGO_URI
+names one, and `mongo-replica-set-mock`, tests/support/mongotx.py) it is one transaction: a failure mid-way
+also leaves no status and none of the caller's records. Without transactions (mongomock, like a standalone
+server) the versions added are deleted again and the statuses stay. The failures are injected: a store that
+loses the database at its n-th write of objects (`FailingStore`), or caller's records that fail."""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -14,10 +21,13 @@ import pytest
 from taxii_server.catalog import Catalog
 from taxii_server.errors import StorageUnavailable
 from taxii_server.feeds import Feeds, Torn
-from taxii_server.model import ApiRootDef, CollectionDef, ObjectFilter, ObjectScope, Principal
+from taxii_server.model import ApiRootDef, AuditEntry, CollectionDef, ObjectFilter, ObjectScope, Principal, Status
 from taxii_server.paging import TokenSigner
 from taxii_server.settings import DiscoverySettings
 from taxii_server.storage.base import Store
+from taxii_server.storage.mongo import MongoStore
+from tests.support.backends import BACKENDS
+from tests.support.mongotx import ReplicaSetMock
 
 ANALYST = Principal("desk", "hub", frozenset({"analyst"}))
 FIRST = CollectionDef("11111111-1111-4111-8111-111111111111", "api1", "first", write=("role:analyst",),
@@ -38,13 +48,34 @@ def envelope(*objects: dict[str, Any]) -> bytes:
     return orjson.dumps({"objects": list(objects)})
 
 
+REPLICA_SET_MOCK = "mongo-replica-set-mock"
+
+
+@pytest.fixture(params=[pytest.param(name, marks=[pytest.mark.mongo] if "mongo" in name else [])
+                        for name in [*sorted(BACKENDS), REPLICA_SET_MOCK]])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    """The contract's backends, and MongoDB with transactions as a replica set has them (mongomock underneath)."""
+    if request.param == REPLICA_SET_MOCK:
+        server = ReplicaSetMock()
+        made: Store = MongoStore(lambda: server, "taxii_hub_contract")  # type: ignore[arg-type,return-value]
+    else:
+        made = BACKENDS[request.param](tmp_path)
+    made.initialise()
+    yield made
+    if isinstance(made, MongoStore) and request.param == "mongo-server":
+        made._db().client.drop_database(made.database_name)
+    made.close()
+
+
 class FailingStore:
-    """The store, except that the `fail_at`-th add_versions call raises as an unreachable database would."""
+    """The store, except that the `fail_at`-th add_versions call raises as an unreachable database would; it
+    remembers the statuses saved through it."""
 
     def __init__(self, store: Store, fail_at: int) -> None:
         self._store = store
         self._calls = 0
         self._fail_at = fail_at
+        self.statuses: list[str] = []
 
     def add_versions(self, *args: Any, **kwargs: Any) -> Any:
         self._calls += 1
@@ -52,8 +83,24 @@ class FailingStore:
             raise StorageUnavailable("the database went away")
         return self._store.add_versions(*args, **kwargs)
 
+    def save_status(self, status: Status) -> None:
+        self.statuses.append(status.id)
+        self._store.save_status(status)
+
     def __getattr__(self, name: str) -> Any:
         return getattr(self._store, name)
+
+
+def transactional(store: Store) -> Store:
+    if not store.transactional:
+        pytest.skip("this backend has no transactions (a standalone MongoDB): see the test of taking back")
+    return store
+
+
+def not_transactional(store: Store) -> Store:
+    if store.transactional:
+        pytest.skip("this backend rolls the write back in one transaction: see the tests of leaving nothing")
+    return store
 
 
 def feeds_on(store: Any) -> Feeds:
@@ -110,3 +157,54 @@ def test_objects_already_there_stay_when_the_write_is_taken_back(store: Store) -
     assert held(store, SECOND) == [indicator(2)["id"]]
 
 
+
+
+def audit_entry(n: int) -> AuditEntry:
+    return AuditEntry(f"audit-{n}", 1_767_225_600_000_000 + n, "desk", "publish", "publication-1")
+
+
+def test_a_storage_failure_mid_way_leaves_no_object_and_no_status_in_a_transaction(store: Store) -> None:
+    failing = FailingStore(transactional(store), fail_at=2)
+    with pytest.raises(StorageUnavailable):
+        feeds_on(failing).add_everywhere(ANALYST, [FIRST, SECOND], envelope(indicator(1), indicator(2)))
+    assert len(failing.statuses) == 1  # the first collection's objects and status were written, then lost
+    assert held(store, FIRST) == held(store, SECOND) == []
+    assert [store.get_status(s) for s in failing.statuses] == [None]
+
+
+def test_a_failure_of_the_callers_records_mid_way_leaves_nothing_in_a_transaction(store: Store) -> None:
+    failing = FailingStore(transactional(store), fail_at=0)
+
+    def records() -> None:
+        store.add_audit(audit_entry(1))  # one record written, then the next fails
+        raise StorageUnavailable("the publication could not be saved")
+
+    with pytest.raises(StorageUnavailable):
+        feeds_on(failing).add_everywhere(ANALYST, [FIRST, SECOND], envelope(indicator(1)), then=records)
+    assert held(store, FIRST) == held(store, SECOND) == []
+    assert [store.get_status(s) for s in failing.statuses] == [None, None]
+    assert store.list_audit() == []
+
+
+def test_the_callers_records_are_kept_with_the_objects(store: Store) -> None:
+    feeds_on(store).add_everywhere(ANALYST, [FIRST, SECOND], envelope(indicator(1)),
+                                   then=lambda: store.add_audit(audit_entry(1)))
+    assert [e.id for e in store.list_audit()] == ["audit-1"]
+    assert held(store, FIRST) == held(store, SECOND) == [indicator(1)["id"]]
+
+
+def test_without_transactions_the_objects_are_taken_back_and_the_statuses_stay(store: Store) -> None:
+    failing = FailingStore(not_transactional(store), fail_at=2)
+    with pytest.raises(StorageUnavailable):
+        feeds_on(failing).add_everywhere(ANALYST, [FIRST, SECOND], envelope(indicator(1)))
+    assert held(store, FIRST) == held(store, SECOND) == []
+    (first,) = failing.statuses
+    saved = store.get_status(first)
+    assert saved is not None and [d.id for d in saved.successes] == [indicator(1)["id"]]
+
+
+def test_the_same_object_twice_in_one_write_is_stored_once(store: Store) -> None:
+    statuses = feeds_on(store).add_everywhere(ANALYST, [FIRST], envelope(indicator(1), indicator(1)))
+    assert [(d.id, d.message) for d in statuses[0].successes] == [(indicator(1)["id"], None),
+                                                                   (indicator(1)["id"], "already present")]
+    assert held(store, FIRST) == [indicator(1)["id"]]

@@ -14,11 +14,11 @@ from typing import Any
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
-from hubtest import C_RW, MT, ROOT, Hub
 
 from taxii_server.accounts import OPERATOR
 from taxii_server.certificates import ClientCertificates, IssuedCertificate
 from taxii_server.tls import ensure_development_tls
+from tests.support.hubtest import C_RW, MT, ROOT, Hub
 
 
 class PeerSocket:

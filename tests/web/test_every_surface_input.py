@@ -7,18 +7,15 @@ from __future__ import annotations
 
 import io
 import json
-import sys
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
-from hub.hubflow import RECORDS, DemoHub, make_demo_hub
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-sys.path.insert(0, str(Path(__file__).parent / "console"))
-from consoleclient import Console, signed_in
+from tests.support.consoleclient import Console, signed_in
+from tests.support.hubflow import RECORDS, DemoHub, make_demo_hub
 
 MEMBER = "kita-heavy"
 ANALYST = "hub-analyst"

@@ -11,7 +11,8 @@ from typing import Any
 
 import orjson
 import pytest
-from hubtest import C_MISSING, C_RW, MT, ROOT, Hub, indicator, post_objects
+
+from tests.support.hubtest import C_MISSING, C_RW, MT, ROOT, Hub, indicator, post_objects
 
 OBJECT_ID = "indicator--5b1cbd0b-8f26-4d7a-9a3a-6c6f4a8a1e01"
 

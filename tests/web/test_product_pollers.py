@@ -17,7 +17,8 @@ from collections import Counter
 from typing import Any
 
 import pytest
-from hubtest import C_RW, Hub, collection_path, get, indicator, new_id, post_objects
+
+from tests.support.hubtest import C_RW, Hub, collection_path, get, indicator, new_id, post_objects
 
 EPOCH = "1970-01-01T00:00:00.000Z"
 

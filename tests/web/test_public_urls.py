@@ -7,11 +7,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from hub.hubflow import INBOX, MEMBER_FEED, WORKBENCH, DemoHub, make_demo_hub
-from web.console.consoleclient import signed_in
 
 from taxii_server.errors import ConfigError
 from taxii_server.settings import load_settings
+from tests.support.consoleclient import signed_in
+from tests.support.hubflow import INBOX, MEMBER_FEED, WORKBENCH, DemoHub, make_demo_hub
 
 TAXII = "application/taxii+json;version=2.1"
 PUBLIC = "https://hub.example.org"

@@ -11,12 +11,12 @@ from pathlib import Path
 import orjson
 import pytest
 from flask.testing import FlaskClient
-from hubtest import C_RW, MT, ROOT, Hub, make_hub
 
 from taxii_server import credentials
 from taxii_server.accounts import OPERATOR, Accounts
 from taxii_server.app import create_app
 from taxii_server.settings import LimitsSettings
+from tests.support.hubtest import C_RW, MT, ROOT, Hub, make_hub
 
 ATTACKER = {"REMOTE_ADDR": "192.0.2.66"}
 PASSWORD = "alice's long password"

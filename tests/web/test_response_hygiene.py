@@ -8,8 +8,9 @@ from the request's Host or X-Forwarded-* headers.
 from __future__ import annotations
 
 import pytest
-from hubtest import C_MISSING, C_NONE, C_RW, MT, ROOT, Hub
 from werkzeug.test import TestResponse
+
+from tests.support.hubtest import C_MISSING, C_NONE, C_RW, MT, ROOT, Hub
 
 ANY_ID = "indicator--6d4b4b8e-1c5a-4f7e-9c1e-2f0a6b7c8d9e"
 _C = f"/{ROOT}/collections/{C_RW}"

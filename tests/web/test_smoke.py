@@ -1,4 +1,4 @@
-from hubtest import C_RW, MT, ROOT, Hub, indicator, post_objects
+from tests.support.hubtest import C_RW, MT, ROOT, Hub, indicator, post_objects
 
 
 def test_discovery_lists_the_root(hub: Hub) -> None:

@@ -1,6 +1,6 @@
 """A database that cannot be reached (security.md §3.2): every endpoint answers 503 with Retry-After and a TAXII
 error body, quickly, and the same app serves again once the database is back. The app runs on the MongoDB
-backend over a client that fails on demand (tests/mongofake.py), injected through create_app."""
+backend over a client that fails on demand (tests/support/mongofake.py), injected through create_app."""
 
 from __future__ import annotations
 
@@ -12,14 +12,14 @@ from pathlib import Path
 import orjson
 import pytest
 from flask.testing import FlaskClient
-from hubtest import C_RW, COLLECTIONS, MT, ORGS, ROOT, indicator, write_collections, write_config
-from mongofake import FaultyClient, Switch
 from pymongo.errors import NotPrimaryError, ServerSelectionTimeoutError
 
 from taxii_server.accounts import OPERATOR, Accounts
 from taxii_server.app import create_app
 from taxii_server.settings import load_settings
 from taxii_server.storage.mongo import MongoStore
+from tests.support.hubtest import C_RW, COLLECTIONS, MT, ORGS, ROOT, indicator, write_collections, write_config
+from tests.support.mongofake import FaultyClient, Switch
 
 pytestmark = pytest.mark.mongo
 

@@ -13,7 +13,9 @@ from typing import Any
 
 import orjson
 import pytest
-from hubtest import (
+from werkzeug.test import TestResponse
+
+from tests.support.hubtest import (
     C_MISSING,
     C_RO,
     C_RW,
@@ -34,7 +36,6 @@ from hubtest import (
     new_id,
     post_objects,
 )
-from werkzeug.test import TestResponse
 
 UUID4 = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
 TLP_GREEN = "marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb"

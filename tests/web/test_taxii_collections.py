@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import re
 
-from hubtest import C_MISSING, C_NONE, C_RO, C_RW, C_V20, C_WO, INBOX, MT, ROOT, Hub, collection_path, get
-
 from taxii_server.web import resources
+from tests.support.hubtest import C_MISSING, C_NONE, C_RO, C_RW, C_V20, C_WO, INBOX, MT, ROOT, Hub, collection_path, get
 
 UUID4 = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
 

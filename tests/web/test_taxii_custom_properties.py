@@ -11,7 +11,8 @@ from typing import Any
 
 import orjson
 import pytest
-from hubtest import C_RW, MT, ROOT, Hub, collection_path, get, indicator, post_objects, seed
+
+from tests.support.hubtest import C_RW, MT, ROOT, Hub, collection_path, get, indicator, post_objects, seed
 
 CUSTOM = re.compile(r"^x_[a-z0-9_]{1,248}$")
 SPEC_KEYS: dict[str, set[str]] = {

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from hubtest import (
+from werkzeug.test import TestResponse
+
+from tests.support.hubtest import (
     C_RO,
     C_RW,
     C_V20,
@@ -17,7 +19,6 @@ from hubtest import (
     new_id,
     seed,
 )
-from werkzeug.test import TestResponse
 
 
 def _delete(hub: Hub, collection: str, suffix: str, org: str = "alice") -> TestResponse:

@@ -13,8 +13,9 @@ from collections.abc import Callable
 import orjson
 import pytest
 from flask.testing import EnvironBuilder
-from hubtest import C_RW, MT, ROOT, Hub, collection_path, get, indicator
 from werkzeug.test import TestResponse
+
+from tests.support.hubtest import C_RW, MT, ROOT, Hub, collection_path, get, indicator
 
 MAX_CONTENT_LENGTH = 65536  # the fixture's api1
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from hubtest import (
+
+from tests.support.hubtest import (
     C_RW,
     C_V20,
     M_CREATED,

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from hubtest import C_RW, C_WO, MT, X_VERSIONS, Hub, collection_path, get, new_id, seed
+
+from tests.support.hubtest import C_RW, C_WO, MT, X_VERSIONS, Hub, collection_path, get, new_id, seed
 
 
 def test_o1_get_an_object_answers_an_envelope_with_the_latest_version(hub: Hub) -> None:

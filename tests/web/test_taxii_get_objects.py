@@ -3,7 +3,20 @@
 from __future__ import annotations
 
 import pytest
-from hubtest import C_MISSING, C_RW, C_V20, C_WO, MT, X_VERSIONS, Hub, collection_path, get, manifest_records, seed
+
+from tests.support.hubtest import (
+    C_MISSING,
+    C_RW,
+    C_V20,
+    C_WO,
+    MT,
+    X_VERSIONS,
+    Hub,
+    collection_path,
+    get,
+    manifest_records,
+    seed,
+)
 
 
 def test_i1_get_objects_answers_an_envelope_of_stix_objects(hub: Hub) -> None:

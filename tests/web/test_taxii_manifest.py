@@ -4,7 +4,18 @@ from __future__ import annotations
 
 import re
 
-from hubtest import C_MISSING, C_RW, C_WO, MT, X_VERSIONS, Hub, collection_path, get, manifest_records, seed
+from tests.support.hubtest import (
+    C_MISSING,
+    C_RW,
+    C_WO,
+    MT,
+    X_VERSIONS,
+    Hub,
+    collection_path,
+    get,
+    manifest_records,
+    seed,
+)
 
 TAXII_TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$")
 STIX_21 = "application/stix+json;version=2.1"

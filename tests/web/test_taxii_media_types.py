@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import orjson
 import pytest
-from hubtest import (
+from werkzeug.test import TestResponse
+
+from tests.support.hubtest import (
     C_RW,
     MT,
     ROOT,
@@ -21,7 +23,6 @@ from hubtest import (
     post_objects,
     seed,
 )
-from werkzeug.test import TestResponse
 
 GET_ENDPOINTS = {
     "discovery": "/taxii2/",

@@ -10,7 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from hubtest import (
+
+from tests.support.hubtest import (
     C_RO,
     C_RW,
     MT,

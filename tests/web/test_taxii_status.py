@@ -7,7 +7,8 @@ import uuid
 from typing import Any
 
 import pytest
-from hubtest import C_RW, MT, ROOT, Hub, get, indicator, malware, post_objects
+
+from tests.support.hubtest import C_RW, MT, ROOT, Hub, get, indicator, malware, post_objects
 
 UUID4 = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
 TAXII_TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$")

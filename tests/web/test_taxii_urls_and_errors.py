@@ -12,7 +12,12 @@ from typing import Any
 
 import orjson
 import pytest
-from hubtest import (
+from werkzeug.test import TestResponse
+
+from taxii_server.app import create_app
+from taxii_server.model import ObjectFilter, ObjectScope, Page
+from taxii_server.storage.sqlite import SQLiteStore
+from tests.support.hubtest import (
     C_MISSING,
     C_NONE,
     C_RO,
@@ -27,11 +32,6 @@ from hubtest import (
     post_objects,
     seed,
 )
-from werkzeug.test import TestResponse
-
-from taxii_server.app import create_app
-from taxii_server.model import ObjectFilter, ObjectScope, Page
-from taxii_server.storage.sqlite import SQLiteStore
 
 UUID4 = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
 TAXII_TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hubtest import (
+from tests.support.hubtest import (
     C_RW,
     C_V20,
     C_WO,

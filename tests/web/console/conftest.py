@@ -8,7 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from consoleproc import CHROMIUM, CHROMIUM_ARGS, REPO, DemoServer, require_chromium, start
+
+from tests.support.consoleproc import CHROMIUM, CHROMIUM_ARGS, REPO, DemoServer, require_chromium, start
 
 
 @pytest.fixture(scope="module")

@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from consoleproc import REPO, DemoServer
+
+from tests.support.consoleproc import REPO, DemoServer
 
 pytestmark = pytest.mark.browser
 

@@ -8,14 +8,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from consoleclient import BASE, token
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
-from hub.hubflow import DemoHub, make_demo_hub
 
 from taxii_server.accounts import OPERATOR
 from taxii_server.certificates import ClientCertificates
 from taxii_server.tls import ensure_development_tls
+from tests.support.consoleclient import BASE, token
+from tests.support.hubflow import DemoHub, make_demo_hub
 
 MEMBER = "kita-heavy"
 

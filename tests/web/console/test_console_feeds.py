@@ -6,8 +6,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from consoleclient import signed_in
-from hub.hubflow import MEMBER_FEED, WORKBENCH, DemoHub, make_demo_hub
+
+from tests.support.consoleclient import signed_in
+from tests.support.hubflow import MEMBER_FEED, WORKBENCH, DemoHub, make_demo_hub
 
 
 @pytest.fixture

@@ -8,10 +8,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from consoleclient import BASE, Console, signed_in, token
-from hub.hubflow import CAMPAIGN_FILES, EML, DemoHub, make_demo_hub, submit_campaign
 
 from taxii_server.accounts import OPERATOR
+from tests.support.consoleclient import BASE, Console, signed_in, token
+from tests.support.hubflow import CAMPAIGN_FILES, EML, DemoHub, make_demo_hub, submit_campaign
 
 MEMBER = "kita-heavy"
 

@@ -9,12 +9,12 @@ from pathlib import Path
 
 import orjson
 import pytest
-from consoleclient import signed_in
-from hub.hubflow import DemoHub, make_demo_hub, principal, record
 
 from converters import Address, Message, Record
 from taxii_server.model import Submission
 from taxii_server.web.console import charts, presenters
+from tests.support.consoleclient import signed_in
+from tests.support.hubflow import DemoHub, make_demo_hub, principal, record
 
 T0 = datetime(2013, 11, 5, 2, 0, tzinfo=UTC)
 SCRIPT = "<script>alert(1)</script>"

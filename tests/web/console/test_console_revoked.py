@@ -7,8 +7,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from consoleclient import signed_in
-from hub.hubflow import MEMBER_FEED, DemoHub, drained, make_demo_hub, principal, submit_campaign
+
+from tests.support.consoleclient import signed_in
+from tests.support.hubflow import MEMBER_FEED, DemoHub, drained, make_demo_hub, principal, submit_campaign
 
 ANALYST = principal("hub-analyst")
 

@@ -32,7 +32,8 @@ from typing import Any
 
 import pytest
 import requests
-from hubtest import COLLECTIONS, MT, ORGS, ROOT, write_collections, write_config
+
+from tests.support.hubtest import COLLECTIONS, MT, ORGS, ROOT, write_collections, write_config
 
 CLI = Path(sys.executable).parent / "taxii-hub"
 START_TIMEOUT_S = 20.0

@@ -8,7 +8,8 @@ import re
 from typing import Any
 
 from flask.testing import FlaskClient
-from hub.hubflow import DemoHub
+
+from tests.support.hubflow import DemoHub
 
 BASE = "https://localhost"
 _CSRF = re.compile(r'name="csrf" value="([^"]+)"')

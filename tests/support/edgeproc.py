@@ -24,12 +24,13 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from serverproc import CLI, HOST, HubDir, basic, clean_env, free_port
+from tests.support.serverproc import CLI, HOST, HubDir, basic, clean_env, free_port
 
 EXAMPLE = Path(__file__).parents[2] / "deploy" / "nginx" / "taxii-hub.conf"
 NGINX = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
 START_TIMEOUT_S = 20.0
 STOP_TIMEOUT_S = 10.0
+HEADER_TIMEOUT_S = 2  # the example says 10 s; shortened so the slow-client test stays a few seconds
 
 
 def _replace_one(text: str, pattern: str, replacement: str) -> str:

@@ -25,13 +25,14 @@ from typing import Any
 import orjson
 from flask import Flask
 from flask.testing import FlaskClient
-from hubtest import MT, ROOT, indicator, write_collections, write_config
 from werkzeug.test import TestResponse
 
 from taxii_server.accounts import OPERATOR, Accounts
 from taxii_server.app import create_app
 from taxii_server.settings import Settings, load_settings
 from taxii_server.storage.sqlite import SQLiteStore
+from tests.support.hubtest import MT, ROOT, indicator, write_collections, write_config
+from tests.support.mispcheck import PUBLISHED
 
 A, B = "org-a", "org-b"
 READER, WRITER, OUTSIDER, ANALYST = "reader", "writer", "outsider", "analyst"
@@ -145,7 +146,7 @@ def build(tmp_path: Path, make_store: Callable[[Path], SQLiteStore] = SQLiteStor
         accounts.add_organisation(OPERATOR, org_id, name, group, roles)
         key = accounts.create_key(OPERATOR, org_id, "acceptance")
         keys[org_id], key_ids[org_id] = key.secret, key.credential.id
-    return AcceptanceHub(settings, store, create_app(settings, store), keys, key_ids, accounts)
+    return AcceptanceHub(settings, store, create_app(settings, store, on_published=PUBLISHED), keys, key_ids, accounts)
 
 
 def valid(object_id: str | None = None, **extra: Any) -> dict[str, Any]:

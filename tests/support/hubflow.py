@@ -25,6 +25,7 @@ from taxii_server.hub.services import HubServices
 from taxii_server.model import Principal
 from taxii_server.settings import Settings, load_settings
 from taxii_server.storage.sqlite import SQLiteStore
+from tests.support.mispcheck import PUBLISHED
 
 REPO = Path(__file__).resolve().parents[2]
 SHIPPED_COLLECTIONS = REPO / "collections"
@@ -109,7 +110,7 @@ def make_demo_hub(tmp_path: Path, extra_config: str = "") -> DemoHub:
     for d in DEMO_ORGS:
         accounts.add_organisation(OPERATOR, d.id, d.name, d.group, d.roles, aliases=d.aliases, domains=d.domains)
         keys[d.id] = accounts.create_key(OPERATOR, d.id, "test").secret
-    return DemoHub(settings, store, create_app(settings, store), keys, config)
+    return DemoHub(settings, store, create_app(settings, store, on_published=PUBLISHED), keys, config)
 
 
 def load(path: Path) -> dict[str, Any]:

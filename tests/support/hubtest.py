@@ -26,6 +26,7 @@ from taxii_server.accounts import OPERATOR, Accounts
 from taxii_server.app import create_app
 from taxii_server.settings import Settings, load_settings
 from taxii_server.storage.sqlite import SQLiteStore
+from tests.support.mispcheck import PUBLISHED
 
 MT = "application/taxii+json;version=2.1"
 ROOT = "api1"
@@ -158,7 +159,7 @@ def make_hub(tmp_path: Path) -> Hub:
     for org_id, (name, group, roles) in ORGS.items():
         accounts.add_organisation(OPERATOR, org_id, name, group, roles)
         keys[org_id] = accounts.create_key(OPERATOR, org_id, "test").secret
-    return Hub(settings, store, create_app(settings, store), keys, config)
+    return Hub(settings, store, create_app(settings, store, on_published=PUBLISHED), keys, config)
 
 
 # -- the checklist's §0.2 seed and small request helpers for the HTTP conformance tests ------------------------

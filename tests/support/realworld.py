@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from email.message import EmailMessage
 
-from mailmaker import GMAIL, OUTLOOK_JA, attacker_mail, inline_forward, report
+from tests.support.mailmaker import GMAIL, OUTLOOK_JA, attacker_mail, inline_forward, report
 
 DATE = "Mon, 06 Mar 2023 09:12:44 +0000"
 VICTIM = "taro.suzuki@member.example"
