@@ -25,8 +25,8 @@ submissions, the register, the allow-list and the analysts' records, all committ
 was queued, so a batch lost to a power cut leaves its jobs queued and they run again.
 
 Cost of a job: bounded by the reports it links, not by the history. A value's postings are read with a
-LIMIT of max_reports + 2 (a popular value costs the same at any size), the register, allow-list and
-exclusions once per batch.
+LIMIT of max_reports + 2 (a popular value costs the same at any size, and one over the limit is only
+counted); the register, allow-list and exclusions once per job.
 """
 
 from __future__ import annotations
@@ -203,11 +203,11 @@ class Correlator:
             now = self.clock()
             if not self.store.lease_correlation(self.owner, now, now + LEASE_US):
                 return 0
-            # The batch is one write transaction: the register, allow-list and exclusions cannot change in it.
-            view = self._view()
             while done < batch and (job := self.store.next_correlation_job()) is not None:
                 try:
-                    self._run(job, view.fresh())
+                    # read per job: on MongoDB the batch is no transaction, and a change to the register
+                    # or the allow-list queued during the batch must be seen by its re-evaluation job
+                    self.run(job)
                 except HubError:
                     raise  # the store is unavailable: the job stays queued and runs again
                 except Exception:  # a job that cannot run must not stop every later one
