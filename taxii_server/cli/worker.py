@@ -18,8 +18,8 @@ import ssl
 import time
 from dataclasses import dataclass
 from functools import partial
-from urllib.parse import unquote
 from typing import Any
+from urllib.parse import unquote
 
 import orjson
 from gunicorn import http
