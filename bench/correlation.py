@@ -34,7 +34,7 @@ import orjson
 from taxii_server.hub.correlation import Policy, eligible, postings_for
 from taxii_server.hub.correlator import Correlator
 from taxii_server.model import Organisation, Principal, SubmissionContent
-from taxii_server.storage.base import submission_to_doc
+from taxii_server.storage.documents import submission_to_doc
 from taxii_server.storage.sqlite import SQLiteStore
 
 from . import corrgen

@@ -36,10 +36,8 @@ import orjson
 
 from ..errors import BadRequest, Conflict, HubError
 from ..model import AllowedValue, AuditEntry, ClientCertificate, Credential, Organisation, SubmissionContent
-from .base import (
-    Store,
-    TransferOwner,
-    TransferVersion,
+from .base import Store, TransferOwner, TransferVersion
+from .documents import (
     publication_from_doc,
     publication_to_doc,
     status_from_doc,
