@@ -4,6 +4,7 @@ tests/storage/test_correlation_contract.py."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from typing import Protocol
 
 from ..model import CorrelationJob, Exclusion, Override, Posting, StoredCandidate, Submission, SubmissionContent
@@ -40,6 +41,10 @@ class CorrelationStore(Protocol):
         """Live postings of one value, ordered by submission id; at most `limit`."""
         ...
 
+    def count_postings(self, kind: str, value: str, limit: int) -> int:
+        """How many live postings one value has, counted up to `limit` (a popular value is not read)."""
+        ...
+
     def postings_of(self, submission_ids: Sequence[str]) -> list[Posting]:
         """Every posting (live or not) of these submissions."""
         ...
@@ -58,6 +63,12 @@ class CorrelationStore(Protocol):
         ...
 
     def enqueue_correlation(self, jobs: Sequence[str], now_us: int) -> None:
+        ...
+
+    def correlation_batch(self) -> AbstractContextManager[None]:
+        """One transaction for a batch of correlation jobs, as atomic() makes, whose commit need not be on
+        disk when it returns (SQLite: `synchronous = NORMAL`). Only for writes that can be derived again: a
+        batch lost to a power cut leaves its jobs queued. Never for submissions or analysts' records."""
         ...
 
     def lease_correlation(self, owner: str, now_us: int, until_us: int) -> bool:

@@ -297,6 +297,10 @@ class MongoStore(MongoRecords, MongoCertificates, MongoLimits, MongoAllowList, M
         Inside `atomically` on a replica set, the writes are part of that transaction."""
         return nullcontext()
 
+    def correlation_batch(self) -> AbstractContextManager[None]:
+        """As atomic(): every correlation job is idempotent and is run again if its lease expires unfinished."""
+        return self.atomic()
+
     def object_owner(self, scope: ObjectScope, object_id: str) -> str | None:
         with self.guard("read owners"):
             doc = self._coll("object_owners").find_one(
