@@ -32,6 +32,11 @@ from ..model import (
     AuditEntry,
     ClientCertificate,
     ConsoleSession,
+<<<<<<< HEAD
+=======
+    ContentVersion,
+    CorrelationJob,
+>>>>>>> main
     Credential,
     NewVersion,
     ObjectFilter,
@@ -274,9 +279,9 @@ class PollStore(Protocol):
 class FeedStateStore(Protocol):
     """What the feeds' validators (ETag, Last-Modified) are drawn from (feedexport/)."""
 
-    def content_version(self, scope: ObjectScope) -> str:
-        """A text that changes whenever a version is added to, or removed from, the part of a collection
-        `scope` sees (and after the store is erased); equal texts mean the same content."""
+    def content_version(self, scope: ObjectScope) -> ContentVersion:
+        """The change marker of the part of a collection `scope` sees: one read of a marker the writes keep
+        (never a count or a scan of the collection)."""
         ...
 
 

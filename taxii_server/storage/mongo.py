@@ -65,6 +65,7 @@ from pymongo.errors import BulkWriteError
 from ..errors import ConfigError, StorageUnavailable
 from ..model import AddResult, NewVersion, ObjectFilter, ObjectScope, Page, StoredVersion
 from ..timestamps import format_us
+from ..timestamps import now_us as wall_clock_us
 from .base import SCHEMA_VERSION, TransferOwner, TransferVersion
 from .mongo_allowlist import ALLOWLIST_INDEXES, MongoAllowList
 from .mongo_certificates import CERTIFICATE_INDEXES, MongoCertificates
@@ -132,6 +133,7 @@ class MongoStore(MongoRecords, MongoCertificates, MongoLimits, MongoAllowList, M
             )
         if found < SCHEMA_VERSION:  # nothing to convert: documents are schema-free, the indexes are made above
             self.import_meta("schema_version", str(SCHEMA_VERSION))
+        self._seed_content_markers()
 
     # -- adding --------------------------------------------------------------------------------------------
 
@@ -216,6 +218,8 @@ class MongoStore(MongoRecords, MongoCertificates, MongoLimits, MongoAllowList, M
         inserted = [doc for j, doc in enumerate(docs) if j not in lost]
         if not self._clock.release(allocation):
             self._redate(cid, inserted, now_us)
+        if inserted:
+            self._content_changed(cid, (part,), max(int(doc["d"]) for doc in inserted))
         out: dict[int, AddResult] = {}
         for j, (n, v) in enumerate(planned):
             if j in lost:  # a concurrent writer stored this (id, version) first
@@ -322,6 +326,7 @@ class MongoStore(MongoRecords, MongoCertificates, MongoLimits, MongoAllowList, M
             if not doomed:
                 return 0
             versions.delete_many({"_id": {"$in": [d["_id"] for d in doomed]}})
+            self._content_changed(scope.collection_id, (d["p"] for d in doomed), wall_clock_us())
             for part in sorted({d["p"] for d in doomed}):
                 if versions.find_one({"c": scope.collection_id, "p": part, "i": object_id}, {"_id": 1}) is None:
                     self._coll("object_owners").delete_one({"c": scope.collection_id, "p": part, "i": object_id})
@@ -352,6 +357,9 @@ class MongoStore(MongoRecords, MongoCertificates, MongoLimits, MongoAllowList, M
         with self.guard("store objects"):
             lost = _insert_ignoring_duplicates(self._coll("object_versions"), docs)
             self._clock.advance(collection_id, max(v.date_added_us for v in versions))
+            if len(lost) < len(docs):
+                self._content_changed(collection_id, (v.partition for n, v in enumerate(versions) if n not in lost),
+                                      max(v.date_added_us for v in versions))
         return len(docs) - len(lost)
 
     def export_owners(self, collection_id: str, after: tuple[str, str] | None, limit: int) -> list[TransferOwner]:
