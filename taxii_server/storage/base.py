@@ -32,11 +32,7 @@ from ..model import (
     AuditEntry,
     ClientCertificate,
     ConsoleSession,
-<<<<<<< HEAD
-=======
     ContentVersion,
-    CorrelationJob,
->>>>>>> main
     Credential,
     NewVersion,
     ObjectFilter,
