@@ -1,5 +1,5 @@
 """The correlation index, its queue, the materialised candidates and the analysts' exclusions, splits and merges
-on MongoDB (CorrelationStore in base.py). A mixin of MongoStore; every method runs inside `guard`.
+on MongoDB (CorrelationStore in correlation.py). A mixin of MongoStore; every method runs inside `guard`.
 
 Documents and indexes:
 - `submission_digests` {_id: organisation + NUL + SHA-256, sub}: the unique key that makes a report sent
@@ -38,7 +38,7 @@ from ..model import (
     Submission,
     SubmissionContent,
 )
-from .base import submission_from_doc, submission_to_doc
+from .documents import submission_from_doc, submission_to_doc
 from .mongo_connection import Doc, MongoConnection
 
 CORRELATION_INDEXES: tuple[tuple[str, tuple[tuple[str, int], ...], bool], ...] = (
@@ -96,6 +96,11 @@ class MongoCorrelation(MongoConnection):
             docs = self._coll("corr_postings").find({"k": kind, "v": value, "live": True}) \
                 .sort("s", ASCENDING).limit(limit)
             return [_posting(d) for d in docs]
+
+    def count_postings(self, kind: str, value: str, limit: int) -> int:
+        with self.guard("read the correlation index"):
+            return int(self._coll("corr_postings").count_documents({"k": kind, "v": value, "live": True},
+                                                                   limit=limit))
 
     def postings_of(self, submission_ids: Sequence[str]) -> list[Posting]:
         with self.guard("read the correlation index"):
