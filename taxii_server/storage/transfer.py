@@ -47,10 +47,8 @@ from ..model import (
     Override,
     SubmissionContent,
 )
-from .base import (
-    Store,
-    TransferOwner,
-    TransferVersion,
+from .base import Store, TransferOwner, TransferVersion
+from .documents import (
     publication_from_doc,
     publication_to_doc,
     status_from_doc,
