@@ -7,10 +7,11 @@ have no record reader: the hub keeps a member's STIX as it is, after its own val
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import orjson
+import ijson
 
 from converters import msg
 from converters.budget import UNLIMITED, Budget
@@ -33,19 +34,20 @@ class InputFormat:
         return self.media_types[0]
 
 
-def _json_document(data: bytes) -> object:
-    try:
-        return orjson.loads(data)
-    except orjson.JSONDecodeError:
-        return None
+_TOKENS = ijson.get_backend("yajl2_c")
+_BUNDLE_TYPE = re.compile(rb'"type"\s*:\s*"bundle"')
 
 
 def _is_stix(data: bytes) -> bool:
+    """A JSON object whose top-level "type" is "bundle". The text is searched before it is decoded, so an
+    oversized incident record is never decoded here: the reader refuses it at its first exceeded budget."""
     head = data.lstrip()[:1]
-    if head != b"{":
+    if head != b"{" or not _BUNDLE_TYPE.search(data):
         return False
-    document = _json_document(data)
-    return isinstance(document, dict) and document.get("type") == "bundle"
+    try:  # the top-level "type" only, found by the C token reader without decoding the rest
+        return bool(next(_TOKENS.items(data, "type"), None) == "bundle")
+    except (ijson.JSONError, UnicodeDecodeError, ValueError):
+        return False
 
 
 def _is_record(data: bytes) -> bool:

@@ -8,10 +8,11 @@ Archive limits do not refuse the mail: the archive keeps its own hashes and lose
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import Any
 
-from converters.strict_json import DEFAULT_JSON_LIMITS, JsonLimits, path_text
+from converters.strict_json import DEFAULT_JSON_LIMITS, Cap, Caps, JsonLimits, path_text
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,21 @@ class RecordLimits:
     max_list_items: int = 200  # any other list in a record
     max_text_chars: int = 512 * 1024  # a message body or a description
     max_field_chars: int = 16 * 1024  # any other string (subject, names, addresses, header values)
+
+    @functools.cached_property
+    def caps(self) -> Caps:
+        """These budgets as the JSON reader checks them while reading a record file (strict_json.Caps)."""
+        return Caps(
+            arrays={name: Cap(getattr(self, which), which) for name, which in _LIST_LIMITS.items()},
+            array=Cap(self.max_list_items, "max_list_items"),
+            root_array=Cap(self.max_records, "max_records"),
+            strings={name: Cap(self.max_text_chars, "max_text_chars") for name in _TEXT_FIELDS},
+            string=Cap(self.max_field_chars, "max_field_chars"),
+            members=Cap(self.max_list_items, "max_list_items"),
+            shared=frozenset({"to", "cc"}),
+            shared_cap=Cap(self.max_recipients, "max_recipients"),
+            shared_what="recipients in to and cc",
+        )
 
 
 DEFAULT_RECORD_LIMITS = RecordLimits()

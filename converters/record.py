@@ -155,15 +155,16 @@ def record_from_dict(document: Any, source: str, *, fallback_label: str = "recor
 
 
 def _documents(data: bytes, source: str, limits: RecordLimits) -> list[tuple[str | None, Any]]:
+    text = data.removeprefix(b"\xef\xbb\xbf")  # a file saved with a byte order mark (not over HTTP: I-JSON)
     try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise RecordError(source, "(file)", "", f"not UTF-8 (byte {exc.start})") from exc
-    try:
-        document = strict_json.loads(text, limits.json)
+        document = strict_json.loads(text, limits.json, limits.caps)
     except strict_json.JSONRefused as first_error:
+        if first_error.message.startswith("the text is not UTF-8"):
+            raise RecordError(source, "(file)", "", first_error.message.removeprefix("the text is ")) from None
+        if first_error.limit:
+            raise _refused(source, "(file)", first_error) from first_error
         lines = [(number, line) for number, line in enumerate(text.splitlines(), 1) if line.strip()]
-        if first_error.limit or len(lines) < 2 or not _parses(lines[0][1], limits):
+        if len(lines) < 2 or not _parses(lines[0][1], limits):
             raise _refused(source, "(file)", first_error) from first_error
         if len(lines) > limits.max_records:
             raise RecordLimitExceeded(source, "(file)", "", f"{len(lines)} records (limit {limits.max_records}, "
@@ -171,7 +172,7 @@ def _documents(data: bytes, source: str, limits: RecordLimits) -> list[tuple[str
         documents: list[tuple[str | None, Any]] = []
         for number, line in lines:
             try:
-                documents.append((f"line {number}", strict_json.loads(line, limits.json)))
+                documents.append((f"line {number}", strict_json.loads(line, limits.json, limits.caps)))
             except strict_json.JSONRefused as exc:
                 raise _refused(source, f"line {number}", exc, in_line=True) from exc
         return documents
@@ -193,9 +194,9 @@ def _refused(source: str, where: str, exc: strict_json.JSONRefused, in_line: boo
     return RecordError(source, where, "", exc.message)
 
 
-def _parses(line: str, limits: RecordLimits) -> bool:
+def _parses(line: bytes, limits: RecordLimits) -> bool:
     try:
-        strict_json.loads(line, limits.json)
+        strict_json.loads(line, limits.json, limits.caps)
     except strict_json.JSONRefused:
         return False
     return True

@@ -43,6 +43,8 @@ CONSOLE_PAGES: dict[str, str] = {
     "home": "home", "submit": "submissions", "submissions": "submissions", "submission": "submissions",
     "polls": "polls", "keys": "keys", "revoke_key": "keys", "logout": "home", "connect": "home", "feeds": "home",
     "queue": "triage", "dismiss": "triage", "candidates": "candidates", "candidate": "candidates",
+    "exclude_value": "candidates", "split_candidate": "candidates", "merge_candidates": "candidates",
+    "exclusions": "candidates", "add_exclusion": "candidates", "remove_exclusion": "candidates",
     "preview": "publications", "publish": "publications", "publications": "publications",
     "publication": "publications", "approve": "approval", "revoke": "revocation", "audit": "audit",
     "stats": "statistics",

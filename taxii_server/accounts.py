@@ -28,23 +28,33 @@ def _now() -> str:
 
 # (password, stored hash or None) → whether they match; always one full hash (credentials.verify_password).
 PasswordCheck = Callable[[str, str | None], bool]
+# An organisation's mail domains before and after a change of the register (correlation re-evaluates the
+# sender addresses at the domains that changed).
+RegisterHook = Callable[[tuple[str, ...], tuple[str, ...]], None]
+
+
+def _no_hook(before: tuple[str, ...], after: tuple[str, ...]) -> None:
+    return None
 
 
 class Accounts:
     """`throttle` (rate limits) is consulted before any password is hashed; `address` is the client address the
     web layer resolved for this request (`at`), None elsewhere. `check_password` is injectable for tests that
-    count the hashes."""
+    count the hashes. `on_register_change` is told of every change of an organisation's mail domains."""
 
     def __init__(self, store: AccountStore, *, throttle: Throttle | None = None,
-                 check_password: PasswordCheck = credentials.verify_password, address: str | None = None) -> None:
+                 check_password: PasswordCheck = credentials.verify_password, address: str | None = None,
+                 on_register_change: RegisterHook = _no_hook) -> None:
         self.store = store
         self.throttle = throttle
         self.check_password = check_password
         self.address = address
+        self.on_register_change = on_register_change
 
     def at(self, address: str | None) -> Accounts:
         """The same accounts, authenticating a request from `address` (the rate limits count per address)."""
-        return Accounts(self.store, throttle=self.throttle, check_password=self.check_password, address=address)
+        return Accounts(self.store, throttle=self.throttle, check_password=self.check_password, address=address,
+                        on_register_change=self.on_register_change)
 
     def admit(self, principal: Principal) -> None:
         """An authenticated request, within its organisation's request rate (TooManyRequests otherwise)."""
@@ -72,6 +82,8 @@ class Accounts:
                            register.merge_aliases((), aliases), register.merge_domains((), domains))
         self._refuse_shared_domains(org)
         self.store.add_organisation(org)
+        if org.domains:
+            self.on_register_change((), org.domains)
         return org
 
     def change_register(self, actor: Principal, org_id: str, change: register.RegisterChange) -> Organisation:
@@ -84,6 +96,8 @@ class Accounts:
         self._refuse_shared_domains(changed)
         if not self.store.update_organisation(changed):
             raise NotFound(f"no organisation {org_id!r}")
+        if changed.domains != org.domains:
+            self.on_register_change(org.domains, changed.domains)
         return changed
 
     def _refuse_shared_domains(self, org: Organisation) -> None:

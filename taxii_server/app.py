@@ -30,6 +30,7 @@ from .hub.leaks import LeakCheck
 from .hub.polls import PollHistory
 from .hub.publication_bundle import hub_identity_ids
 from .hub.publishing import PublicationListener, Publishing
+from .hub.reevaluation import Reevaluation
 from .hub.revocation import Revocation
 from .hub.services import HubServices
 from .hub.share import WorkerShare, slots_for
@@ -57,6 +58,7 @@ def build_services(settings: Settings, store: Store | None = None, *,
     options = ConversionOptions(id_key=settings.conversion.id_key,
                                 hub_identity_name=settings.conversion.hub_identity_name)
     audit = AuditLog(store)
+    reevaluation = Reevaluation(store)
     campaigns = Campaigns(store, Correlator(store, correlation_policy(settings),
                                            warning_lists=settings.hub.correlation_warning_lists), audit)
     leak_check = LeakCheck(store, lambda: options, settings.hub.min_group_size, settings.hub.min_group_count)
@@ -89,9 +91,10 @@ def build_services(settings: Settings, store: Store | None = None, *,
         stats=Stats(store),
         audit=audit,
         polls=PollHistory(store, catalog, settings.limits),
-        allowlist=AllowListAdmin(store, audit),
+        allowlist=AllowListAdmin(store, audit, on_change=reevaluation.allow_list_changed),
     )
-    accounts = Accounts(store, throttle=Throttle(store, settings.limits), check_password=check_password)
+    accounts = Accounts(store, throttle=Throttle(store, settings.limits), check_password=check_password,
+                        on_register_change=reevaluation.register_changed)
     exports = FeedExports(feeds, store, settings.data_dir / "feed-cache", exclusions=HubExclusions(store))
     return Services(feeds=feeds, accounts=accounts, hub=hub, sessions=ConsoleSessions(store),
                     certificates=ClientCertificates(store, settings.ca_cert.parent), limits=settings.limits,

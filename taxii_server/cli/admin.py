@@ -20,6 +20,7 @@ from ..catalog import Catalog
 from ..demo import DEMO_ORGS
 from ..errors import Conflict
 from ..hostnames import display_domain
+from ..hub.reevaluation import Reevaluation
 from ..model import ROLES, Credential, Organisation
 from ..register import RegisterChange
 from ..settings import SEARCH_PATHS, Settings, locate_config
@@ -175,7 +176,7 @@ def org() -> None:
 def org_add(obj: CliContext, org_id: str, name: str, group: str, roles: tuple[str, ...], domains: tuple[str, ...],
             aliases: tuple[str, ...], as_json: bool) -> None:
     """Add an organisation."""
-    created = Accounts(obj.store()).add_organisation(
+    created = _accounts(obj).add_organisation(
         OPERATOR, org_id, name, group, roles or ("member",), aliases=aliases, domains=domains)
     _emit(_org_dict(created), as_json, f"added organisation {created.id} ({created.group}, {','.join(created.roles)})")
 
@@ -197,8 +198,14 @@ def org_set(obj: CliContext, org_id: str, add_domains: tuple[str, ...], remove_d
             as_json: bool) -> None:
     """Change an organisation's register of mail domains and aliases (applied in the order clear, remove, add)."""
     change = RegisterChange(add_domains, remove_domains, clear_domains, add_aliases, remove_aliases, clear_aliases)
-    changed = Accounts(obj.store()).change_register(OPERATOR, org_id, change)
+    changed = _accounts(obj).change_register(OPERATOR, org_id, change)
     _emit(_org_dict(changed), as_json, "\n".join([f"{changed.id}: register updated", *_register_lines(changed)[1:]]))
+
+
+def _accounts(obj: CliContext) -> Accounts:
+    """The accounts, telling correlation of register changes (the sender addresses at a changed mail domain)."""
+    store = obj.store()
+    return Accounts(store, on_register_change=Reevaluation(store).register_changed)
 
 
 @org.command("list")

@@ -21,6 +21,7 @@ import click
 from converters import (
     ConversionError,
     ConversionOptions,
+    RecordLimits,
     audit_bundle,
     bundle_bytes,
     formats,
@@ -64,10 +65,10 @@ def expand_inputs(inputs: tuple[str, ...], suffixes: tuple[str, ...]) -> Iterato
 
 
 def _convert_one(name: str, path: Path, requested: str, options: ConversionOptions,
-                 summary: Summary) -> list[dict[str, Any]]:
+                 summary: Summary, limits: RecordLimits) -> list[dict[str, Any]]:
     data = path.read_bytes()
     fmt = formats.detect(data, name) if requested == "auto" else formats.by_name(requested)
-    records = formats.read_report(data, name, fmt)
+    records = formats.read_report(data, name, fmt, record_limits=limits)
     return [record_to_bundle(record, options, summary) for record in records]
 
 
@@ -85,15 +86,20 @@ def _convert_one(name: str, path: Path, requested: str, options: ConversionOptio
 def convert(ctx: click.Context, inputs: tuple[str, ...], input_format: str, show_summary: bool,
             output: Path | None, pretty: bool) -> None:
     """Convert incident records, .eml and .msg files (files, directories, globs) into one STIX 2.1 bundle."""
-    conversion = ctx.obj.settings().conversion
+    from ..app import record_limits
+
+    settings = ctx.obj.settings()
+    conversion = settings.conversion
     options = ConversionOptions(id_key=conversion.id_key, hub_identity_name=conversion.hub_identity_name)
+    limits = record_limits(settings.limits)  # the hub's [limits], so a file is refused here as it would be there
     suffixes = tuple(s for f in formats.FORMATS if f.name in ("auto", input_format) or input_format == "auto"
                      for s in f.suffixes if f.name != "stix")
     bundles: list[dict[str, Any]] = []
     summary = Summary()
     items = list(expand_inputs(inputs, suffixes))
     with progress("convert", len(items)) as step:
-        failed = _convert_all(items, input_format, options, bundles, step if len(items) > 1 else _silent, summary)
+        failed = _convert_all(items, input_format, options, bundles, step if len(items) > 1 else _silent, summary,
+                              limits)
     if show_summary:
         for line in summary.lines():
             click.echo("taxii-hub: summary: " + line, err=True)
@@ -113,7 +119,7 @@ def _silent(name: str, total: int | None = None) -> None:
 
 
 def _convert_all(items: list[tuple[str, Path | None]], input_format: str, options: ConversionOptions,
-                 bundles: list[dict[str, Any]], step: Step, summary: Summary) -> int:
+                 bundles: list[dict[str, Any]], step: Step, summary: Summary, limits: RecordLimits) -> int:
     """Convert each input into `bundles`, reporting failures one line each; how many failed."""
     failed = 0
     for name, path in items:
@@ -123,7 +129,7 @@ def _convert_all(items: list[tuple[str, Path | None]], input_format: str, option
             failed += 1
             continue
         try:
-            bundles.extend(_convert_one(name, path, input_format, options, summary))
+            bundles.extend(_convert_one(name, path, input_format, options, summary, limits))
         except ConversionError as exc:
             _report(exc)
             failed += 1

@@ -1,11 +1,12 @@
 """Built feed files, kept on disk per generation, so a poll streams a file and an unchanged feed costs nothing.
 
 A generation is what one scope (a collection as one kind of caller sees it) holds at a moment: the store's
-content version for the scope, the last instant at which an indicator started or expired, and the version of
-the exclusion lists. Its key is a hash of those, the same in every worker and machine, and so are the ETags
-drawn from it. Files are built once per generation and format into `<cache>/<scope>/<generation>/`, written to
-a temporary name and renamed, under a per-file lock so that concurrent first requests build once; later
-generations of a scope replace earlier ones, which are removed a while after.
+change marker for the scope (kept at write time: one look-up, storage/*_feed_state.py), the last instant at
+which an indicator started or expired, and the version of the exclusion lists. Its key is a hash of those, the
+same in every worker and machine, and so are the ETags drawn from it. Files are built once per generation and
+format into `<cache>/<scope>/<generation>/`, written to a temporary name and renamed, under a per-file lock so
+that concurrent first requests build once; later generations of a scope replace earlier ones, which are
+removed a while after.
 
 The generation's clock part needs the indicators' validity windows: it is computed by reading the scope once and
 then kept in process memory (a few numbers per scope) until the next start or expiry instant passes.
@@ -30,7 +31,7 @@ from typing import IO
 from ..model import ObjectScope
 from .current import Changes, ObjectReader, clock_changes
 
-FORMAT_VERSION = "1"  # part of every generation key: bump when a writer's output changes
+FORMAT_VERSION = "2"  # part of every generation key: bump when a writer's output changes
 KEEP_OLD_S = 600  # earlier generations' files stay this long for requests still streaming them
 _MEMO = 512
 
@@ -40,7 +41,7 @@ class Generation:
     scope_key: str
     key: str
     content_version: str
-    newest_change_us: int | None  # the newest date_added or start/expiry instant: Last-Modified
+    newest_change_us: int | None  # the newest change (addition, removal) or start/expiry instant: Last-Modified
     directory: Path
 
     def etag(self, resource: str) -> str:
@@ -62,14 +63,14 @@ class Snapshots:
         self._lock = threading.Lock()  # gunicorn's threads share one Snapshots per worker
 
     def generation(self, scope: ObjectScope, content_version: str, exclusions_version: str,
-                   newest_added_us: int | None) -> Generation:
+                   changed_us: int | None) -> Generation:
         now = self.clock()
         skey = scope_key(scope)
         changes = self._clock_changes(scope, skey, content_version, now)
         key = hashlib.sha256(
             f"{FORMAT_VERSION}|{skey}|{content_version}|{changes.previous_us}|{exclusions_version}".encode()
         ).hexdigest()[:32]
-        newest = max((t for t in (newest_added_us, changes.previous_us) if t is not None), default=None)
+        newest = max((t for t in (changed_us, changes.previous_us) if t is not None), default=None)
         return Generation(skey, key, content_version, newest, self.root / skey / key)
 
     def _clock_changes(self, scope: ObjectScope, skey: str, content_version: str, now: int) -> Changes:

@@ -181,10 +181,12 @@ class AllowListAdmin:
     """Adding, listing and removing entries: analysts and administrators only (to anyone else the allow-list
     does not exist), every change in the audit trail."""
 
-    def __init__(self, store: AllowListStore, audit: AuditLog, clock: Callable[[], int] = now_us) -> None:
+    def __init__(self, store: AllowListStore, audit: AuditLog, clock: Callable[[], int] = now_us, *,
+                 on_change: Callable[[AllowedValue], None] = lambda entry: None) -> None:
         self.store = store
         self.audit = audit
         self.clock = clock
+        self.on_change = on_change  # told of every entry added or removed (correlation re-evaluates its values)
 
     def add(self, principal: Principal, kind: str, value: str, reason: str) -> AllowedValue:
         self._require(principal)
@@ -193,6 +195,7 @@ class AllowListAdmin:
         if not self.store.add_allowed(entry):
             raise Conflict(f"{kind} {entry.value} is already on the allow-list")
         self.audit.record(principal, "allow-add", f"{kind}:{entry.value}", {"reason": entry.reason})
+        self.on_change(entry)
         return entry
 
     def remove(self, principal: Principal, kind: str, value: str) -> AllowedValue:
@@ -202,6 +205,7 @@ class AllowListAdmin:
         if not found or not self.store.remove_allowed(kind, normal):
             raise NotFound(f"{kind} {normal} is not on the allow-list")
         self.audit.record(principal, "allow-remove", f"{kind}:{normal}", {"reason": found[0].reason})
+        self.on_change(found[0])
         return found[0]
 
     def entries(self, principal: Principal, kind: str | None = None) -> list[AllowedValue]:

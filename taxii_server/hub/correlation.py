@@ -116,6 +116,12 @@ def value_state(
     return USED
 
 
+def crowded_state(kind: str, value: str, exclusions: Sequence[Exclusion]) -> str:
+    """The state of a value with more than max_reports live postings, known without reading them: value_state
+    gives this for every such list."""
+    return EXCLUDED if excluded(kind, value, exclusions) else OVER
+
+
 def blocked(a: str, b: str, overrides: Iterable[Override]) -> bool:
     """An analyst split puts a and b on different sides: they are never linked directly."""
     return any(o.action == "split" and ((a in o.side_a and b in o.side_b) or (a in o.side_b and b in o.side_a))

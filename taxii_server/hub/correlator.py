@@ -12,13 +12,21 @@ them) and replaces every stored candidate that touches the walk. The seeds make 
 - a value whose state changes with it (reports, organisations, span, member domain): every live posting of
   that value (at most max_reports + 1 — a value with more stays over-correlating either way) and the members
   of the candidates listing it;
-- an exclusion, split or merge: the submissions and candidates it names.
+- an exclusion, split or merge: the submissions and candidates it names;
+- an allow-list entry or a register domain added or removed: like an exclusion, the values it can move.
 Any member of a changed component is reachable from a seed without crossing a changed edge, so the walk
 covers it. `rebuild` computes the same graph from scratch, value by value (a property test compares both).
 
 One job at a time: the job runs under the store's correlation lease and, on SQLite, inside one write
 transaction with its removal from the queue (a crash rolls it back); on MongoDB a crashed job is run again
-when its lease expires. Every job is idempotent.
+when its lease expires. Every job is idempotent. That transaction need not reach the disk before the next
+job starts (`correlation_batch`, SQLite `synchronous = NORMAL`): everything a job writes is derived from the
+submissions, the register, the allow-list and the analysts' records, all committed durably before the job
+was queued, so a batch lost to a power cut leaves its jobs queued and they run again.
+
+Cost of a job: bounded by the reports it links, not by the history. A value's postings are read with a
+LIMIT of max_reports + 2 (a popular value costs the same at any size, and one over the limit is only
+counted); the register, allow-list and exclusions once per job.
 """
 
 from __future__ import annotations
@@ -27,7 +35,7 @@ import dataclasses
 import logging
 import time
 import uuid
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from ..errors import HubError
@@ -45,11 +53,13 @@ from .correlation import (
     blocked,
     build_candidate,
     close,
+    crowded_state,
     eligible,
     merge_edges,
     postings_for,
     value_state,
 )
+from .reevaluation import affected_values
 
 log = logging.getLogger("taxii_server.hub.correlator")
 LEASE_US = 60_000_000
@@ -71,6 +81,10 @@ class _View:
     overrides: dict[str, list[Override]] = field(default_factory=dict)
     submissions: dict[str, Submission | None] = field(default_factory=dict)
 
+    def fresh(self) -> _View:
+        """The same policy, exclusions and groups, with nothing read yet (for the next job, or after writes)."""
+        return _View(self.store, self.policy, self.exclusions, self.groups)
+
     def member_domain(self, domain: str) -> bool:
         if domain in self.policy.member_domains:
             return True
@@ -79,11 +93,16 @@ class _View:
         return self.domains[domain]
 
     def value(self, kind: str, value: str) -> tuple[str, list[Posting]]:
+        """A value's state, with its postings when it is used (a crowded value's are not read)."""
         key = (kind, value)
         if key not in self.states:
-            found = self.store.postings(kind, value, self.policy.max_reports + 2)
-            self.states[key] = (value_state(kind, value, found, self.member_domain, self.exclusions, self.policy),
-                                found)
+            most = self.policy.max_reports
+            if self.store.count_postings(kind, value, most + 1) > most:
+                self.states[key] = (crowded_state(kind, value, self.exclusions), [])
+            else:
+                found = self.store.postings(kind, value, most + 2)
+                self.states[key] = (value_state(kind, value, found, self.member_domain, self.exclusions,
+                                                self.policy), found)
         return self.states[key]
 
     def state(self, kind: str, value: str) -> str:
@@ -97,6 +116,18 @@ class _View:
             for p in self.store.postings_of(missing):
                 if p.live:
                     self.own[p.submission_id].append(p)
+
+    def prefetch(self, sids: Sequence[str]) -> None:
+        """The postings and the splits and merges of many submissions, in one read each."""
+        self.postings_of(sids)
+        missing = [s for s in sids if s not in self.overrides]
+        if missing:
+            for sid in missing:
+                self.overrides[sid] = []
+            wanted = set(missing)
+            for o in self.store.overrides_of(missing):  # oldest first, as overrides_of([sid]) gives them
+                for sid in sorted({*o.side_a, *o.side_b} & wanted):
+                    self.overrides[sid].append(o)
 
     def overrides_of(self, sid: str) -> list[Override]:
         if sid not in self.overrides:
@@ -168,12 +199,14 @@ class Correlator:
         if self.store.correlation_backlog()[0] == 0:
             return 0
         done = 0
-        with self.store.atomic():
+        with self.store.correlation_batch():
             now = self.clock()
             if not self.store.lease_correlation(self.owner, now, now + LEASE_US):
                 return 0
             while done < batch and (job := self.store.next_correlation_job()) is not None:
                 try:
+                    # read per job: on MongoDB the batch is no transaction, and a change to the register
+                    # or the allow-list queued during the batch must be seen by its re-evaluation job
                     self.run(job)
                 except HubError:
                     raise  # the store is unavailable: the job stays queued and runs again
@@ -201,20 +234,25 @@ class Correlator:
         return count, (None if oldest is None else max(0.0, (self.clock() - oldest) / 1_000_000))
 
     def run(self, job: CorrelationJob) -> None:
+        self._run(job, self._view())
+
+    def _run(self, job: CorrelationJob, view: _View) -> None:
         kind, _, arg = job.job.partition(":")
-        view = self._view()
         if kind == "s":
             seeds = self._take_in_or_out(view, arg)
         elif kind == "v":
             value_kind, _, pattern = arg.partition("\t")
             seeds = self._values(view, value_kind, pattern)
+        elif kind == "a":  # an allow-list entry added or removed (hub/reevaluation.py)
+            entry_kind, _, value = arg.partition("\t")
+            seeds = self._seeds_of(affected_values(self.store, entry_kind, value))
         elif kind == "o":
             seeds = set(arg.split(","))
             seeds |= self._members_of_candidates(seeds)
         else:
             log.warning("unknown correlation job %r dropped", job.job)
             return
-        self._recompute(self._view(), seeds)
+        self._recompute(view.fresh(), seeds)
 
     def _members_of_candidates(self, sids: Iterable[str]) -> set[str]:
         found: set[str] = set()
@@ -238,16 +276,20 @@ class Correlator:
         domains_after = {v for k, v in after if k == VICTIM_DOMAIN}
         for key in sorted(before.keys() | after.keys()):
             kind, value = key
-            others = [p for p in self.store.postings(kind, value, self.policy.max_reports + 2)
-                      if p.submission_id != sid]
             if kind in EVIDENCE_KINDS:
+                if self.store.count_postings(kind, value, self.policy.max_reports + 2) > self.policy.max_reports + 1:
+                    continue  # more than max_reports without this one: crowded before and after (not read)
+                others = [p for p in self.store.postings(kind, value, self.policy.max_reports + 2)
+                          if p.submission_id != sid]
                 was = _state_with(view, kind, value, others, before.get(key), sid, domains_before)
                 now = _state_with(view, kind, value, others, after.get(key), sid, domains_after)
                 if was != now:
                     seeds.update(p.submission_id for p in others)
                     seeds |= self._members_of(self.store.candidates_with_value(kind, value))
-            elif kind == VICTIM_DOMAIN and not others and (key in before) != (key in after) \
-                    and value not in view.policy.member_domains:
+            elif kind == VICTIM_DOMAIN and (key in before) != (key in after) \
+                    and value not in view.policy.member_domains \
+                    and not any(p.submission_id != sid for p in self.store.postings(kind, value, 2)):
+                # the first (or last) report naming this victim domain: senders there start (or stop) counting
                 senders = {p.submission_id for p in self.store.postings(SENDER_DOMAIN, value, _MANY)}
                 seeds |= senders | self._members_of_candidates(senders)
         if sorted(stored, key=_key) != sorted(wanted, key=_key):
@@ -264,9 +306,12 @@ class Correlator:
 
     def _values(self, view: _View, kind: str, pattern: str) -> set[str]:
         """Seeds after an exclusion of a value or a pattern was added or removed."""
-        values = self.store.values_matching(kind, pattern, _MANY)
+        return self._seeds_of((kind, value) for value in self.store.values_matching(kind, pattern, _MANY))
+
+    def _seeds_of(self, values: Iterable[tuple[str, str]]) -> set[str]:
+        """Seeds after the state of these values may have changed."""
         seeds: set[str] = set()
-        for value in values:
+        for kind, value in values:
             found = self.store.postings(kind, value, self.policy.max_reports + 2)
             if len(found) <= self.policy.max_reports + 1:
                 seeds.update(p.submission_id for p in found)
@@ -277,16 +322,20 @@ class Correlator:
         """Replace the candidates touching the walk from `seeds` by the components it finds."""
         seen: set[str] = set()
         components: list[set[str]] = []
+        view.postings_of(seeds)
         for seed in sorted(seeds):
             if seed in seen or not view.live(seed):
                 continue
             component, frontier = {seed}, [seed]
-            while frontier:
-                sid = frontier.pop()
-                for other in view.neighbours(sid):
-                    if other not in component:
-                        component.add(other)
-                        frontier.append(other)
+            while frontier:  # breadth first, a whole level read at once
+                view.prefetch(frontier)
+                reached: list[str] = []
+                for sid in frontier:
+                    for other in sorted(view.neighbours(sid)):
+                        if other not in component:
+                            component.add(other)
+                            reached.append(other)
+                frontier = reached
             seen |= component
             components.append(component)
         old = set(self.store.candidates_of(sorted(seen | seeds)).values())

@@ -34,6 +34,7 @@ from ..model import (
     AuditEntry,
     ClientCertificate,
     ConsoleSession,
+    ContentVersion,
     CorrelationJob,
     Credential,
     Exclusion,
@@ -280,6 +281,10 @@ class CorrelationStore(Protocol):
         """Live postings of one value, ordered by submission id; at most `limit`."""
         ...
 
+    def count_postings(self, kind: str, value: str, limit: int) -> int:
+        """How many live postings one value has, counted up to `limit` (a popular value is not read)."""
+        ...
+
     def postings_of(self, submission_ids: Sequence[str]) -> list[Posting]:
         """Every posting (live or not) of these submissions."""
         ...
@@ -298,6 +303,12 @@ class CorrelationStore(Protocol):
         ...
 
     def enqueue_correlation(self, jobs: Sequence[str], now_us: int) -> None:
+        ...
+
+    def correlation_batch(self) -> AbstractContextManager[None]:
+        """One transaction for a batch of correlation jobs, as atomic() makes, whose commit need not be on
+        disk when it returns (SQLite: `synchronous = NORMAL`). Only for writes that can be derived again: a
+        batch lost to a power cut leaves its jobs queued. Never for submissions or analysts' records."""
         ...
 
     def lease_correlation(self, owner: str, now_us: int, until_us: int) -> bool:
@@ -427,9 +438,9 @@ class PollStore(Protocol):
 class FeedStateStore(Protocol):
     """What the feeds' validators (ETag, Last-Modified) are drawn from (feedexport/)."""
 
-    def content_version(self, scope: ObjectScope) -> str:
-        """A text that changes whenever a version is added to, or removed from, the part of a collection
-        `scope` sees (and after the store is erased); equal texts mean the same content."""
+    def content_version(self, scope: ObjectScope) -> ContentVersion:
+        """The change marker of the part of a collection `scope` sees: one read of a marker the writes keep
+        (never a count or a scan of the collection)."""
         ...
 
 

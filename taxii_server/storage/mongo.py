@@ -66,6 +66,7 @@ from pymongo.errors import BulkWriteError
 from ..errors import ConfigError, StorageUnavailable
 from ..model import AddResult, NewVersion, ObjectFilter, ObjectScope, Page, StoredVersion
 from ..timestamps import format_us
+from ..timestamps import now_us as wall_clock_us
 from .base import SCHEMA_VERSION, TransferOwner, TransferVersion, same_content
 from .mongo_allowlist import ALLOWLIST_INDEXES, MongoAllowList
 from .mongo_arrivals import ARRIVAL_INDEXES
@@ -135,6 +136,7 @@ class MongoStore(MongoRecords, MongoCertificates, MongoLimits, MongoAllowList, M
             if found < 5:
                 self._number_unnumbered_submissions()
             self.import_meta("schema_version", str(SCHEMA_VERSION))
+        self._seed_content_markers()
 
     # -- adding --------------------------------------------------------------------------------------------
 
@@ -219,6 +221,8 @@ class MongoStore(MongoRecords, MongoCertificates, MongoLimits, MongoAllowList, M
         inserted = [doc for j, doc in enumerate(docs) if j not in lost]
         if not self._clock.release(allocation):
             self._redate(cid, inserted, now_us)
+        if inserted:
+            self._content_changed(cid, (part,), max(int(doc["d"]) for doc in inserted))
         out: dict[int, AddResult] = {}
         for j, (n, v) in enumerate(planned):
             if j in lost:  # a concurrent writer stored this (id, version) first
@@ -300,6 +304,10 @@ class MongoStore(MongoRecords, MongoCertificates, MongoLimits, MongoAllowList, M
         Inside `atomically` on a replica set, the writes are part of that transaction."""
         return nullcontext()
 
+    def correlation_batch(self) -> AbstractContextManager[None]:
+        """As atomic(): every correlation job is idempotent and is run again if its lease expires unfinished."""
+        return self.atomic()
+
     def object_owner(self, scope: ObjectScope, object_id: str) -> str | None:
         with self.guard("read owners"):
             doc = self._coll("object_owners").find_one(
@@ -321,6 +329,7 @@ class MongoStore(MongoRecords, MongoCertificates, MongoLimits, MongoAllowList, M
             if not doomed:
                 return 0
             versions.delete_many({"_id": {"$in": [d["_id"] for d in doomed]}})
+            self._content_changed(scope.collection_id, (d["p"] for d in doomed), wall_clock_us())
             for part in sorted({d["p"] for d in doomed}):
                 if versions.find_one({"c": scope.collection_id, "p": part, "i": object_id}, {"_id": 1}) is None:
                     self._coll("object_owners").delete_one({"c": scope.collection_id, "p": part, "i": object_id})
@@ -351,6 +360,9 @@ class MongoStore(MongoRecords, MongoCertificates, MongoLimits, MongoAllowList, M
         with self.guard("store objects"):
             lost = _insert_ignoring_duplicates(self._coll("object_versions"), docs)
             self._clock.advance(collection_id, max(v.date_added_us for v in versions))
+            if len(lost) < len(docs):
+                self._content_changed(collection_id, (v.partition for n, v in enumerate(versions) if n not in lost),
+                                      max(v.date_added_us for v in versions))
         return len(docs) - len(lost)
 
     def export_owners(self, collection_id: str, after: tuple[str, str] | None, limit: int) -> list[TransferOwner]:

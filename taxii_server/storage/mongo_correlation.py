@@ -100,6 +100,11 @@ class MongoCorrelation(MongoArrivals):
                 .sort("s", ASCENDING).limit(limit)
             return [_posting(d) for d in docs]
 
+    def count_postings(self, kind: str, value: str, limit: int) -> int:
+        with self.guard("read the correlation index"):
+            return int(self._coll("corr_postings").count_documents({"k": kind, "v": value, "live": True},
+                                                                   limit=limit))
+
     def postings_of(self, submission_ids: Sequence[str]) -> list[Posting]:
         with self.guard("read the correlation index"):
             docs = self._coll("corr_postings").find({"s": {"$in": sorted(set(submission_ids))}})

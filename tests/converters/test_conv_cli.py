@@ -112,3 +112,16 @@ def test_validate_reports_unreadable_json_in_one_line(config: Path, tmp_path: Pa
     assert code == 1
     assert err.startswith(f"taxii-hub: {broken}: (json): invalid JSON: ")
     assert err.count("\n") == 1
+
+
+def test_a_record_over_a_budget_is_one_line_naming_field_and_limit(tmp_path: Path) -> None:
+    config = tmp_path / "hub.toml"
+    config.write_text('[conversion]\nid_key = "cli-test-key"\n[limits]\nmax_recipients = 2\n')
+    record = json.loads(RECORD_SAMPLES[0].read_text())
+    record["messages"][0]["to"] = [{"address": f"hidden{i}@r.example"} for i in range(3)]
+    path = tmp_path / "big.json"
+    path.write_text(json.dumps(record))
+    code, out, err = run(config, "convert", str(path))
+    assert (code, out) == (1, "")
+    assert err == (f"taxii-hub: {path}: (file): messages[0]: more than 2 recipients in to and cc "
+                   "(limit 2, max_recipients)\n")

@@ -42,7 +42,6 @@ def _with(path: tuple[Any, ...], value: Any) -> dict[str, Any]:
 
 OVERSIZED = {
     "max_recipients": (("messages", 0, "to"), _recipients(501), "messages[0]"),
-    "max_json_array_items": (("messages", 0, "to"), _recipients(600_000), "messages[0].to"),
     "max_messages": (("messages",), None, "messages"),
     "max_attachments": (("messages", 0, "attachments"), [{"name": f"a{i}.zip"} for i in range(101)],
                         "messages[0].attachments"),
@@ -64,6 +63,18 @@ def test_a_report_over_a_budget_is_a_fast_413_naming_field_and_limit(demo_hub: D
     assert len(response.data) < 600  # the message, never the content
     assert "v1@r" not in description and "xxxx" not in description
     assert demo_hub.store.list_submissions() == []  # refused, not kept
+
+
+def test_600_000_recipients_are_refused_at_the_501st_without_reading_the_rest(demo_hub: DemoHub) -> None:
+    body = orjson.dumps(_with(("messages", 0, "to"), _recipients(600_000)))
+    broken = body[:-2] + b",,"  # invalid JSON at the very end: a reader that got there would say so instead
+    for sent in (body, broken):
+        response = demo_hub.api("POST", "/submissions", ORG, sent)
+        assert response.status_code == 413, response.data
+        assert response.json["description"] == ("upload: (file): messages[0]: more than 500 recipients in to and cc "
+                                                 "(limit 500, max_recipients)")
+        assert response.headers["Content-Type"].startswith("application/json")
+    assert demo_hub.store.list_submissions() == []
 
 
 def test_a_file_with_more_records_than_allowed_is_a_413(demo_hub: DemoHub) -> None:
@@ -108,6 +119,24 @@ def test_a_json_string_over_the_json_budget_is_a_413_on_taxii_too(tmp_path: Path
         assert response.status_code == 413, response.data
         assert "objects[0].name" in response.json["description"]
         assert "max_json_string_chars" in response.json["description"] and "nnnn" not in response.data.decode()
+        assert response.headers["Content-Type"] == "application/taxii+json;version=2.1"
+    finally:
+        hub.store.close()
+
+
+def test_an_envelope_with_one_huge_list_is_refused_at_the_first_item_over_the_budget(tmp_path: Path) -> None:
+    hub = make_demo_hub(tmp_path, "[limits]\nmax_json_array_items = 1000\n")
+    try:
+        labels = b", ".join(b'"l%d"' % n for n in range(200_000))
+        body = b'{"objects": [{"type": "indicator", "labels": [' + labels + b", !!!"  # broken after the list
+        response = hub.client().post(
+            f"/hub/collections/{INBOX}/objects/", data=body,
+            headers=hub.auth(ORG, Accept="application/taxii+json;version=2.1",
+                             **{"Content-Type": "application/taxii+json;version=2.1"}))
+        assert response.status_code == 413, response.data
+        assert response.json["description"] == ("objects[0].labels: more than 1000 items (limit 1000, "
+                                                "max_json_array_items)")
+        assert response.headers["Content-Type"] == "application/taxii+json;version=2.1"
     finally:
         hub.store.close()
 

@@ -73,6 +73,17 @@ def test_live_postings_of_a_value_come_in_submission_order_up_to_the_limit(store
         ("s3", True), ("s4", False)}
 
 
+def test_live_postings_of_a_value_are_counted_up_to_the_limit(store: Store) -> None:
+    for sid in ("s1", "s2", "s3"):
+        store.set_postings(sid, [_posting(sid), _posting(sid, value="other")])
+    store.set_postings("s4", [_posting("s4", live=False)])
+    assert store.count_postings("file-hash", "sha256:aa", 10) == 3  # not s4's: not live
+    assert store.count_postings("file-hash", "sha256:aa", 2) == 2
+    assert store.count_postings("file-hash", "sha256:bb", 10) == 0
+    store.set_postings("s2", [])
+    assert store.count_postings("file-hash", "sha256:aa", 10) == 2
+
+
 def test_the_index_walk_counts_live_postings_per_value_in_order(store: Store) -> None:
     store.set_postings("s1", [_posting("s1", "c2-ip", "10.0.0.1"), _posting("s1", "url", "https://a.example/")])
     store.set_postings("s2", [_posting("s2", "c2-ip", "10.0.0.1"), _posting("s2", "c2-ip", "10.0.0.2")])
@@ -156,3 +167,23 @@ def test_exclusions_and_overrides_are_kept_oldest_first(store: Store) -> None:
     assert store.overrides_of(["s3"]) == [split]
     assert store.overrides_of(["s9"]) == []
     assert store.list_overrides() == [split, merge]
+
+
+def test_a_correlation_batch_is_one_transaction_where_the_backend_has_them(store: Store) -> None:
+    store.add_submission_once(_submission("s1"), CONTENT, [_posting("s1", live=False)], 1)
+    with store.correlation_batch():
+        store.set_postings("s1", [_posting("s1", live=True)])
+        store.finish_correlation_job(store.next_correlation_job().seq)  # type: ignore[union-attr]
+    assert store.postings("file-hash", "sha256:aa", 10) == [_posting("s1")]
+    assert store.correlation_backlog() == (0, None)
+    store.enqueue_correlation(["s:s1"], 2)
+    try:
+        with store.correlation_batch():
+            store.set_postings("s1", [])
+            store.finish_correlation_job(store.next_correlation_job().seq)  # type: ignore[union-attr]
+            raise RuntimeError("the job failed half way")
+    except RuntimeError:
+        pass
+    if store.transactional:  # all or nothing: the job is still queued, the postings as they were
+        assert store.correlation_backlog() == (1, 2)
+        assert store.postings("file-hash", "sha256:aa", 10) == [_posting("s1")]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from . import analyst, connect, feeds, i18n, member, signin  # noqa: F401  (the view modules register their routes)
+from . import analyst, connect, corrections, feeds, i18n, member, signin  # noqa: F401  (the view modules register their routes)
 from .blueprint import bp
 from .guard import csrf_token
 from .presenters import visible

@@ -80,9 +80,13 @@ def _targets(caller: Principal) -> list[CollectionDef]:
     return found
 
 
-def _candidate_page(caller: Principal, candidate_id: str, **extra: Any) -> str:
+def candidate_page(caller: Principal, candidate_id: str, **extra: Any) -> str:
+    """A candidate: its evidence (each value used, over-correlating or excluded, with a form to exclude it),
+    its reports and their threads, the forms to split it or merge it with another, and the publish form."""
     hub = services().hub
     c = hub.campaigns.get(caller, candidate_id)
+    others = [o for o in hub.campaigns.page(caller, 50)[0] if o.id != c.id]
+    waiting, _ = hub.campaigns.lag(caller)
     submissions: list[Submission] = [hub.intake.get(caller, sid) for sid in c.submissions]
     groups = dict(hub.intake.conversion_options().sector_groups)
     threads = [(s, [(r, presenters.thread(r)) for r in hub.intake.records(caller, s.id)]) for s in submissions]
@@ -97,13 +101,14 @@ def _candidate_page(caller: Principal, candidate_id: str, **extra: Any) -> str:
         latency_count=len(latencies), span=presenters.minutes((c.last_seen_us - c.first_seen_us) / 1_000_000),
         when=presenters.when, minutes=presenters.minutes, targets=targets, audience=presenters.audience,
         tlp_levels=TLP_LEVELS[TLP_LEVELS.index(strictest):], form=form,
-        two_person_rule=hub.publishing.policy.two_person_rule, **extra,
+        two_person_rule=hub.publishing.policy.two_person_rule, others=others, waiting=waiting,
+        queued=request.args.get("queued") == "1", **extra,
     )
 
 
 @bp.get("/candidates/<candidate_id>")
 def candidate(candidate_id: str) -> str:
-    return _candidate_page(guard.require("candidates"), candidate_id)
+    return candidate_page(guard.require("candidates"), candidate_id)
 
 
 def _publish_request(candidate_id: str) -> tuple[PublishRequest, dict[str, Any]]:
@@ -132,7 +137,7 @@ def _on_candidate(
     except HubError as exc:
         if isinstance(exc, NotFound):
             raise
-        return _candidate_page(caller, candidate_id, form=form, problem=exc.message)
+        return candidate_page(caller, candidate_id, form=form, problem=exc.message)
 
 
 @bp.post("/candidates/<candidate_id>/preview")
@@ -140,7 +145,7 @@ def preview(candidate_id: str) -> BaseResponse | str:
     def show(caller: Principal, req: PublishRequest, form: dict[str, Any]) -> str:
         shown = services().hub.publishing.preview(caller, req)
         bundle = orjson.dumps(shown.bundle, option=orjson.OPT_INDENT_2).decode()
-        return _candidate_page(caller, candidate_id, form=form, preview=shown, bundle_text=bundle,
+        return candidate_page(caller, candidate_id, form=form, preview=shown, bundle_text=bundle,
                                object_count=len(shown.bundle.get("objects", [])))
 
     return _on_candidate(candidate_id, show)

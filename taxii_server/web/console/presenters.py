@@ -185,6 +185,9 @@ class EvidenceRow:
     last_seen: str
     span: str
     state: str = N_("used")  # or over-correlating / excluded: message ids of their labels
+    code: str = ""  # the evidence kind and its state as correlation names them, and the whole value (the
+    state_code: str = "used"  # forms that exclude a value send these back)
+    whole_value: str = ""
 
 
 def evidence_rows(c: Candidate, submissions: Sequence[Submission], groups: dict[str, str]) -> tuple[EvidenceRow, ...]:
@@ -202,7 +205,7 @@ def evidence_rows(c: Candidate, submissions: Sequence[Submission], groups: dict[
             organisations=len(orgs), groups=tuple(sorted({groups.get(o, "unknown") for o in orgs})),
             first_seen=when(first), last_seen=when(last),
             span=minutes((last - first) / 1_000_000) if first is not None and last is not None else "",
-            state=EVIDENCE_STATES.get(e.state, e.state),
+            state=EVIDENCE_STATES.get(e.state, e.state), code=e.kind, state_code=e.state, whole_value=e.value,
         ))
     return tuple(sorted(rows, key=lambda r: (-r.organisations, -r.reports, r.kind, r.value)))
 

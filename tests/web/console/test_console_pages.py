@@ -7,6 +7,7 @@ import io
 from collections.abc import Iterator
 from pathlib import Path
 
+import orjson
 import pytest
 
 from taxii_server.accounts import OPERATOR
@@ -212,3 +213,17 @@ def test_the_candidates_page_shows_the_correlation_backlog_and_each_values_use(h
     (candidate,) = hub.services.campaigns.suggest(hub.store.get_organisation("hub-analyst").principal())  # type: ignore[union-attr]
     page = console.get(f"/console/candidates/{candidate.id}").get_data(as_text=True)
     assert "Used to link" in page or "関連付けへの使用" in page
+
+
+def test_an_upload_over_a_budget_is_refused_naming_field_and_limit_and_not_kept(hub: DemoHub) -> None:
+    record = {"format": "incident-record/1", "id": "R-1", "reported_at": "2026-01-31T10:00:00Z", "tlp": "green",
+              "messages": [{"role": "attack", "sent_at": "2026-01-31T10:00:00Z", "from": {"address": "a@x.example"},
+                            "to": [{"address": f"hidden{i}@r.example"} for i in range(600)]}]}
+    console = signed_in(hub, MEMBER)
+    reply = console.post("/console/submit", {"kind": "files", "reports": (io.BytesIO(
+        orjson.dumps(record)), "big.json")}, content_type="multipart/form-data")
+    assert reply.status_code == 200
+    html = reply.get_data(as_text=True)
+    assert "messages[0]: more than 500 recipients in to and cc (limit 500, max_recipients)" in html
+    assert "hidden1@" not in html
+    assert hub.store.list_submissions(MEMBER) == []
