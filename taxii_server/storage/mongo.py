@@ -67,7 +67,7 @@ from ..errors import ConfigError, StorageUnavailable
 from ..model import AddResult, NewVersion, ObjectFilter, ObjectScope, Page, StoredVersion
 from ..timestamps import format_us
 from ..timestamps import now_us as wall_clock_us
-from .base import SCHEMA_VERSION, TransferOwner, TransferVersion, same_content
+from .base import SCHEMA_VERSION, TransferOwner, TransferVersion
 from .mongo_allowlist import ALLOWLIST_INDEXES, MongoAllowList
 from .mongo_arrivals import ARRIVAL_INDEXES
 from .mongo_certificates import CERTIFICATE_INDEXES, MongoCertificates
@@ -77,6 +77,7 @@ from .mongo_correlation import CORRELATION_INDEXES, MongoCorrelation
 from .mongo_feed_state import MongoFeedState
 from .mongo_limits import LIMIT_INDEXES, MongoLimits
 from .mongo_records import RECORD_INDEXES, MongoRecords
+from .versions import same_content
 
 _MEDIA = {"2.1": "application/stix+json;version=2.1", "2.0": "application/stix+json;version=2.0"}
 _DUPLICATE_KEY = 11000

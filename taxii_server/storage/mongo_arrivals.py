@@ -13,7 +13,7 @@ from collections.abc import Callable
 from pymongo import ASCENDING
 
 from ..model import Submission
-from .base import submission_from_doc
+from .documents import submission_from_doc
 from .mongo_clock import CollectionClock
 from .mongo_connection import Doc, MongoConnection
 

@@ -1,5 +1,5 @@
 """The correlation index, its queue, the materialised candidates and the analysts' exclusions, splits and merges
-on MongoDB (CorrelationStore in base.py). A mixin of MongoStore; every method runs inside `guard`.
+on MongoDB (CorrelationStore in correlation.py). A mixin of MongoStore; every method runs inside `guard`.
 
 Documents and indexes:
 - `submission_digests` {_id: organisation + NUL + SHA-256, sub}: the unique key that makes a report sent
@@ -38,7 +38,7 @@ from ..model import (
     Submission,
     SubmissionContent,
 )
-from .base import submission_from_doc, submission_to_doc
+from .documents import submission_from_doc, submission_to_doc
 from .mongo_arrivals import MongoArrivals, with_position
 from .mongo_connection import Doc
 

@@ -25,7 +25,7 @@ from ..model import (
     Submission,
     SubmissionContent,
 )
-from .base import (
+from .documents import (
     publication_from_doc,
     publication_to_doc,
     status_from_doc,

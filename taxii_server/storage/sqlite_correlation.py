@@ -1,5 +1,5 @@
 """The correlation index, its queue, the materialised candidates and the analysts' exclusions, splits and merges
-on SQLite (CorrelationStore in base.py). A mixin of SQLiteStore on SQLiteConnection (the connections, the
+on SQLite (CorrelationStore in correlation.py). A mixin of SQLiteStore on SQLiteConnection (the connections, the
 `BEGIN IMMEDIATE` write transactions and the translation of sqlite3 errors); the tables are created with the
 rest of the schema through CORRELATION_SCHEMA.
 
@@ -36,7 +36,7 @@ from ..model import (
     Submission,
     SubmissionContent,
 )
-from .base import submission_from_doc, submission_to_doc
+from .documents import submission_from_doc, submission_to_doc
 from .sqlite_connection import SQLiteConnection
 from .sqlite_records import NEXT_ARRIVAL
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import orjson
 
 from ..model import AuditEntry, ConsoleSession, Publication, Status, Submission, SubmissionContent
-from .base import (
+from .documents import (
     publication_from_doc,
     publication_to_doc,
     status_from_doc,

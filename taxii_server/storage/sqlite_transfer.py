@@ -10,7 +10,8 @@ from collections.abc import Sequence
 import orjson
 
 from ..model import AuditEntry, Credential, Organisation, Status, Submission, SubmissionContent
-from .base import TransferOwner, TransferVersion, status_from_doc, submission_to_doc
+from .base import TransferOwner, TransferVersion
+from .documents import status_from_doc, submission_to_doc
 from .sqlite_accounts import ORG_COLUMNS, org_row
 from .sqlite_connection import SQLiteConnection
 from .sqlite_records import NEXT_ARRIVAL
