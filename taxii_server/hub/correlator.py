@@ -147,14 +147,19 @@ class _View:
     def neighbours(self, sid: str) -> set[str]:
         self.postings_of([sid])
         found: set[str] = set()
+        window = self.policy.window_us
         for p in self.own[sid]:
-            if p.kind not in EVIDENCE_KINDS:
+            if p.kind not in EVIDENCE_KINDS or p.first_us - p.last_us > window:
                 continue
             state, others = self.value(p.kind, p.value)
-            if state == USED:
+            if state == USED:  # close(p, o), written out: this loop is most of a large campaign's job
+                earliest, latest = p.first_us - window, p.last_us + window
                 found.update(o.submission_id for o in others
-                             if o.submission_id != sid and close(p, o, self.policy.window_us))
+                             if o.last_us >= earliest and o.first_us <= latest and o.first_us - o.last_us <= window)
+        found.discard(sid)
         mine = self.overrides_of(sid)
+        if not mine:
+            return found
         for a, b in merge_edges(mine):
             other = b if a == sid else a if b == sid else None
             if other is not None and self.live(other):
