@@ -232,7 +232,13 @@ class Correlator:
             if not ran:
                 break
             done += ran
+        if done:
+            self.idle()
         return done
+
+    def idle(self) -> None:
+        """The queue is empty: let the store tidy up now (SQLite: checkpoint the WAL), off any job's path."""
+        self.store.correlation_idle()
 
     def lag(self) -> tuple[int, float | None]:
         """Jobs waiting, and the age of the oldest in seconds."""
