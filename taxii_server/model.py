@@ -135,6 +135,19 @@ class ObjectScope:
 
 
 @dataclass(frozen=True)
+class ContentVersion:
+    """What the part of a collection one scope sees looks like, as a change marker kept at write time.
+
+    `tag` changes whenever a version is added to, removed from or re-dated in that part (and after the store
+    is erased); equal tags mean the same content. `changed_us` is the newest change: the date_added of the
+    newest addition or the instant of the latest removal (None: nothing ever changed there).
+    """
+
+    tag: str
+    changed_us: int | None
+
+
+@dataclass(frozen=True)
 class StoredVersion:
     """One stored object version as a query returns it."""
 
@@ -237,6 +250,8 @@ class PollRecord:
     `last_added_us` are its first and last date_added (None for an empty page or an error). `object_id` is the
     object asked for on Get an Object and versions. `credential_id` is None for a password. `collection_id` is
     the collection's id whichever name (id or alias) the reader used, when the reader may see the collection.
+    `count` > 1: this record stands for that many identical feed fetches (same organisation, credential,
+    collection, feed, status) made from `first_at_us` to `at_us` (the poll history aggregates feed fetches).
     """
 
     id: str
@@ -254,6 +269,8 @@ class PollRecord:
     more: bool = False
     object_id: str = ""
     reason: str = ""  # a refused read: the error's description, as the reader itself was told it
+    count: int = 1
+    first_at_us: int | None = None  # with count > 1: the first of the fetches this record stands for
 
 
 # -- the sharing workflow ------------------------------------------------------------------------------------

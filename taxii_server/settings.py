@@ -114,6 +114,10 @@ class LimitsSettings:
     client_address_header: str = ""
     poll_history_days: int = 30
     poll_history_per_org: int = 10_000
+    # Feed fetches are counted in memory per (organisation, credential, collection, feed, status) and written
+    # to the poll history at most this often (and at exit); a crash loses at most this many seconds of them.
+    # 0 writes each fetch as it is answered.
+    poll_feed_flush_seconds: int = 5
     # Budgets of one report (incident records, mails, STIX bundles, console uploads), checked before schema
     # validation or conversion; over one is a 413/400 naming the field and the limit (converters/limits.py).
     max_submission_bytes: int = 20 * 1024 * 1024
@@ -372,6 +376,8 @@ def _check_limits(source: str, limits: LimitsSettings) -> None:
         raise ConfigError(f"{source}: [limits] rates must be 0 (off) or positive, and bursts at least 1")
     if limits.poll_history_days < 1 or limits.poll_history_per_org < 1:
         raise ConfigError(f"{source}: [limits] poll_history_days and poll_history_per_org must be at least 1")
+    if not 0 <= limits.poll_feed_flush_seconds <= 3600:
+        raise ConfigError(f"{source}: [limits] poll_feed_flush_seconds must be between 0 and 3600")
     for name in _BUDGETS:
         if getattr(limits, name) < 1:
             raise ConfigError(f"{source}: [limits] {name} must be at least 1")

@@ -10,6 +10,7 @@ from typing import Any
 
 import click
 
+from ..settings import Settings
 from ..storage import Store, open_store
 from ..storage.transfer import OnStream, Summary, copy_store, export_directory, import_directory
 from . import CliContext, one_line_errors
@@ -30,17 +31,32 @@ def _streams(step: Step) -> OnStream:
     return lambda name, index, total: step(name, total)
 
 
-def _report(verb: str, summary: Summary, where: str, as_json: bool) -> None:
+def _correlate(settings: Settings, store: Store, summary: Summary) -> int | None:
+    """After a whole hub was copied in: index every report and recompute the campaign candidates (an export
+    carries the reports, never the correlation index, its queue or the candidates derived from them)."""
+    if summary.scope != "hub":
+        return None
+    from ..app import correlation_policy
+    from ..hub.correlator import Correlator
+
+    correlator = Correlator(store, correlation_policy(settings), warning_lists=settings.hub.correlation_warning_lists)
+    return correlator.rebuild(reindex=True)
+
+
+def _report(verb: str, summary: Summary, where: str, as_json: bool, candidates: int | None = None) -> None:
     if as_json:
         data: dict[str, Any] = {"hub_id": summary.hub_id, "scope": summary.scope, "where": where,
                                 "versions": summary.versions(), "streams": summary.streams}
+        if candidates is not None:
+            data["campaign_candidates"] = candidates
         click.echo(json.dumps(data, indent=2, sort_keys=True))
         return
     collections = sum(1 for name in summary.streams if name.startswith("collections/"))
     records = {n.removesuffix(".jsonl"): s["count"] for n, s in summary.streams.items() if "/" not in n}
     shown = ", ".join(f"{n} {c}" for n, c in records.items())
     click.echo(f"{verb} {summary.versions()} object versions in {collections} collections"
-               + (f" and {shown}" if shown else "") + f" ({where}); counts and checksums verified")
+               + (f" and {shown}" if shown else "") + f" ({where}); counts and checksums verified"
+               + (f"; reports indexed, {candidates} campaign candidates" if candidates is not None else ""))
 
 
 @click.command("export")
@@ -76,9 +92,10 @@ def import_cmd(obj: CliContext, directory: Path, force: bool, as_json: bool) -> 
     try:
         with progress("import") as step:
             summary = import_directory(directory, store, force=force, on_stream=_streams(step))
+        candidates = _correlate(settings, store, summary)
     finally:
         store.close()
-    _report("imported", summary, settings.storage.url, as_json)
+    _report("imported", summary, settings.storage.url, as_json, candidates)
 
 
 @click.command("migrate")
@@ -91,7 +108,8 @@ def migrate_cmd(obj: CliContext, target_url: str, force: bool, as_json: bool) ->
     """Copy the whole hub from the configured storage to another backend, then verify it.
 
     Run it again after an interruption to resume. Point storage.url at the target afterwards."""
-    source_url = obj.settings().storage.url
+    settings = obj.settings()
+    source_url = settings.storage.url
     if target_url == source_url:
         raise click.UsageError("--to names the storage the hub already uses")
     source = obj.store()
@@ -100,11 +118,12 @@ def migrate_cmd(obj: CliContext, target_url: str, force: bool, as_json: bool) ->
         try:
             with progress("migrate") as step:
                 summary = copy_store(source, target, force=force, on_stream=_streams(step))
+            candidates = _correlate(settings, target, summary)
         finally:
             target.close()
     finally:
         source.close()
-    _report("migrated", summary, target_url, as_json)
+    _report("migrated", summary, target_url, as_json, candidates)
 
 
 def register(group: click.Group) -> None:

@@ -24,6 +24,7 @@ class Framing:
     chunked: bool = False
     expects_continue: bool = False
     unframeable: bool = False  # hand on as it is: gunicorn answers it
+    target: bytes = b""  # the request target (path and query) of the request line, once the head is in
     _scan: int = 0  # chunked: where the next chunk-size line starts
 
     def complete(self, buf: bytes | bytearray) -> bool:
@@ -50,7 +51,11 @@ class Framing:
     def _read_head(self, head: bytes) -> None:
         lengths: list[bytes] = []
         encodings: list[bytes] = []
-        for line in head.split(b"\r\n")[1:]:
+        lines = head.split(b"\r\n")
+        request_line = lines[0].split(b" ")
+        if len(request_line) == 3:
+            self.target = request_line[1]
+        for line in lines[1:]:
             name, sep, value = line.partition(b":")
             if not sep:
                 continue

@@ -417,7 +417,9 @@ def polls(obj: CliContext, org: str | None, since: str | None, limit: int, as_or
                  f"{'unknown' if c['lag_seconds'] is None else str(c['lag_seconds']) + ' s'}"
                  for c in data["collections"]]
         lines += [f"{r['at']}  {r['organisation']:<14} {r['status']} {r['endpoint']:<9} {r['collection']}  "
-                  f"{r['objects']} objects" for r in data["polls"]]
+                  f"{r['objects']} objects"
+                  + (f", {r['count']} fetches since {r['first_at']}" if r["count"] > 1 else "")
+                  for r in data["polls"]]
         return "\n".join(lines) or "no polls"
 
     _emit(data, as_json, human)

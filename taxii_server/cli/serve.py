@@ -26,7 +26,7 @@ from ..errors import ConfigError, HubError
 from ..settings import Settings
 from ..timestamps import now_us
 from . import CliContext, checks, one_line_errors
-from .worker import buffering_worker
+from .worker import BodyLimit, buffering_worker
 
 # HTTP limits gunicorn enforces before the application (spec/security.md HTTP-02), set explicitly rather than
 # inherited: a longer request line is a 414, more or longer header fields a 431, both as TAXII errors
@@ -122,7 +122,7 @@ def serve(obj: CliContext, bind: str | None, workers: int | None, threads: int |
         "threads": threads,
         "worker_class": buffering_worker(
             settings.server.header_timeout, settings.server.body_timeout, settings.server.reading_per_address,
-            _largest_body(settings)),
+            _largest_body(settings), _body_limits(settings)),
         "timeout": settings.server.timeout,
         "graceful_timeout": 10,
         "accesslog": "-",
@@ -167,6 +167,21 @@ def _largest_body(settings: Settings) -> int:
     """The most a request body is buffered before a thread takes it: the largest body any endpoint accepts."""
     roots = max((r.max_content_length for r in settings.api_roots.values()), default=0)
     return max(roots, settings.limits.max_submission_bytes, CONSOLE_UPLOAD_BYTES) + 64 * 1024
+
+
+def _body_limits(settings: Settings) -> tuple[BodyLimit, ...]:
+    """Each surface's largest body, refused by the worker from the declared length before it is read: the
+    same limit and message the application applies (web/body.py)."""
+    from ..web.errors import HUB_API_PREFIX
+    from ..web.hub_api import MAX_FORM_BYTES
+    from ..web.media import TAXII
+
+    limits = [BodyLimit(f"/{name}/", root.max_content_length, "max_content_length", TAXII)
+              for name, root in settings.api_roots.items()]
+    limits.append(BodyLimit(HUB_API_PREFIX, MAX_FORM_BYTES, "max_content_length", "application/json"))
+    limits.append(BodyLimit(HUB_API_PREFIX + "submissions", settings.limits.max_submission_bytes,
+                            "[limits] max_submission_bytes", "application/json"))
+    return tuple(limits)
 
 
 def _preflight(obj: CliContext, bind: str, tls_files: tuple[Path, Path] | None) -> None:

@@ -16,8 +16,10 @@ import errno
 import selectors
 import ssl
 import time
+from dataclasses import dataclass
 from functools import partial
 from typing import Any
+from urllib.parse import unquote
 
 import orjson
 from gunicorn import http
@@ -77,6 +79,41 @@ class TaxiiThreadWorker(ThreadWorker):  # type: ignore[misc]
         super().handle_error(req, _TaxiiErrorSocket(client), addr, exc)
 
 
+@dataclass(frozen=True)
+class BodyLimit:
+    """The largest body requests under a path prefix may send, the setting that says so, and the media type
+    of that surface's errors (TAXII or the hub API's JSON)."""
+
+    prefix: str
+    limit: int
+    setting: str
+    media_type: str
+
+
+def too_large_response(declared: int, limit: BodyLimit) -> bytes:
+    """The 413 the application would give for this declared length (web/body.py), without reading the body."""
+    body = orjson.dumps({
+        "title": "Payload Too Large",
+        "description": f"the request body ({declared} bytes) exceeds {limit.setting} ({limit.limit} bytes)",
+        "http_status": "413",
+    })
+    head = (
+        "HTTP/1.1 413 Payload Too Large\r\n"
+        "Connection: close\r\n"
+        f"Content-Type: {limit.media_type}\r\n"
+        f"Content-Length: {len(body)}\r\n"
+        "Cache-Control: no-store\r\n"
+        "X-Content-Type-Options: nosniff\r\n"
+        "\r\n"
+    )
+    return head.encode("latin-1") + body
+
+
+# How long a refused body is still read (and thrown away) so that the client, still sending, gets the 413
+# rather than a reset connection.
+DISCARD_SECONDS = 5.0
+
+
 class _Reading:
     """One connection whose next request is being read by the worker's event loop, before any thread."""
 
@@ -89,6 +126,7 @@ class _Reading:
         self.handshaking = False
         self.continued = False
         self.body_started = False
+        self.discarding = 0  # bytes of a refused body still to be read and thrown away
         self.events = selectors.EVENT_READ
 
 
@@ -102,13 +140,18 @@ class BufferingThreadWorker(TaxiiThreadWorker):
     certificates, client-certificate policy and ciphers), so the application reads the client certificate
     from the TLS connection exactly as before (`gunicorn.socket`, web/auth.py). A body larger than
     `max_buffered_bytes` is handed on once that much has arrived: the application refuses it (413) from its
-    length. The class attributes are set by `taxii-hub serve` (buffering_worker()).
+    length. A request whose declared Content-Length exceeds the limit of its surface (`body_limits`: a TAXII
+    API root's max_content_length, [limits] max_submission_bytes) is answered 413 here as soon as its head is
+    in, before its body is read: a client that sent `Expect: 100-continue` never sends it; from any other,
+    what it still sends is thrown away for at most DISCARD_SECONDS, then the connection is closed. The class
+    attributes are set by `taxii-hub serve` (buffering_worker()).
     """
 
     header_timeout = 10.0
     body_timeout = 60.0
     max_reading_per_address = 32
     max_buffered_bytes = 32 * 1024 * 1024
+    body_limits: tuple[BodyLimit, ...] = ()  # longest prefix first
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -175,6 +218,12 @@ class BufferingThreadWorker(TaxiiThreadWorker):
                 if not chunk:
                     self._finish(reading, None)
                     return
+                if reading.discarding:
+                    reading.discarding -= len(chunk)
+                    if reading.discarding <= 0:
+                        self._finish(reading, None)
+                        return
+                    continue
                 reading.buf += chunk
                 if self._ready(reading):
                     return
@@ -192,6 +241,8 @@ class BufferingThreadWorker(TaxiiThreadWorker):
         framing = reading.framing
         if not framing.complete(reading.buf):
             if framing.head_end >= 0:
+                if not reading.body_started and self._refused_by_length(reading):
+                    return True
                 if framing.expects_continue and not reading.continued:
                     reading.continued = True
                     with contextlib.suppress(OSError, ValueError):
@@ -204,6 +255,28 @@ class BufferingThreadWorker(TaxiiThreadWorker):
             else:
                 return False
         self._finish(reading, bytes(reading.buf))
+        return True
+
+    def _refused_by_length(self, reading: _Reading) -> bool:
+        """Answer 413 now when the declared body exceeds its surface's limit; True when answered."""
+        framing = reading.framing
+        declared = framing.body_length
+        if not declared or framing.chunked:
+            return False
+        path = unquote(framing.target.split(b"?", 1)[0].decode("latin-1"))  # as the application routes it
+        limit = next((b for b in self.body_limits if path.startswith(b.prefix)), None)
+        if limit is None or declared <= limit.limit:
+            return False
+        with contextlib.suppress(OSError, ValueError):
+            reading.conn.sock.send(too_large_response(declared, limit))
+        self.log.info("refused a request body of %d bytes over %s before reading it", declared, limit.setting)
+        left = declared - framing.body_bytes(reading.buf)
+        if framing.expects_continue or left <= 0:
+            self._finish(reading, None)
+        else:
+            reading.discarding = left
+            reading.buf = bytearray()
+            reading.deadline = min(reading.deadline, time.monotonic() + DISCARD_SECONDS)
         return True
 
     def _want(self, reading: _Reading, events: int) -> None:
@@ -246,9 +319,10 @@ class BufferingThreadWorker(TaxiiThreadWorker):
 
 
 def buffering_worker(header_timeout: float, body_timeout: float, max_reading_per_address: int,
-                     max_buffered_bytes: int) -> type[BufferingThreadWorker]:
+                     max_buffered_bytes: int, body_limits: tuple[BodyLimit, ...] = ()) -> type[BufferingThreadWorker]:
     """The worker class `serve` runs, with the configured limits (class attributes survive the fork)."""
     return type("HubWorker", (BufferingThreadWorker,), {
         "header_timeout": float(header_timeout), "body_timeout": float(body_timeout),
         "max_reading_per_address": max_reading_per_address, "max_buffered_bytes": max_buffered_bytes,
+        "body_limits": tuple(sorted(body_limits, key=lambda b: len(b.prefix), reverse=True)),
     })

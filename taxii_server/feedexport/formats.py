@@ -32,9 +32,10 @@ def write_list(out: IO[bytes], store: ObjectReader, scope: ObjectScope, kind: Ki
     """One value per line, each once, LF-terminated, no comments; how many lines were written."""
     seen: set[str] = set()
     for c in latest(store, scope, ("indicator",)):
-        if state(c.obj, now_us) != "active":
+        values = simple_values(str(c.obj.get("pattern", "")), kind)
+        if not values or state(c.obj, now_us) != "active":
             continue
-        for v in simple_values(str(c.obj.get("pattern", "")), kind):
+        for v in values:
             if v.value in seen or excluded(v.kind, v.value):
                 continue
             seen.add(v.value)

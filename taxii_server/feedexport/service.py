@@ -12,7 +12,6 @@ Must not: know HTTP (headers are parsed by the web layer), or read storage outsi
 from __future__ import annotations
 
 import re
-import secrets
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -23,7 +22,7 @@ from .. import access
 from ..errors import BadRequest, HubError, NotFound
 from ..feeds import Feeds
 from ..model import CollectionDef, ObjectScope, Principal
-from ..storage.base import FeedStateStore, MetaStore
+from ..storage.base import FeedStateStore
 from ..timestamps import now_us
 from . import formats, misp
 from .current import ObjectReader
@@ -58,9 +57,8 @@ class NoExclusions:
         return ""
 
 
-class ExportStore(ObjectReader, FeedStateStore, MetaStore, Protocol):
-    def newest_date_added(self, scope: ObjectScope) -> int | None:
-        ...
+class ExportStore(ObjectReader, FeedStateStore, Protocol):
+    pass
 
 
 @dataclass(frozen=True)
@@ -82,7 +80,7 @@ class FeedAnswer:
     media_type: str
     etag: str
     last_modified_us: int | None
-    newest_added_us: int | None
+    newest_added_us: int | None  # the newest change in the scope the answer reflects (the poll history's)
     not_modified: bool = False
     body: IO[bytes] | None = None
     size: int = 0
@@ -116,8 +114,6 @@ class FeedExports:
         self.clock = clock
         self.exclusions = exclusions or NoExclusions()
         self.snapshots = Snapshots(cache_dir, store, clock)
-        # An erased and re-filled store must not meet the files built from what it held before.
-        store.get_or_create_meta("feed_epoch", secrets.token_hex(8))
 
     def listing(self, principal: Principal) -> list[FeedListing]:
         """The feeds the caller may fetch: every resource of every collection it may read."""
@@ -137,10 +133,11 @@ class FeedExports:
         collection = self.feeds.readable(principal, req.collection)  # the one access decision
         build = self._builder(req)
         scope = access.object_scope(principal, collection)
-        newest = self.store.newest_date_added(scope)
-        gen = self.snapshots.generation(scope, self.store.content_version(scope), self.exclusions.version(), newest)
+        content = self.store.content_version(scope)
+        gen = self.snapshots.generation(scope, content.tag, self.exclusions.version(), content.changed_us)
         etag = gen.etag(build.name)
-        answer = FeedAnswer(collection, req.resource, build.media_type, etag, gen.newest_change_us, newest)
+        answer = FeedAnswer(collection, req.resource, build.media_type, etag, gen.newest_change_us,
+                            content.changed_us)
         if _not_modified(etag, gen.newest_change_us, known_etags, modified_since_us):
             return FeedAnswer(**{**answer.__dict__, "not_modified": True})
         if req.since_us is not None:

@@ -1,11 +1,12 @@
 """Built feed files, kept on disk per generation, so a poll streams a file and an unchanged feed costs nothing.
 
 A generation is what one scope (a collection as one kind of caller sees it) holds at a moment: the store's
-content version for the scope, the last instant at which an indicator started or expired, and the version of
-the exclusion lists. Its key is a hash of those, the same in every worker and machine, and so are the ETags
-drawn from it. Files are built once per generation and format into `<cache>/<scope>/<generation>/`, written to
-a temporary name and renamed, under a per-file lock so that concurrent first requests build once; later
-generations of a scope replace earlier ones, which are removed a while after.
+change marker for the scope (kept at write time: one look-up, storage/*_feed_state.py), the last instant at
+which an indicator started or expired, and the version of the exclusion lists. Its key is a hash of those, the
+same in every worker and machine, and so are the ETags drawn from it. Files are built once per generation and
+format into `<cache>/<scope>/<generation>/`, written to a temporary name and renamed, under a per-file lock so
+that concurrent first requests build once; later generations of a scope replace earlier ones, which are
+removed a while after.
 
 The generation's clock part needs the indicators' validity windows: it is computed by reading the scope once and
 then kept in process memory (a few numbers per scope) until the next start or expiry instant passes.
@@ -21,6 +22,7 @@ import os
 import shutil
 import threading
 import time
+from array import array
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -28,9 +30,9 @@ from pathlib import Path
 from typing import IO
 
 from ..model import ObjectScope
-from .current import Changes, ObjectReader, clock_changes
+from .current import Changes, ObjectReader, changes_at, clock_instants
 
-FORMAT_VERSION = "1"  # part of every generation key: bump when a writer's output changes
+FORMAT_VERSION = "2"  # part of every generation key: bump when a writer's output changes
 KEEP_OLD_S = 600  # earlier generations' files stay this long for requests still streaming them
 _MEMO = 512
 
@@ -40,7 +42,7 @@ class Generation:
     scope_key: str
     key: str
     content_version: str
-    newest_change_us: int | None  # the newest date_added or start/expiry instant: Last-Modified
+    newest_change_us: int | None  # the newest change (addition, removal) or start/expiry instant: Last-Modified
     directory: Path
 
     def etag(self, resource: str) -> str:
@@ -62,17 +64,20 @@ class Snapshots:
         self._lock = threading.Lock()  # gunicorn's threads share one Snapshots per worker
 
     def generation(self, scope: ObjectScope, content_version: str, exclusions_version: str,
-                   newest_added_us: int | None) -> Generation:
+                   changed_us: int | None) -> Generation:
         now = self.clock()
         skey = scope_key(scope)
         changes = self._clock_changes(scope, skey, content_version, now)
         key = hashlib.sha256(
             f"{FORMAT_VERSION}|{skey}|{content_version}|{changes.previous_us}|{exclusions_version}".encode()
         ).hexdigest()[:32]
-        newest = max((t for t in (newest_added_us, changes.previous_us) if t is not None), default=None)
+        newest = max((t for t in (changed_us, changes.previous_us) if t is not None), default=None)
         return Generation(skey, key, content_version, newest, self.root / skey / key)
 
     def _clock_changes(self, scope: ObjectScope, skey: str, content_version: str, now: int) -> Changes:
+        """From memory while `now` is inside the window computed last; else from the scope's instants, read
+        once per content version on this machine (kept beside its generations, built under a file lock:
+        concurrent requests, threads and workers alike, wait for one reading of the scope)."""
         memo_key = (skey, content_version)
         with self._lock:
             known = self._changes.get(memo_key)
@@ -81,12 +86,35 @@ class Snapshots:
                 if computed_at <= now and (changes.next_us is None or now < changes.next_us):
                     self._changes.move_to_end(memo_key)
                     return changes
-        changes = clock_changes(self.store, scope, now)  # outside the lock: it reads the whole scope
+        changes = changes_at(self._instants(scope, skey, content_version), now)
         with self._lock:
             self._changes[memo_key] = (now, changes)
             while len(self._changes) > _MEMO:
                 self._changes.popitem(last=False)
         return changes
+
+    def _instants(self, scope: ObjectScope, skey: str, content_version: str) -> array[int]:
+        directory = self.root / skey
+        name = "clock-" + hashlib.sha256(f"{FORMAT_VERSION}|{content_version}".encode()).hexdigest()[:24]
+        path = directory / name
+
+        def present(p: Path) -> bool:
+            return p.is_file()
+
+        if not present(path):
+            directory.mkdir(parents=True, exist_ok=True)
+            with _locked(directory / f".{name}.lock"):
+                if not present(path):
+                    temporary = directory / f".{name}.{os.getpid()}.{threading.get_ident()}.tmp"
+                    temporary.write_bytes(array("q", clock_instants(self.store, scope)).tobytes())
+                    os.replace(temporary, path)
+        found = array("q")
+        try:
+            found.frombytes(path.read_bytes())
+            os.utime(path)  # in use: not retired with the older generations
+        except OSError:  # retired meanwhile: read the scope here
+            return array("q", clock_instants(self.store, scope))
+        return found
 
     def file(self, gen: Generation, name: str, build: Callable[[IO[bytes]], object]) -> Path:
         """The generation's file `name`, built by `build` into a stream when it is not there yet."""
@@ -138,12 +166,16 @@ class Snapshots:
         return target
 
     def _retire_older(self, gen: Generation) -> None:
-        """Remove the scope's other generations not touched for KEEP_OLD_S (best effort)."""
+        """Remove the scope's other generations (and clock files) not touched for KEEP_OLD_S (best effort)."""
         cutoff = time.time() - KEEP_OLD_S
         for other in gen.directory.parent.iterdir():
             try:
-                if other != gen.directory and other.stat().st_mtime < cutoff:
+                if other == gen.directory or other.name.startswith(".") or other.stat().st_mtime >= cutoff:
+                    continue
+                if other.is_dir():
                     shutil.rmtree(other, ignore_errors=True)
+                else:
+                    other.unlink()
             except OSError:
                 continue
 

@@ -8,7 +8,8 @@ features), a common subject word (subjects count only paired with a password or 
 
 Each evidence value has a state, decided from the value's live postings and the analysts' exclusions:
 - `excluded`: an analyst excluded the value (or a pattern matching it);
-- `over-correlating`: a sender at a member's own mail domain; a value the known-benign lists name; or a
+- `over-correlating`: a sender at a member's own mail domain (a registered domain or one of its subdomains,
+  or a victim's domain in any report); a value the known-benign lists name; or a
   value seen in more than `max_reports` reports, from more than `max_organisations` organisations, or over
   more than `max_span` (first to last report) — shown as evidence, never used to link;
 - `used`: it links the reports that share it within the window.
@@ -26,6 +27,7 @@ from dataclasses import dataclass
 
 import orjson
 
+from ..hostnames import domain_and_parents
 from ..model import Exclusion, Override, Posting, StoredCandidate, Submission
 
 EVIDENCE_KINDS = frozenset({
@@ -87,6 +89,11 @@ def postings_for(s: Submission) -> list[Posting]:
         if kind == "sender-address" and "@" in value:
             values.add((SENDER_DOMAIN, value.rsplit("@", 1)[1]))
     return [Posting(k, v, s.id, s.org_id, first, last, True) for k, v in sorted(values)]
+
+
+def in_register(domain: str, member_domains: frozenset[str]) -> bool:
+    """Whether a mail domain is a member's by the register: a registered domain covers its subdomains."""
+    return any(d in member_domains for d in domain_and_parents(domain))
 
 
 def close(a: Posting, b: Posting, window_us: int) -> bool:

@@ -55,6 +55,7 @@ from .correlation import (
     close,
     crowded_state,
     eligible,
+    in_register,
     links,
     merge_edges,
     postings_for,
@@ -87,7 +88,7 @@ class _View:
         return _View(self.store, self.policy, self.exclusions, self.groups)
 
     def member_domain(self, domain: str) -> bool:
-        if domain in self.policy.member_domains:
+        if in_register(domain, self.policy.member_domains):
             return True
         if domain not in self.domains:
             self.domains[domain] = bool(self.store.postings(VICTIM_DOMAIN, domain, 1))
@@ -486,7 +487,7 @@ def _state_with(view: _View, kind: str, value: str, others: list[Posting], mine:
                 my_domains: set[str]) -> str:
     """A value's state with or without one submission's posting (and its victims' domains)."""
     def member_domain(domain: str) -> bool:
-        if domain in view.policy.member_domains or domain in my_domains:
+        if in_register(domain, view.policy.member_domains) or domain in my_domains:
             return True
         return any(p.submission_id != sid for p in view.store.postings(VICTIM_DOMAIN, domain, 2))
 

@@ -8,6 +8,13 @@ see which records: a member only its own, analysts everyone's. Another organisat
 exactly like polls that do not exist (an empty answer). Must not: know HTTP, or let a failure to record turn a
 served read into an error.
 
+Feed fetches (`/hub/v1/feeds/...`, polled by firewalls every few seconds) are not written one by one: each
+process counts them in memory per (organisation, credential, collection, feed, status, reason) and writes one
+record per group — `count` fetches from `first_at_us` to `at_us`, with what the last one served — at most every
+`poll_feed_flush_seconds` (a background thread), when this process lists the history, and at its exit. What a
+crash (or SIGKILL) of a process can lose is the feed fetches it answered in the last `poll_feed_flush_seconds`;
+TAXII reads are written as they are answered.
+
 Lag is the newest date_added in the part of the collection the member may read, minus the newest date_added
 it has been served from Get Objects within the kept history (None when it has been served nothing there).
 Objects withheld by a TLP ceiling are always 0: a collection's `max_tlp` is enforced when objects are written
@@ -16,8 +23,11 @@ Objects withheld by a TLP ceiling are always 0: a collection's `max_tlp` is enfo
 
 from __future__ import annotations
 
+import atexit
 import dataclasses
 import logging
+import os
+import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -91,9 +101,16 @@ class PollHistory:
         self.clock = clock
         self.prune_every = prune_every
         self._recorded = 0
+        self.flush_every_s = limits.poll_feed_flush_seconds
+        self._pending: dict[tuple[object, ...], PollRecord] = {}  # feed fetches not written yet
+        self._pending_lock = threading.Lock()
+        self._flusher_pid = 0  # the process whose background thread flushes (a forked worker starts its own)
+        self._exit_hook = False
+        self._closed = threading.Event()
 
     def record(self, principal: Principal, read: PollRead) -> None:
-        """Keep one read; a store failure is logged, never raised (the read itself was answered)."""
+        """Keep one read; a store failure is logged, never raised (the read itself was answered). A feed
+        fetch is counted and written with the next flush (module docstring)."""
         items = read.page.items if read.page is not None else ()
         entries, newest = read.served if read.served is not None else (len({i.id for i in items}), None)
         now = self.clock()
@@ -110,15 +127,63 @@ class PollHistory:
             last_added_us=items[-1].date_added_us if items else newest,
             more=bool(read.page and read.page.more), object_id=read.object_id,
         )
+        if read.served is not None and self.flush_every_s > 0:
+            self._count_fetch(record)
+        else:
+            self._write(record)
+
+    def _write(self, record: PollRecord) -> None:
         try:
             self.store.add_poll(record)
             self._recorded += 1
             if self._recorded % self.prune_every == 0:
-                self.store.prune_polls(principal.org_id, self.keep_per_org, now - self.keep_us)
+                self.store.prune_polls(record.org_id, self.keep_per_org, self.clock() - self.keep_us)
         except HubError as exc:
             log.warning("a read could not be recorded in the poll history (%s): org=%s collection=%s endpoint=%s "
-                        "status=%s versions=%d", exc.message, principal.org_id, read.collection_id, read.endpoint,
-                        read.status, record.versions)
+                        "status=%s versions=%d count=%d", exc.message, record.org_id, record.collection_id,
+                        record.endpoint, record.status, record.versions, record.count)
+
+    def _count_fetch(self, record: PollRecord) -> None:
+        key = (record.org_id, record.credential_id, record.api_root, record.collection_id, record.endpoint,
+               record.status, record.reason)
+        with self._pending_lock:
+            known = self._pending.get(key)
+            if known is None:
+                record = dataclasses.replace(record, first_at_us=record.at_us)
+            else:
+                record = dataclasses.replace(record, id=known.id, count=known.count + 1,
+                                             first_at_us=known.first_at_us)
+            self._pending[key] = record
+            if self._flusher_pid != os.getpid():  # none running in this process (or it was forked)
+                self._flusher_pid = os.getpid()
+                threading.Thread(target=self._flush_loop, name="poll-history-flush", daemon=True).start()
+                if not self._exit_hook:
+                    # gunicorn's workers leave through SystemExit, so this runs on a graceful stop
+                    atexit.register(self.flush)
+                    self._exit_hook = True
+
+    def _flush_loop(self) -> None:
+        """Writes the counted fetches every `flush_every_s`; ends once nothing more was counted (the next
+        fetch starts it again), so an idle process keeps no thread."""
+        while not self._closed.wait(self.flush_every_s):
+            self.flush()
+            with self._pending_lock:
+                if not self._pending:
+                    self._flusher_pid = 0
+                    return
+
+    def flush(self) -> int:
+        """Write the feed fetches counted so far (one record per group); how many records were written."""
+        with self._pending_lock:
+            pending, self._pending = list(self._pending.values()), {}
+        for record in pending:
+            self._write(record)
+        return len(pending)
+
+    def close(self) -> None:
+        """Stop the background flush and write what is counted (tests; a worker relies on atexit)."""
+        self._closed.set()
+        self.flush()
 
     def _collection_id(self, principal: Principal, read: PollRead) -> str:
         """One row per collection whatever name the client used: an alias becomes the id, but only of a
@@ -134,6 +199,7 @@ class PollHistory:
         wanted = self._org_filter(principal, org_id)
         if wanted == "":
             return []
+        self.flush()  # this process's counted feed fetches first; other processes' within flush_every_s
         return self.store.list_polls(wanted, since_us, min(max(limit, 1), MAX_LISTED))
 
     def summary(self, principal: Principal, org_id: str | None = None) -> list[CollectionPolls]:
@@ -142,6 +208,7 @@ class PollHistory:
         wanted = self._org_filter(principal, org_id)
         if wanted == "":
             return []
+        self.flush()
         orgs = [wanted] if wanted is not None else [o.id for o in self.store.list_organisations()]
         groups: dict[tuple[str, str, str], list[PollRecord]] = {}
         for org in orgs:
@@ -158,10 +225,11 @@ class PollHistory:
         org_id, api_root, collection_id = key
         ok = [r for r in records if r.status < 400]
         failed = [r for r in records if r.status >= 400]
+        polls, errors = sum(r.count for r in records), sum(r.count for r in failed)
         received = [r.last_added_us for r in ok if (r.endpoint == "objects" or r.endpoint.startswith("feed:"))
                     and r.last_added_us is not None]
         return CollectionPolls(
-            org_id=org_id, api_root=api_root, collection_id=collection_id, polls=len(records), errors=len(failed),
+            org_id=org_id, api_root=api_root, collection_id=collection_id, polls=polls, errors=errors,
             last_success=ok[0] if ok else None, last_error=failed[0] if failed else None,
             newest_received_us=max(received) if received else None,
             newest_available_us=self._newest_available(org_id, api_root, collection_id),
@@ -196,6 +264,9 @@ def poll_view(r: PollRecord) -> dict[str, Any]:
         view["object"] = r.object_id
     if r.reason:
         view["reason"] = r.reason
+    view["count"] = r.count  # > 1: that many feed fetches, the first at first_at, the last at `at`
+    if r.first_at_us is not None:
+        view["first_at"] = _us(r.first_at_us)
     return view
 
 

@@ -19,7 +19,7 @@ import re
 from collections.abc import Callable, Iterable
 
 from ..model import AllowedValue
-from ..storage.base import CorrelationStore
+from ..storage.correlation import CorrelationStore
 from ..timestamps import now_us
 from .allowlist import AllowList
 from .benign_evidence import stix_kind

@@ -24,9 +24,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
-from typing import Any, Protocol, TypeVar
-
-import orjson
+from typing import Protocol, TypeVar
 
 from ..model import (
     AddResult,
@@ -34,51 +32,24 @@ from ..model import (
     AuditEntry,
     ClientCertificate,
     ConsoleSession,
-    CorrelationJob,
+    ContentVersion,
     Credential,
-    Exclusion,
     NewVersion,
     ObjectFilter,
     ObjectScope,
     Organisation,
-    Override,
     Page,
     PollRecord,
-    Posting,
     Publication,
     Status,
-    StatusDetail,
-    StoredCandidate,
     Submission,
     SubmissionContent,
 )
+from .correlation import CorrelationStore
 
 T = TypeVar("T")
 
-SCHEMA_VERSION = 4
-MS_US = 1000
-
-
-def on_whole_ms(value_us: int) -> int:
-    """The first whole millisecond at or after `value_us`. A commit's last date_added sits on one, so a client
-    that keeps X-TAXII-Date-Added-Last truncated to milliseconds (OpenCTI) asks for nothing it already has."""
-    return -(-value_us // MS_US) * MS_US
-
-
-def same_content(stored: bytes, sent: bytes) -> bool:
-    """Whether two JSON texts of one object version are the same object: compared as values (canonical JSON,
-    keys sorted), so key order and whitespace never turn a duplicate into a conflict (stix2's serialiser,
-    successive ATT&CK releases). `1` and `1.0`, `true` and `1` stay different, as JSON types differ."""
-    if stored == sent:
-        return True
-    try:
-        return _canonical(stored) == _canonical(sent)
-    except orjson.JSONDecodeError:
-        return False
-
-
-def _canonical(text: bytes) -> bytes:
-    return orjson.dumps(orjson.loads(text), option=orjson.OPT_SORT_KEYS)
+SCHEMA_VERSION = 5
 
 
 class ObjectStore(Protocol):
@@ -213,6 +184,13 @@ class HubStore(Protocol):
         """Replace the submission's metadata (its state, errors, publications…); the content never changes."""
         ...
 
+    def submissions_arrived_after(self, position: int, limit: int) -> list[tuple[int, Submission]]:
+        """Up to `limit` submissions stored after `position` (0: from the first), in the order they were stored,
+        each with its position: a number the store gives a submission when storing it (again when an import
+        stores it anew), greater than every earlier one. A submission stored later never gets a position at or
+        below one already returned, so a reader that keeps the last position misses none."""
+        ...
+
     def get_submission(self, submission_id: str) -> Submission | None:
         ...
 
@@ -239,137 +217,6 @@ class HubStore(Protocol):
 
     def list_audit(self, since_us: int | None = None, limit: int = 1000) -> list[AuditEntry]:
         """Oldest first, at most `limit` entries at or after `since_us`."""
-        ...
-
-
-class CorrelationStore(Protocol):
-    """The correlation index, its work queue, the materialised campaign candidates and the analysts'
-    exclusions, splits and merges (hub/correlator.py decides what they mean; the store keeps them).
-
-    - Postings are written with their submission (`add_submission_once`), not yet live; the correlation step
-      makes them live (`set_postings`). Every posting query reads live postings only.
-    - (organisation, content SHA-256) is unique: the same report sent twice is one submission, also when the
-      two posts race.
-    - Jobs are taken oldest first by the holder of the correlation lease; one taken but not finished (a crash)
-      is taken again once the lease has expired, so every job must be idempotent.
-    """
-
-    def add_submission_once(
-        self, submission: Submission, content: SubmissionContent, postings: Sequence[Posting], now_us: int
-    ) -> Submission | None:
-        """Store the submission, its content, its postings (never live, whatever they say) and a job `s:<id>` for
-        the correlation step, unless the organisation already sent the same content: then store nothing and return that
-        earlier submission."""
-        ...
-
-    def submission_by_digest(self, org_id: str, content_sha256: str) -> Submission | None:
-        ...
-
-    def submissions_page(self, after_id: str | None, limit: int) -> list[Submission]:
-        """Every organisation's submissions ordered by id, after `after_id`; at most `limit`."""
-        ...
-
-    def postings(self, kind: str, value: str, limit: int) -> list[Posting]:
-        """Live postings of one value, ordered by submission id; at most `limit`."""
-        ...
-
-    def correlation_idle(self) -> None:
-        """The correlation worker found the queue empty: the backend may tidy up now rather than during a
-        job or a request (SQLite: a passive WAL checkpoint)."""
-        ...
-
-    def count_postings(self, kind: str, value: str, limit: int) -> int:
-        """How many live postings one value has, counted up to `limit` (a popular value is not read)."""
-        ...
-
-    def postings_of(self, submission_ids: Sequence[str]) -> list[Posting]:
-        """Every posting (live or not) of these submissions."""
-        ...
-
-    def set_postings(self, submission_id: str, postings: Sequence[Posting]) -> None:
-        """Replace the submission's postings by these (each with its own `live`)."""
-        ...
-
-    def index_values(self, after: tuple[str, str] | None, limit: int) -> list[tuple[str, str, int]]:
-        """Distinct (kind, value) with live postings, ordered, after `after`, with their number of live
-        postings; at most `limit`."""
-        ...
-
-    def values_matching(self, kind: str, glob: str, limit: int) -> list[str]:
-        """Distinct values of a kind with live postings that match a glob pattern (`*`, `?`, `[…]`), sorted."""
-        ...
-
-    def enqueue_correlation(self, jobs: Sequence[str], now_us: int) -> None:
-        ...
-
-    def correlation_batch(self) -> AbstractContextManager[None]:
-        """One transaction for a batch of correlation jobs, as atomic() makes, whose commit need not be on
-        disk when it returns (SQLite: `synchronous = NORMAL`). Only for writes that can be derived again: a
-        batch lost to a power cut leaves its jobs queued. Never for submissions or analysts' records."""
-        ...
-
-    def lease_correlation(self, owner: str, now_us: int, until_us: int) -> bool:
-        """Take (or renew) the one correlation lease: true when it is free, expired or already the owner's."""
-        ...
-
-    def release_correlation(self, owner: str) -> None:
-        ...
-
-    def next_correlation_job(self) -> CorrelationJob | None:
-        """The oldest job (it stays queued until finished)."""
-        ...
-
-    def finish_correlation_job(self, seq: int) -> None:
-        ...
-
-    def correlation_backlog(self) -> tuple[int, int | None]:
-        """How many jobs wait, and when the oldest was queued."""
-        ...
-
-    def replace_candidates(self, remove: Sequence[str], add: Sequence[StoredCandidate]) -> None:
-        """Drop these candidates (and their members), then insert or replace these."""
-        ...
-
-    def clear_candidates(self) -> None:
-        ...
-
-    def candidates_of(self, submission_ids: Sequence[str]) -> dict[str, str]:
-        """submission id → the candidate it belongs to, for those that belong to one."""
-        ...
-
-    def candidates_with_value(self, kind: str, value: str) -> list[str]:
-        """Ids of the candidates whose evidence lists this value."""
-        ...
-
-    def get_candidate(self, candidate_id: str) -> StoredCandidate | None:
-        ...
-
-    def list_candidates(self, after: tuple[int, str] | None, limit: int) -> list[StoredCandidate]:
-        """Newest first: by last_us descending then id, after the (last_us, id) of the previous page."""
-        ...
-
-    def count_candidates(self) -> int:
-        ...
-
-    def add_exclusion(self, exclusion: Exclusion) -> None:
-        ...
-
-    def remove_exclusion(self, exclusion_id: str) -> Exclusion | None:
-        ...
-
-    def list_exclusions(self) -> list[Exclusion]:
-        """Oldest first."""
-        ...
-
-    def add_override(self, override: Override) -> None:
-        ...
-
-    def overrides_of(self, submission_ids: Sequence[str]) -> list[Override]:
-        """The splits and merges naming any of these submissions, oldest first."""
-        ...
-
-    def list_overrides(self) -> list[Override]:
-        """Oldest first."""
         ...
 
 
@@ -435,9 +282,9 @@ class PollStore(Protocol):
 class FeedStateStore(Protocol):
     """What the feeds' validators (ETag, Last-Modified) are drawn from (feedexport/)."""
 
-    def content_version(self, scope: ObjectScope) -> str:
-        """A text that changes whenever a version is added to, or removed from, the part of a collection
-        `scope` sees (and after the store is erased); equal texts mean the same content."""
+    def content_version(self, scope: ObjectScope) -> ContentVersion:
+        """The change marker of the part of a collection `scope` sees: one read of a marker the writes keep
+        (never a count or a scan of the collection)."""
         ...
 
 
@@ -587,63 +434,3 @@ class Store(ObjectStore, StatusStore, AccountStore, MetaStore, HubStore, BulkTra
 
     def close(self) -> None:
         ...
-
-
-# Status resources are stored as one document in every backend; this is its shape.
-
-
-def status_to_doc(status: Status) -> dict[str, Any]:
-    def details(items: tuple[StatusDetail, ...]) -> list[list[str | None]]:
-        return [[d.id, d.version, d.message] for d in items]
-
-    return {
-        "id": status.id,
-        "api_root": status.api_root,
-        "collection_id": status.collection_id,
-        "org_id": status.org_id,
-        "ts": status.request_timestamp_us,
-        "s": details(status.successes),
-        "f": details(status.failures),
-        "p": details(status.pendings),
-    }
-
-
-def status_from_doc(doc: dict[str, Any]) -> Status:
-    def details(items: list[list[str | None]]) -> tuple[StatusDetail, ...]:
-        return tuple(StatusDetail(str(i), str(v), m) for i, v, m in items)
-
-    return Status(
-        id=doc["id"],
-        api_root=doc["api_root"],
-        collection_id=doc["collection_id"],
-        org_id=doc["org_id"],
-        request_timestamp_us=doc["ts"],
-        successes=details(doc["s"]),
-        failures=details(doc["f"]),
-        pendings=details(doc["p"]),
-    )
-
-
-def submission_to_doc(submission: Submission) -> dict[str, Any]:
-    doc = dataclasses.asdict(submission)
-    doc["features"] = [list(f) for f in submission.features]
-    return doc
-
-
-def submission_from_doc(doc: dict[str, Any]) -> Submission:
-    values = dict(doc)
-    for key in ("errors", "record_ids", "publications"):
-        values[key] = tuple(values[key])
-    values["features"] = tuple((str(k), str(v)) for k, v in values["features"])
-    return Submission(**values)
-
-
-def publication_to_doc(publication: Publication) -> dict[str, Any]:
-    return dataclasses.asdict(publication)
-
-
-def publication_from_doc(doc: dict[str, Any]) -> Publication:
-    values = dict(doc)
-    for key in ("collections", "submissions", "object_ids"):
-        values[key] = tuple(values[key])
-    return Publication(**values)

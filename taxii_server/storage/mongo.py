@@ -26,6 +26,7 @@ Indexes (created idempotently by `initialise()`), and the query each one makes a
 - client_certificates (org, issued): see mongo_certificates.py.
 - polls (org, at) and (at), rate_buckets (idle): see mongo_limits.py.
 - allowlist (k, v) unique: see mongo_allowlist.py.
+- submissions (n): the order submissions arrived in, see mongo_arrivals.py.
 - the correlation index, queue, lease and candidates: see mongo_correlation.py.
 
 Add Objects without a transaction: each version is an independent, idempotent insert; the status document is
@@ -65,8 +66,10 @@ from pymongo.errors import BulkWriteError
 from ..errors import ConfigError, StorageUnavailable
 from ..model import AddResult, NewVersion, ObjectFilter, ObjectScope, Page, StoredVersion
 from ..timestamps import format_us
-from .base import SCHEMA_VERSION, TransferOwner, TransferVersion, same_content
+from ..timestamps import now_us as wall_clock_us
+from .base import SCHEMA_VERSION, TransferOwner, TransferVersion
 from .mongo_allowlist import ALLOWLIST_INDEXES, MongoAllowList
+from .mongo_arrivals import ARRIVAL_INDEXES
 from .mongo_certificates import CERTIFICATE_INDEXES, MongoCertificates
 from .mongo_clock import DEFAULT_LEASE_S, Allocation, CollectionClock
 from .mongo_connection import ClientFactory, Doc, parse_url
@@ -74,6 +77,7 @@ from .mongo_correlation import CORRELATION_INDEXES, MongoCorrelation
 from .mongo_feed_state import MongoFeedState
 from .mongo_limits import LIMIT_INDEXES, MongoLimits
 from .mongo_records import RECORD_INDEXES, MongoRecords
+from .versions import same_content
 
 _MEDIA = {"2.1": "application/stix+json;version=2.1", "2.0": "application/stix+json;version=2.0"}
 _DUPLICATE_KEY = 11000
@@ -88,7 +92,7 @@ OBJECT_INDEXES: tuple[tuple[str, tuple[tuple[str, int], ...], bool], ...] = (
     ("object_owners", (("c", ASCENDING), ("p", ASCENDING), ("i", ASCENDING)), True),
 )
 INDEXES = (OBJECT_INDEXES + RECORD_INDEXES + CERTIFICATE_INDEXES + LIMIT_INDEXES + ALLOWLIST_INDEXES
-           + CORRELATION_INDEXES)
+           + CORRELATION_INDEXES + ARRIVAL_INDEXES)
 
 # Called after date_added values are allocated and before the versions are inserted, with the collection,
 # the first value and the count: tests inject it to interleave writers deterministically.
@@ -129,8 +133,11 @@ class MongoStore(MongoRecords, MongoCertificates, MongoLimits, MongoAllowList, M
                 f"MongoDB database {self.database_name!r} has schema version {found}, newer than this taxii-hub "
                 f"understands ({SCHEMA_VERSION}); run a taxii-hub at least as new as the one that wrote it"
             )
-        if found < SCHEMA_VERSION:  # nothing to convert: documents are schema-free, the indexes are made above
+        if found < SCHEMA_VERSION:  # documents are schema-free, the indexes are made above
+            if found < 5:
+                self._number_unnumbered_submissions()
             self.import_meta("schema_version", str(SCHEMA_VERSION))
+        self._seed_content_markers()
 
     # -- adding --------------------------------------------------------------------------------------------
 
@@ -215,6 +222,8 @@ class MongoStore(MongoRecords, MongoCertificates, MongoLimits, MongoAllowList, M
         inserted = [doc for j, doc in enumerate(docs) if j not in lost]
         if not self._clock.release(allocation):
             self._redate(cid, inserted, now_us)
+        if inserted:
+            self._content_changed(cid, (part,), max(int(doc["d"]) for doc in inserted))
         out: dict[int, AddResult] = {}
         for j, (n, v) in enumerate(planned):
             if j in lost:  # a concurrent writer stored this (id, version) first
@@ -321,6 +330,7 @@ class MongoStore(MongoRecords, MongoCertificates, MongoLimits, MongoAllowList, M
             if not doomed:
                 return 0
             versions.delete_many({"_id": {"$in": [d["_id"] for d in doomed]}})
+            self._content_changed(scope.collection_id, (d["p"] for d in doomed), wall_clock_us())
             for part in sorted({d["p"] for d in doomed}):
                 if versions.find_one({"c": scope.collection_id, "p": part, "i": object_id}, {"_id": 1}) is None:
                     self._coll("object_owners").delete_one({"c": scope.collection_id, "p": part, "i": object_id})
@@ -351,6 +361,9 @@ class MongoStore(MongoRecords, MongoCertificates, MongoLimits, MongoAllowList, M
         with self.guard("store objects"):
             lost = _insert_ignoring_duplicates(self._coll("object_versions"), docs)
             self._clock.advance(collection_id, max(v.date_added_us for v in versions))
+            if len(lost) < len(docs):
+                self._content_changed(collection_id, (v.partition for n, v in enumerate(versions) if n not in lost),
+                                      max(v.date_added_us for v in versions))
         return len(docs) - len(lost)
 
     def export_owners(self, collection_id: str, after: tuple[str, str] | None, limit: int) -> list[TransferOwner]:

@@ -49,7 +49,7 @@ from pymongo.collection import Collection
 from pymongo.errors import DuplicateKeyError
 
 from ..errors import StorageUnavailable
-from .base import on_whole_ms
+from .versions import on_whole_ms
 
 DEFAULT_LEASE_S = 60.0
 _CAS_ATTEMPTS = 64
@@ -82,7 +82,7 @@ class CollectionClock:
 
     def allocate(self, collection_id: str, count: int, now_us: int) -> Allocation:
         """`count` consecutive values, each greater than any allocated before in this collection, the last on a
-        whole millisecond (storage/base.py `on_whole_ms`: clients that truncate to milliseconds)."""
+        whole millisecond (storage/versions.py `on_whole_ms`: clients that truncate to milliseconds)."""
         clocks = self._clocks()
         token = uuid.uuid4().hex
         for attempt in range(_CAS_ATTEMPTS):

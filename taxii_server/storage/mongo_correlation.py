@@ -1,5 +1,5 @@
 """The correlation index, its queue, the materialised candidates and the analysts' exclusions, splits and merges
-on MongoDB (CorrelationStore in base.py). A mixin of MongoStore; every method runs inside `guard`.
+on MongoDB (CorrelationStore in correlation.py). A mixin of MongoStore; every method runs inside `guard`.
 
 Documents and indexes:
 - `submission_digests` {_id: organisation + NUL + SHA-256, sub}: the unique key that makes a report sent
@@ -38,8 +38,9 @@ from ..model import (
     Submission,
     SubmissionContent,
 )
-from .base import submission_from_doc, submission_to_doc
-from .mongo_connection import Doc, MongoConnection
+from .documents import submission_from_doc, submission_to_doc
+from .mongo_arrivals import MongoArrivals, with_position
+from .mongo_connection import Doc
 
 CORRELATION_INDEXES: tuple[tuple[str, tuple[tuple[str, int], ...], bool], ...] = (
     ("corr_postings", (("k", ASCENDING), ("v", ASCENDING), ("s", ASCENDING)), True),
@@ -52,7 +53,7 @@ CORRELATION_INDEXES: tuple[tuple[str, tuple[tuple[str, int], ...], bool], ...] =
 _LEASE = "correlation"
 
 
-class MongoCorrelation(MongoConnection):
+class MongoCorrelation(MongoArrivals):
     # -- submissions and the index ---------------------------------------------------------------------------
 
     def add_submission_once(
@@ -74,9 +75,11 @@ class MongoCorrelation(MongoConnection):
                 {"_id": submission.id, "raw": content.raw, "records": content.records, "draft": content.draft},
                 upsert=True)
             self._replace_postings(submission.id, [dataclasses.replace(p, live=False) for p in postings])
-            self._coll("submissions").insert_one({"_id": submission.id, "org": submission.org_id,
-                                                  "at": submission.received_at_us,
-                                                  "doc": submission_to_doc(submission)})
+            submissions = self._coll("submissions")
+            doc = {"_id": submission.id, "org": submission.org_id, "at": submission.received_at_us,
+                   "doc": submission_to_doc(submission)}
+            self._arrive(lambda n: submissions.insert_one(with_position(doc, n)),
+                         lambda n: submissions.update_one({"_id": submission.id}, {"$set": {"n": n}}))
             self._enqueue([f"s:{submission.id}"], now_us)
         return None
 

@@ -1,5 +1,5 @@
 """The correlation index, its queue, the materialised candidates and the analysts' exclusions, splits and merges
-on SQLite (CorrelationStore in base.py). A mixin of SQLiteStore on SQLiteConnection (the connections, the
+on SQLite (CorrelationStore in correlation.py). A mixin of SQLiteStore on SQLiteConnection (the connections, the
 `BEGIN IMMEDIATE` write transactions and the translation of sqlite3 errors); the tables are created with the
 rest of the schema through CORRELATION_SCHEMA.
 
@@ -36,8 +36,9 @@ from ..model import (
     Submission,
     SubmissionContent,
 )
-from .base import submission_from_doc, submission_to_doc
+from .documents import submission_from_doc, submission_to_doc
 from .sqlite_connection import SQLiteConnection
+from .sqlite_records import NEXT_ARRIVAL
 
 CORRELATION_SCHEMA = """
 CREATE TABLE IF NOT EXISTS submission_digests (
@@ -109,7 +110,8 @@ class SQLiteCorrelation(SQLiteConnection):
             conn.execute("INSERT OR REPLACE INTO submission_digests (org_id, sha256, submission_id) VALUES (?,?,?)",
                          (submission.org_id, submission.content_sha256, submission.id))
             conn.execute(
-                "INSERT INTO submissions (id, org_id, received_at_us, doc, raw, records, draft) VALUES (?,?,?,?,?,?,?)",
+                f"INSERT INTO submissions (id, org_id, received_at_us, doc, raw, records, draft, arrival) "
+                f"VALUES (?,?,?,?,?,?,?,{NEXT_ARRIVAL})",
                 (submission.id, submission.org_id, submission.received_at_us,
                  orjson.dumps(submission_to_doc(submission)), content.raw, content.records, content.draft),
             )

@@ -1,35 +1,66 @@
-"""The feed validators' source on SQLite: what changes whenever the part of a collection a caller sees changes.
+"""The feed validators' source on SQLite: a change marker per collection and per partition, kept by triggers.
 
-Adding a version raises the collection's newest date_added; removing versions (TAXII DELETE) is counted per
-collection by a trigger on `object_versions`, so the pair moves on every change without a count over the
-collection. A mixin of SQLiteStore; the connections and the translation of sqlite3 errors are SQLiteConnection's.
+Every insert, delete or re-dating of a row of `object_versions` bumps two rows of `feed_state` in the same
+transaction: the collection's (`part = '*'`, what a reader of the whole collection sees) and the partition's
+(what an inbox member sees of its own part). Reading the marker is one primary-key look-up, whatever the
+collection holds. A marker row is created with a random token, so a store that is erased (the rows go with
+everything else) and refilled never repeats an earlier tag. The per-row trigger costs a few microseconds per
+version written (bulk imports included), paid once at write time instead of on every feed request.
 
-Must not: hold anything but the removal counters, or open connections of its own.
+A mixin of SQLiteStore; the connections and the translation of sqlite3 errors are SQLiteConnection's.
+Must not: hold anything but the change markers, or open connections of its own.
 """
 
 from __future__ import annotations
 
-from ..model import ObjectScope
+from ..model import ContentVersion, ObjectScope
 from .sqlite_connection import SQLiteConnection
-from .sqlite_objects import newest_date_added
 
-# Executed one by one (the trigger's body holds a semicolon).
+ALL_PARTS = "*"
+# the current instant in microseconds, inside SQL (julianday: millisecond precision)
+_NOW_US = "CAST((julianday('now') - 2440587.5) * 86400000000 AS INTEGER)"
+
+
+def _bump(row: str, changed: str) -> str:
+    return "".join(
+        f"""INSERT INTO feed_state (collection_id, part, n, token, changed_us)
+            VALUES ({row}.collection_id, {part}, 1, lower(hex(randomblob(8))), {changed})
+            ON CONFLICT (collection_id, part) DO UPDATE SET n = n + 1, changed_us = max(changed_us, {changed});"""
+        for part in (f"'{ALL_PARTS}'", f"{row}.part")
+    )
+
+
+# Executed one by one at every start (the triggers' bodies hold semicolons); the first two drop the counter of
+# removals an earlier version kept.
 FEED_STATE_STATEMENTS = (
-    "CREATE TABLE IF NOT EXISTS version_removals (collection_id TEXT PRIMARY KEY, n INTEGER NOT NULL)",
-    """CREATE TRIGGER IF NOT EXISTS object_versions_removed AFTER DELETE ON object_versions
-       BEGIN
-         INSERT INTO version_removals (collection_id, n) VALUES (old.collection_id, 1)
-         ON CONFLICT (collection_id) DO UPDATE SET n = n + 1;
-       END""",
+    "DROP TRIGGER IF EXISTS object_versions_removed",
+    "DROP TABLE IF EXISTS version_removals",
+    """CREATE TABLE IF NOT EXISTS feed_state (
+        collection_id TEXT NOT NULL, part TEXT NOT NULL, n INTEGER NOT NULL, token TEXT NOT NULL,
+        changed_us INTEGER NOT NULL, PRIMARY KEY (collection_id, part)) WITHOUT ROWID""",
+    f"""CREATE TRIGGER IF NOT EXISTS feed_state_added AFTER INSERT ON object_versions
+        BEGIN {_bump("new", "new.date_added")} END""",
+    f"""CREATE TRIGGER IF NOT EXISTS feed_state_removed AFTER DELETE ON object_versions
+        BEGIN {_bump("old", _NOW_US)} END""",
+    f"""CREATE TRIGGER IF NOT EXISTS feed_state_redated AFTER UPDATE OF date_added ON object_versions
+        BEGIN {_bump("new", "new.date_added")} END""",
+    # markers for what a database written before they existed holds (only while there are none)
+    f"""INSERT OR IGNORE INTO feed_state (collection_id, part, n, token, changed_us)
+        SELECT collection_id, part, 0, lower(hex(randomblob(8))), top FROM (
+            SELECT collection_id, part, max(date_added) AS top FROM object_versions
+            WHERE NOT EXISTS (SELECT 1 FROM feed_state) GROUP BY collection_id, part
+            UNION ALL
+            SELECT collection_id, '{ALL_PARTS}', max(date_added) FROM object_versions
+            WHERE NOT EXISTS (SELECT 1 FROM feed_state) GROUP BY collection_id)""",
 )
 
 
 class SQLiteFeedState(SQLiteConnection):
-    def content_version(self, scope: ObjectScope) -> str:
+    def content_version(self, scope: ObjectScope) -> ContentVersion:
+        part = ALL_PARTS if scope.owner is None else scope.owner
         with self._read() as conn:
-            top = newest_date_added(conn, scope)
-            removed = conn.execute("SELECT n FROM version_removals WHERE collection_id = ?",
-                                   (scope.collection_id,)).fetchone()
-            epoch = conn.execute("SELECT value FROM meta WHERE key = 'feed_epoch'").fetchone()
-        newest_text = "" if top is None else str(top)
-        return f"{epoch[0] if epoch else ''}:{newest_text}:{removed[0] if removed else 0}"
+            row = conn.execute("SELECT token, n, changed_us FROM feed_state WHERE collection_id = ? AND part = ?",
+                               (scope.collection_id, part)).fetchone()
+        if row is None:  # nothing was ever written there (or not since this marker exists)
+            return ContentVersion("", None)
+        return ContentVersion(f"{row[0]}:{row[1]}", int(row[2]))

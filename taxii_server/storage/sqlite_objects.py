@@ -12,8 +12,8 @@ from typing import Any
 
 from ..model import AddResult, NewVersion, ObjectFilter, ObjectScope, Page, StoredVersion
 from ..timestamps import format_us
-from .base import on_whole_ms, same_content
 from .sqlite_connection import SQLiteConnection
+from .versions import on_whole_ms, same_content
 
 _MEDIA = {"2.1": "application/stix+json;version=2.1", "2.0": "application/stix+json;version=2.0"}
 
@@ -117,7 +117,7 @@ class SQLiteObjects(SQLiteConnection):
 
     @staticmethod
     def _end_on_whole_ms(conn: Any, cid: str, last: int, took_version: bool, results: list[AddResult]) -> int:
-        """Move the commit's last version up to a whole millisecond (storage/base.py `on_whole_ms`): it is the
+        """Move the commit's last version up to a whole millisecond (storage/versions.py `on_whole_ms`): it is the
         newest in the collection and the next commit starts after it, so the order is kept."""
         aligned = on_whole_ms(last)
         if aligned == last:

@@ -10,7 +10,9 @@ The format, one directory:
   owners/<collection>.jsonl       who may add versions of each id
   meta, organisations (with password hashes), credentials (SHA-256 of keys, never keys), statuses,
   submissions (content base64), publications (bundle base64), audit, client certificates (never their keys),
-  the allow-list: one <name>.jsonl each
+  the allow-list, the analysts' correlation exclusions and their splits and merges: one <name>.jsonl each
+(never the correlation index, its queue or the candidates: they are derived from the submissions, and the
+command line recomputes them after an import)
 Every line is canonical JSON (sorted keys); a stream's sha256 is over its lines, so a copy in another backend
 has the same checksums as its source.
 
@@ -35,11 +37,18 @@ from typing import Any
 import orjson
 
 from ..errors import BadRequest, Conflict, HubError
-from ..model import AllowedValue, AuditEntry, ClientCertificate, Credential, Organisation, SubmissionContent
-from .base import (
-    Store,
-    TransferOwner,
-    TransferVersion,
+from ..model import (
+    AllowedValue,
+    AuditEntry,
+    ClientCertificate,
+    Credential,
+    Exclusion,
+    Organisation,
+    Override,
+    SubmissionContent,
+)
+from .base import Store, TransferOwner, TransferVersion
+from .documents import (
     publication_from_doc,
     publication_to_doc,
     status_from_doc,
@@ -53,7 +62,7 @@ MARKER = "transfer_in_progress"
 LOCAL_META = frozenset({"schema_version", MARKER})  # describe the database itself, never copied
 BATCH = 500
 RECORD_STREAMS = ("meta", "organisations", "credentials", "statuses", "submissions", "publications", "audit",
-                  "certificates", "allowlist")
+                  "certificates", "allowlist", "correlation-exclusions", "correlation-overrides")
 _SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 
 Line = dict[str, Any]
@@ -162,6 +171,8 @@ _RECORD_READERS: dict[str, Callable[[Store], Iterator[Line]]] = {
     "submissions": _submissions, "publications": _publications, "audit": _audit,
     "certificates": lambda store: (dataclasses.asdict(c) for c in store.list_certificates()),
     "allowlist": lambda store: (dataclasses.asdict(a) for a in store.list_allowed()),
+    "correlation-exclusions": lambda store: (dataclasses.asdict(e) for e in store.list_exclusions()),
+    "correlation-overrides": lambda store: (dataclasses.asdict(o) for o in store.list_overrides()),
 }
 
 
@@ -208,6 +219,9 @@ _RECORD_WRITERS: dict[str, Callable[[Store, Line], None]] = {
     "publications": lambda s, ln: s.save_publication(publication_from_doc(ln["publication"]), _unb64(ln["bundle"])),
     "certificates": lambda s, ln: s.import_certificate(ClientCertificate(**ln)),
     "allowlist": _write_allowed,
+    "correlation-exclusions": lambda s, ln: s.add_exclusion(Exclusion(**ln)),  # by id: a resumed copy rewrites
+    "correlation-overrides": lambda s, ln: s.add_override(Override(
+        **{**ln, "side_a": tuple(ln["side_a"]), "side_b": tuple(ln["side_b"])})),
 }
 
 
@@ -316,7 +330,8 @@ def _is_empty(store: Store, collection_id: str | None) -> bool:
         return not store.export_versions(collection_id, None, 1) and not store.export_owners(collection_id, None, 1)
     return not (store.transfer_collections() or store.list_organisations() or store.export_credentials()
                 or store.export_statuses(None, 1) or store.list_submissions() or store.list_publications()
-                or store.export_audit(None, 1) or store.list_certificates() or store.list_allowed())
+                or store.export_audit(None, 1) or store.list_certificates() or store.list_allowed()
+                or store.list_exclusions() or store.list_overrides())
 
 
 def _verify(target: Store, summary: Summary) -> None:

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 
-from tests.support.hubtest import MT
+from tests.support.hubtest import C_RW, MT, ROOT
 from tests.support.serverproc import HOST, HubServer, basic
 
 pytestmark = pytest.mark.slow
@@ -82,3 +83,46 @@ def test_a_request_just_inside_the_limits_is_served(server: HubServer) -> None:
     extra = b"".join(b"X-Filler-%d: %s\r\n" % (i, b"a" * 4000) for i in range(40))
     status_line, _, _ = _exchange(server, _request(server, "/taxii2/?x=" + "a" * 4000, extra))
     assert status_line == "HTTP/1.1 200 OK"
+
+
+def _read_answer(sock: Any) -> tuple[str, dict[str, str], bytes]:
+    received = b""
+    while b"\r\n\r\n" not in received or len(received.partition(b"\r\n\r\n")[2]) < int(
+            received.lower().partition(b"content-length:")[2].split(b"\r\n", 1)[0] or b"0"):
+        chunk = sock.recv(65536)
+        if not chunk:
+            break
+        received += chunk
+    head, _, body = received.partition(b"\r\n\r\n")
+    status_line, *header_lines = head.decode("latin-1").split("\r\n")
+    headers = {k.strip().lower(): v.strip() for k, _, v in (h.partition(":") for h in header_lines)}
+    return status_line, headers, body
+
+
+@pytest.mark.parametrize(("target", "declared", "media_type", "message"), [
+    (f"/{ROOT}/collections/{C_RW}/objects/", 10_000_000, MT,
+     "the request body (10000000 bytes) exceeds max_content_length (65536 bytes)"),
+    ("/hub/v1/submissions", 30_000_000, "application/json",
+     "the request body (30000000 bytes) exceeds [limits] max_submission_bytes (20971520 bytes)"),
+], ids=["taxii", "hub-api"])
+@pytest.mark.parametrize("expect", [True, False], ids=["expect-100-continue", "no-expect"])
+def test_a_body_over_its_surface_limit_is_refused_from_its_length_before_it_is_read(
+        server: HubServer, target: str, declared: int, media_type: str, message: str, expect: bool) -> None:
+    conn = server.connect()
+    try:
+        sock = conn.sock
+        assert sock is not None
+        sock.sendall((f"POST {target} HTTP/1.1\r\nHost: {HOST}:{server.port}\r\nContent-Type: {media_type}\r\n"
+                      f"Accept: {media_type}\r\nAuthorization: {basic('alice', server.keys['alice'])}\r\n"
+                      f"Content-Length: {declared}\r\n" + ("Expect: 100-continue\r\n" if expect else "") +
+                      "\r\n").encode())
+        status_line, headers, body = _read_answer(sock)  # answered with no byte of the body sent
+        assert status_line == "HTTP/1.1 413 Payload Too Large"
+        assert headers["content-type"] == media_type and headers["connection"] == "close"
+        assert json.loads(body)["description"] == message
+        if not expect:  # a client that sends its body anyway is read to its end (not reset), then closed
+            sock.sendall(b"x" * declared)
+            sock.settimeout(10)
+            assert sock.recv(1) == b""
+    finally:
+        conn.close()

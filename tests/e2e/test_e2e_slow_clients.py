@@ -28,7 +28,7 @@ def _clients() -> Iterator[None]:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HubServer]:
-    hub = build_hub(tmp_path_factory.mktemp("slow"))
+    hub = build_hub(tmp_path_factory.mktemp("slow"), orgs=("alice",))  # the one member these tests need
     with hub.config.open("a") as config:
         config.write(f"[server]\nheader_timeout = {HEADER_TIMEOUT}\nbody_timeout = {HEADER_TIMEOUT}\n"
                      f"reading_per_address = {PER_ADDRESS}\n")

@@ -4,6 +4,7 @@ analysts everyone's (`/hub/v1/polls`, `taxii-hub polls`); the lag behind publica
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 import orjson
@@ -165,3 +166,62 @@ def test_a_read_of_a_collection_the_member_cannot_see_records_no_name_at_all(hub
     [record] = hub.store.list_polls("bob", None, 10)
     assert record.collection_id == "" and record.api_root == "" and C_RW not in record.reason
     assert record.status == 404 and record.reason == "no such collection in this API root"
+
+
+def _history(hub: Hub, flush_s: int, now: list[int]) -> PollHistory:
+    return PollHistory(hub.store, hub.app.extensions["taxii_hub"].feeds.catalog,
+                       LimitsSettings(poll_feed_flush_seconds=flush_s), clock=lambda: now[0])
+
+
+def test_feed_fetches_are_counted_and_written_together_at_a_flush(hub: Hub) -> None:
+    now = [1_700_000_000_000_000]
+    history = _history(hub, 3600, now)
+    try:
+        for n in range(3):
+            history.record(ALICE, PollRead(ROOT, C_RW, "feed:domain.txt", 200, served=(10 + n, 5)))
+            now[0] += 1_000_000
+        history.record(ALICE, PollRead(ROOT, C_RW, "feed:domain.txt", 304, served=(0, 5)))
+        history.record(ALICE, PollRead(ROOT, C_RW, "objects", 200))  # a TAXII read: written at once
+        assert [r.endpoint for r in hub.store.list_polls("alice", None, 10)] == ["objects"]
+        assert history.flush() == 2
+        records = {r.status: r for r in hub.store.list_polls("alice", None, 10) if r.endpoint.startswith("feed:")}
+        fetched = records[200]
+        assert (fetched.count, fetched.first_at_us, fetched.at_us) == (3, 1_700_000_000_000_000,
+                                                                       1_700_000_002_000_000)
+        assert (fetched.objects, fetched.last_added_us, fetched.collection_id) == (12, 5, C_RW)  # the last one's
+        assert records[304].count == 1 and history.flush() == 0
+        [summary] = history.summary(ALICE)
+        assert summary.polls == 5  # three 200s, one 304, one TAXII read
+    finally:
+        history.close()
+
+
+def test_the_background_step_writes_counted_fetches_within_the_interval(hub: Hub) -> None:
+    history = _history(hub, 1, [1_700_000_000_000_000])
+    try:
+        history.record(ALICE, PollRead(ROOT, C_RW, "feed:indicators.csv", 200, served=(1, None)))
+        history.record(ALICE, PollRead(ROOT, C_RW, "feed:indicators.csv", 200, served=(1, None)))
+        deadline = time.monotonic() + 10
+        while not hub.store.list_polls("alice", None, 10) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        [record] = hub.store.list_polls("alice", None, 10)
+        assert (record.endpoint, record.count) == ("feed:indicators.csv", 2)
+    finally:
+        history.close()
+
+
+def test_with_no_interval_each_feed_fetch_is_written_as_it_is_answered(hub: Hub) -> None:
+    history = _history(hub, 0, [1_700_000_000_000_000])
+    history.record(ALICE, PollRead(ROOT, C_RW, "feed:domain.txt", 200, served=(1, None)))
+    [record] = hub.store.list_polls("alice", None, 10)
+    assert record.count == 1 and record.first_at_us is None
+
+
+def test_repeated_feed_fetches_over_http_show_as_one_counted_record(hub: Hub) -> None:
+    seed(hub, 1)
+    for _ in range(3):
+        assert hub.client().get("/hub/v1/feeds/rw/domain.txt", headers=hub.headers("alice")).status_code == 200
+    feed = [p for p in get_json(hub, "alice", "/hub/v1/polls")["polls"] if p["endpoint"] == "feed:domain.txt"]
+    assert [(p["status"], p["count"]) for p in feed] == [(200, 3)] and feed[0]["first_at"] <= feed[0]["at"]
+    summary = get_json(hub, "alice", "/hub/v1/polls")["collections"]
+    assert [(c["collection"], c["polls"]) for c in summary] == [(C_RW, 3)]

@@ -113,8 +113,9 @@ def layout(root: Path) -> Path:
     return write_config(root / "hub.toml", root / "var", root / "collections")
 
 
-def build_hub(root: Path) -> HubDir:
-    """A hub made the way an operator makes one: `init`, then `org add` and `key create` per organisation."""
+def build_hub(root: Path, orgs: tuple[str, ...] = tuple(E2E_ORGS)) -> HubDir:
+    """A hub made the way an operator makes one: `init`, then `org add` and `key create` per organisation
+    (those of `orgs`: each costs two command runs)."""
     config = layout(root)
     init = json.loads(_checked(run_cli(config, "init", "--json")).stdout)
 
@@ -127,7 +128,7 @@ def build_hub(root: Path) -> HubDir:
 
     # Each CLI run pays the interpreter's start-up, so the organisations are enrolled side by side.
     with ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2)) as pool:
-        keys = dict(zip(E2E_ORGS, pool.map(enrol, E2E_ORGS), strict=True))
+        keys = dict(zip(orgs, pool.map(enrol, orgs), strict=True))
     return HubDir(root, config, Path(init["ca_cert"]), keys)
 
 
