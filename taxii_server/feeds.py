@@ -162,7 +162,7 @@ class Feeds:
 
     def readable_collections(self, principal: Principal) -> list[CollectionDef]:
         """Every collection the caller may read, in catalogue order."""
-        return [c for c in self.catalog.all() if access.can_read(principal, c)]
+        return access.readable(principal, self.catalog.all())
 
     def holdings(self, principal: Principal, object_id: str) -> list[tuple[CollectionDef, StoredVersion]]:
         """The latest version of an object in every collection the caller may read and write."""
