@@ -348,7 +348,8 @@ class Feeds:
     ) -> _Stored:
         objects = _envelope_objects(strict_json.loads(read_body(), self.json_limits))
         now = self.clock()
-        checked = self.checks.check(principal, c, objects, now)
+        checked = self.checks.check(principal, c, objects, now,
+                                    readable={r.id for r in self.readable_collections(principal)})
         watched = direct and self.hooks is not None and access.watched_write(principal, c)
         if watched and access.writes_as_hub(principal):
             checked = self._leak_check(principal, c, objects, checked)
