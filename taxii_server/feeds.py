@@ -391,6 +391,7 @@ class Feeds:
         successes: list[StatusDetail] = []
         failures: list[StatusDetail] = []
         added: list[NewVersion] = []
+        hub_side = access.writes_as_hub(principal)
         for item in checked:
             if isinstance(item, validation.Rejected):
                 failures.append(StatusDetail(item.id, item.version, item.message))
@@ -401,6 +402,10 @@ class Feeds:
                 added.append(item)
             elif result.outcome == "duplicate":
                 successes.append(StatusDetail(result.id, result.version, "already present"))
+            elif result.outcome == "conflict" and hub_side and item.type in validation.SCO_TYPES:
+                # An observable's id is computed from its value (checked for every writer), so the stored one
+                # names the same observable: a member who stored it first cannot block a publication with it.
+                successes.append(StatusDetail(result.id, result.version, "already present (the same observable)"))
             elif result.outcome == "conflict":
                 failures.append(StatusDetail(result.id, result.version,
                                              "a different object with this id and version is already stored"))

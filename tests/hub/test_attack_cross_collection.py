@@ -98,3 +98,18 @@ def test_ids_held_only_in_collections_the_member_cannot_read_are_no_oracle(demo_
         headers=demo_hub.auth("hub-analyst", Accept=TAXII, **{"Content-Type": TAXII}))
     assert workbench.status_code == 202 and not workbench.json.get("failures"), workbench.data
     assert post(demo_hub, "chuo-oil", [{**sco, "x_note": "a member's own remark"}]) == {}
+
+
+def test_an_observable_a_member_stored_first_does_not_block_the_hubs_publication(demo_hub: DemoHub) -> None:
+    """Observables' ids are computed from their values, so a member can store one before the hub publishes it,
+    with other optional properties: the publication counts it as present instead of failing on it."""
+    submit_campaign(demo_hub)
+    (candidate,) = drained(demo_hub).services.campaigns.suggest(principal("hub-analyst"))
+    request = {"candidate": candidate.id, "name": "Campaign", "tlp": "amber", "collections": ["energy"]}
+    preview = demo_hub.api("POST", "/publications", "hub-analyst", {**request, "preview": True}).json
+    sco = next(o for o in preview["bundle"]["objects"] if o["type"] == "domain-name")
+    squat = {k: v for k, v in sco.items() if k in ("type", "spec_version", "id", "value")} | {"x_squat": True}
+    assert post(demo_hub, "chuo-oil", [squat]) == {}
+    published = demo_hub.api("POST", "/publications", "hub-analyst", request)
+    assert published.status_code == 201, published.json
+    assert sco["id"] in published.json["objects"]
