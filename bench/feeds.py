@@ -7,10 +7,14 @@ Lays out a hub as bench/hub.py does (one organisation, plain HTTP on loopback, `
 x 2 threads), loads one collection directly through the store (after the service's validation) with
 generated indicators — half domains, the rest IPv4, URL and SHA-256, 10 % linked to a campaign — and measures
 with bench/load.py's client: the first (building) fetch of domain.txt and indicators.csv; then, 8 clients each,
-full domain.txt, full indicators.csv, domain.txt gzip, domain.txt with If-None-Match (304), and as peers on the
-same server in the same run, TAXII Get Objects (first page, limit=100) and Server Discovery; a full TAXII walk
-of the indicators (limit=1000) against one full domain.txt; and the workers' peak and current memory after the
-build and after the load. Bounded in time and count; nothing but 127.0.0.1.
+full domain.txt and indicators.csv, plain and gzip (bodies streamed through a reused buffer, as a product
+parsing a feed while it downloads it; one indicators.csv run keeps each body in memory instead), domain.txt with
+If-None-Match (304), and as peers on the same server in the same run, TAXII Get Objects (first page,
+limit=100) and Server Discovery. For each workload: requests/s, latency, and the CPU time per request of the
+server's processes and of this (client) process, which a loaded machine inflates far less than throughput.
+Then a full TAXII walk of the indicators (limit=1000) against one full domain.txt; the 304 decision in
+process; and the workers' peak and current memory after the build and after the load. Bounded in time and
+count; nothing but 127.0.0.1.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import os
 import random
 import tempfile
 import time
@@ -86,6 +91,18 @@ def _memory(server: procs.ServerProcess) -> tuple[int, int]:
     return max(peaks, default=0) // 1024, max(current, default=0) // 1024
 
 
+def _cpu_s(server: procs.ServerProcess) -> float:
+    """CPU time (user + system) the server's processes have used so far, master included."""
+    ticks = 0
+    for pid in server.pids():
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+        except OSError:
+            continue
+        ticks += int(fields[11]) + int(fields[12])  # utime, stime
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
 def _once(port: int, path: str, headers: dict[str, str]) -> tuple[float, int, dict[str, str]]:
     conn = connect(port, 600)
     try:
@@ -139,20 +156,28 @@ def run(count: int, seconds: float, workdir: Path) -> list[str]:
             _once(port, f"{FEED}/indicators.csv", auth)
         built_memory = _memory(server)
         taxii = {**auth, "Accept": "application/taxii+json;version=2.1"}
-        cases: Sequence[tuple[str, str, dict[str, str], int]] = (
-            ("domain.txt, full", f"{FEED}/domain.txt", auth, 200),
-            ("indicators.csv, full", f"{FEED}/indicators.csv", auth, 200),
-            ("domain.txt, full, gzip", f"{FEED}/domain.txt", {**auth, "Accept-Encoding": "gzip"}, 200),
-            ("indicators.csv, full, gzip", f"{FEED}/indicators.csv", {**auth, "Accept-Encoding": "gzip"}, 200),
+        gz = {**auth, "Accept-Encoding": "gzip"}
+        cases: Sequence[tuple[str, str, dict[str, str], int, bool]] = (
+            ("domain.txt, full", f"{FEED}/domain.txt", auth, 200, True),
+            ("indicators.csv, full", f"{FEED}/indicators.csv", auth, 200, True),
+            ("domain.txt, full, gzip", f"{FEED}/domain.txt", gz, 200, True),
+            ("indicators.csv, full, gzip", f"{FEED}/indicators.csv", gz, 200, True),
+            ("indicators.csv, full, each body kept in client memory", f"{FEED}/indicators.csv", auth, 200, False),
             ("domain.txt, If-None-Match (304)", f"{FEED}/domain.txt",
-             {**auth, "If-None-Match": domain_headers["etag"]}, 304),
+             {**auth, "If-None-Match": domain_headers["etag"]}, 304, False),
             ("peer: TAXII Get Objects, first page (limit=100)",
-             f"/{hub.ROOT}/collections/{hub.READ_ID}/objects/?limit=100", taxii, 200),
-            ("peer: TAXII Server Discovery", "/taxii2/", taxii, 200),
+             f"/{hub.ROOT}/collections/{hub.READ_ID}/objects/?limit=100", taxii, 200, False),
+            ("peer: TAXII Server Discovery", "/taxii2/", taxii, 200, False),
         )
         results = {}
-        for name, path, headers, status in cases:
-            results[name] = hammer(port, path, headers, CLIENTS, seconds, 200_000, 120, ok_status=status)
+        cpu: dict[str, tuple[float, float]] = {}  # ms of CPU per request: server, this (client) process
+        for name, path, headers, status, stream in cases:
+            server_before, client_before = _cpu_s(server), time.process_time()
+            results[name] = hammer(port, path, headers, CLIENTS, seconds, 200_000, 120, ok_status=status,
+                                   stream=stream)
+            done = max(results[name].requests, 1)
+            cpu[name] = ((_cpu_s(server) - server_before) * 1000 / done,
+                         (time.process_time() - client_before) * 1000 / done)
         loaded_memory = _memory(server)
         taxii_walk = walk(port, f"/{hub.ROOT}/collections/{hub.READ_ID}/objects/", taxii, 1000, 120, 10_000)
         one_feed, _, _ = _once(port, f"{FEED}/domain.txt", auth)
@@ -165,10 +190,11 @@ def run(count: int, seconds: float, workdir: Path) -> list[str]:
     out.append(f"- first fetch (builds the file): domain.txt {domain_cold * 1000:.0f} ms "
                f"({domain_bytes / 1e6:.2f} MB), indicators.csv {csv_cold * 1000:.0f} ms ({csv_bytes / 1e6:.2f} MB)")
     out.append("")
-    out.append("| workload | requests/s | p50 ms | p99 ms | errors |")
-    out.append("|---|---:|---:|---:|---:|")
+    out.append("| workload | requests/s | p50 ms | p99 ms | server CPU ms/request | client CPU ms/request | errors |")
+    out.append("|---|---:|---:|---:|---:|---:|---:|")
     for name, r in results.items():
-        out.append(f"| {name} | {r.rps:,.0f} | {r.p50_ms:.1f} | {r.p99_ms:.1f} | {len(r.errors)} |")
+        out.append(f"| {name} | {r.rps:,.0f} | {r.p50_ms:.1f} | {r.p99_ms:.1f} | {cpu[name][0]:.2f} | "
+                   f"{cpu[name][1]:.2f} | {len(r.errors)} |")
     out.append("")
     page = results["peer: TAXII Get Objects, first page (limit=100)"]
     discovery = results["peer: TAXII Server Discovery"]

@@ -36,11 +36,19 @@ class Reply:
 
 
 def request(conn: http.client.HTTPConnection, method: str, path: str, headers: Mapping[str, str],
-            body: bytes | None = None) -> Reply:
+            body: bytes | None = None, sink: bytearray | None = None) -> Reply:
+    """One request, its whole answer read. With `sink`, the body is streamed through that buffer (as a product
+    that parses a feed while it downloads it) and not kept: the Reply's body holds only its last block."""
     started = time.perf_counter()
     conn.request(method, path, body=body, headers=dict(headers))
     response = conn.getresponse()
-    data = response.read()
+    if sink is None:
+        data = response.read()
+    else:
+        view, got = memoryview(sink), -1
+        while got:
+            got = response.readinto(view)
+        data = bytes(view[:min(64, len(sink))])
     return Reply(response.status, {k.lower(): v for k, v in response.getheaders()}, data,
                  time.perf_counter() - started)
 
@@ -77,9 +85,10 @@ class RateResult:
 
 
 def hammer(port: int, path: str, headers: Mapping[str, str], clients: int, duration_s: float,
-           max_requests: int, timeout_s: float, ok_status: int = 200) -> RateResult:
+           max_requests: int, timeout_s: float, ok_status: int = 200, stream: bool = False) -> RateResult:
     """`clients` threads GET `path` back to back until `duration_s` passed or `max_requests` were sent;
-    an answer other than `ok_status` counts as an error.
+    an answer other than `ok_status` counts as an error. With `stream`, each client reads bodies through one
+    reused 1 MiB buffer instead of keeping each (large) body in memory.
 
     A request still running at the deadline is waited for (bounded by `timeout_s`) and counted."""
     lock = threading.Lock()
@@ -92,6 +101,7 @@ def hammer(port: int, path: str, headers: Mapping[str, str], clients: int, durat
     def client() -> None:
         conn = connect(port, timeout_s)
         mine: list[float] = []
+        sink = bytearray(1 << 20) if stream else None
         try:
             start.wait()
             while time.perf_counter() < deadline[0]:
@@ -100,7 +110,7 @@ def hammer(port: int, path: str, headers: Mapping[str, str], clients: int, durat
                         break
                     sent[0] += 1
                 try:
-                    reply = request(conn, "GET", path, headers)
+                    reply = request(conn, "GET", path, headers, sink=sink)
                 except (OSError, http.client.HTTPException) as exc:
                     with lock:
                         errors.append(f"{type(exc).__name__}: {exc}")

@@ -126,8 +126,8 @@ def conversion(quick: bool) -> dict[str, Any]:
     records_n, stix2_n = (1000, 100) if quick else (10_000, 1000)
     records = load_records(json.dumps(convert.generate(records_n, 7)).encode(), "generated")
     record_to_bundle(records[0], convert.OPTIONS)  # warm-up
-    seconds, indicators, _ = convert.hub_path(records)
-    lib_seconds, _ = convert.stix2_path(records[:stix2_n])
+    seconds, _cpu, indicators, _patterns = convert.hub_path(records)
+    lib_seconds, _lib_cpu, _ = convert.stix2_path(records[:stix2_n])
     return {"records": records_n, "indicators": indicators, "records_per_s": records_n / seconds,
             "indicators_per_s": indicators / seconds, "stix2_records": stix2_n,
             "stix2_records_per_s": stix2_n / lib_seconds, "ratio": (records_n / seconds) / (stix2_n / lib_seconds)}

@@ -9,7 +9,8 @@ Must not: know HTTP, or read outside the scope it is given.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import bisect
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -87,17 +88,21 @@ class Changes:
     next_us: int | None
 
 
-def clock_changes(store: ObjectReader, scope: ObjectScope, now_us: int) -> Changes:
-    previous: int | None = None
-    upcoming: int | None = None
+def clock_instants(store: ObjectReader, scope: ObjectScope) -> list[int]:
+    """Every instant at which one of the scope's current indicators starts or expires, sorted, once each."""
+    instants: set[int] = set()
     for c in latest(store, scope, ("indicator",)):
         if c.obj.get("revoked") is True:
             continue
-        for instant in window(c.obj):
-            if instant is None:
-                continue
-            if instant <= now_us:
-                previous = instant if previous is None else max(previous, instant)
-            else:
-                upcoming = instant if upcoming is None else min(upcoming, instant)
-    return Changes(previous, upcoming)
+        instants.update(i for i in window(c.obj) if i is not None)
+    return sorted(instants)
+
+
+def changes_at(instants: Sequence[int], now_us: int) -> Changes:
+    """The last instant at or before `now_us` and the first after it, of sorted `instants`."""
+    n = bisect.bisect_right(instants, now_us)
+    return Changes(instants[n - 1] if n else None, instants[n] if n < len(instants) else None)
+
+
+def clock_changes(store: ObjectReader, scope: ObjectScope, now_us: int) -> Changes:
+    return changes_at(clock_instants(store, scope), now_us)

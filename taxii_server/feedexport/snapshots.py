@@ -16,12 +16,14 @@ Must not: know HTTP, or decide access.
 from __future__ import annotations
 
 import fcntl
+import functools
 import gzip
 import hashlib
 import os
 import shutil
 import threading
 import time
+from array import array
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -29,7 +31,7 @@ from pathlib import Path
 from typing import IO
 
 from ..model import ObjectScope
-from .current import Changes, ObjectReader, clock_changes
+from .current import Changes, ObjectReader, changes_at, clock_instants
 
 FORMAT_VERSION = "2"  # part of every generation key: bump when a writer's output changes
 KEEP_OLD_S = 600  # earlier generations' files stay this long for requests still streaming them
@@ -45,13 +47,23 @@ class Generation:
     directory: Path
 
     def etag(self, resource: str) -> str:
-        tag = hashlib.sha256(f"{self.key}|{resource}".encode()).hexdigest()[:32]
-        return f'"{tag}"'
+        return _etag(self.key, resource)
+
+
+@functools.lru_cache(maxsize=4096)
+def _etag(key: str, resource: str) -> str:
+    tag = hashlib.sha256(f"{key}|{resource}".encode()).hexdigest()[:32]
+    return f'"{tag}"'
 
 
 def scope_key(scope: ObjectScope) -> str:
     who = "all" if not scope.partitioned else ("*" if scope.owner is None else "org:" + scope.owner)
-    return hashlib.sha256(f"{scope.collection_id}|{who}".encode()).hexdigest()[:24]
+    return _scope_key(scope.collection_id, who)
+
+
+@functools.lru_cache(maxsize=4096)
+def _scope_key(collection_id: str, who: str) -> str:
+    return hashlib.sha256(f"{collection_id}|{who}".encode()).hexdigest()[:24]
 
 
 class Snapshots:
@@ -60,6 +72,7 @@ class Snapshots:
         self.store = store
         self.clock = clock
         self._changes: OrderedDict[tuple[str, str], tuple[int, Changes]] = OrderedDict()
+        self._generations: OrderedDict[tuple[object, ...], Generation] = OrderedDict()
         self._lock = threading.Lock()  # gunicorn's threads share one Snapshots per worker
 
     def generation(self, scope: ObjectScope, content_version: str, exclusions_version: str,
@@ -67,13 +80,25 @@ class Snapshots:
         now = self.clock()
         skey = scope_key(scope)
         changes = self._clock_changes(scope, skey, content_version, now)
+        memo = (skey, content_version, changes.previous_us, exclusions_version, changed_us)
+        known = self._generations.get(memo)  # the common case: nothing changed since the last request
+        if known is not None:
+            return known
         key = hashlib.sha256(
             f"{FORMAT_VERSION}|{skey}|{content_version}|{changes.previous_us}|{exclusions_version}".encode()
         ).hexdigest()[:32]
         newest = max((t for t in (changed_us, changes.previous_us) if t is not None), default=None)
-        return Generation(skey, key, content_version, newest, self.root / skey / key)
+        gen = Generation(skey, key, content_version, newest, self.root / skey / key)
+        with self._lock:
+            self._generations[memo] = gen
+            while len(self._generations) > _MEMO:
+                self._generations.popitem(last=False)
+        return gen
 
     def _clock_changes(self, scope: ObjectScope, skey: str, content_version: str, now: int) -> Changes:
+        """From memory while `now` is inside the window computed last; else from the scope's instants, read
+        once per content version on this machine (kept beside its generations, built under a file lock:
+        concurrent requests, threads and workers alike, wait for one reading of the scope)."""
         memo_key = (skey, content_version)
         with self._lock:
             known = self._changes.get(memo_key)
@@ -82,12 +107,35 @@ class Snapshots:
                 if computed_at <= now and (changes.next_us is None or now < changes.next_us):
                     self._changes.move_to_end(memo_key)
                     return changes
-        changes = clock_changes(self.store, scope, now)  # outside the lock: it reads the whole scope
+        changes = changes_at(self._instants(scope, skey, content_version), now)
         with self._lock:
             self._changes[memo_key] = (now, changes)
             while len(self._changes) > _MEMO:
                 self._changes.popitem(last=False)
         return changes
+
+    def _instants(self, scope: ObjectScope, skey: str, content_version: str) -> array[int]:
+        directory = self.root / skey
+        name = "clock-" + hashlib.sha256(f"{FORMAT_VERSION}|{content_version}".encode()).hexdigest()[:24]
+        path = directory / name
+
+        def present(p: Path) -> bool:
+            return p.is_file()
+
+        if not present(path):
+            directory.mkdir(parents=True, exist_ok=True)
+            with _locked(directory / f".{name}.lock"):
+                if not present(path):
+                    temporary = directory / f".{name}.{os.getpid()}.{threading.get_ident()}.tmp"
+                    temporary.write_bytes(array("q", clock_instants(self.store, scope)).tobytes())
+                    os.replace(temporary, path)
+        found = array("q")
+        try:
+            found.frombytes(path.read_bytes())
+            os.utime(path)  # in use: not retired with the older generations
+        except OSError:  # retired meanwhile: read the scope here
+            return array("q", clock_instants(self.store, scope))
+        return found
 
     def file(self, gen: Generation, name: str, build: Callable[[IO[bytes]], object]) -> Path:
         """The generation's file `name`, built by `build` into a stream when it is not there yet."""
@@ -139,12 +187,16 @@ class Snapshots:
         return target
 
     def _retire_older(self, gen: Generation) -> None:
-        """Remove the scope's other generations not touched for KEEP_OLD_S (best effort)."""
+        """Remove the scope's other generations (and clock files) not touched for KEEP_OLD_S (best effort)."""
         cutoff = time.time() - KEEP_OLD_S
         for other in gen.directory.parent.iterdir():
             try:
-                if other != gen.directory and other.stat().st_mtime < cutoff:
+                if other == gen.directory or other.name.startswith(".") or other.stat().st_mtime >= cutoff:
+                    continue
+                if other.is_dir():
                     shutil.rmtree(other, ignore_errors=True)
+                else:
+                    other.unlink()
             except OSError:
                 continue
 

@@ -35,6 +35,10 @@ _PATHS: dict[tuple[str, str], Kind] = {
     ("email-message", "sender_ref.value"): "email",
 }
 _HASHES: dict[str, Kind] = {"SHA256": "sha256", "SHA1": "sha1", "MD5": "md5"}
+# Text every comparison of that kind holds (no space is allowed between an object type and its colon), so a
+# pattern without it is skipped unparsed when one kind is asked for.
+_NEEDLES: dict[Kind, str] = {"ipv4": "ipv4-addr:", "ipv6": "ipv6-addr:", "domain": "domain-name:", "url": "url:",
+                             "email": "email-", "sha256": "file:hashes", "sha1": "file:hashes", "md5": "file:hashes"}
 _HASH_LENGTH = {"sha256": 64, "sha1": 40, "md5": 32}
 
 _WS = r"[ \t\r\n]*"
@@ -60,6 +64,8 @@ def simple_values(pattern: str, only: Kind | None = None) -> tuple[Value, ...]:
     """The values of a pattern that is one observation of `=` comparisons joined by OR; () for any other
     pattern, and for comparisons on paths no list carries. With `only`, just the values of that kind (the
     others are not normalised at all)."""
+    if only is not None and _NEEDLES[only] not in pattern:
+        return ()
     text = pattern.strip()
     if not (text.startswith("[") and text.endswith("]")):
         return ()
@@ -171,7 +177,12 @@ def _url(raw: str) -> str | None:
     if parts.scheme not in ("http", "https") or not parts.hostname or parts.username or parts.password:
         return None
     hostname = parts.hostname
-    host = _address(hostname, 6) if ":" in hostname else (_address(hostname, 4) or _domain(hostname))
+    if ":" in hostname:
+        host = _address(hostname, 6)
+    elif hostname.strip("0123456789."):  # a name (an IPv4 host is dotted decimal only): no address parsing
+        host = _domain(hostname)
+    else:
+        host = _address(hostname, 4) or _domain(hostname)
     if host is None or "/" in host:
         return None
     if ":" in host:

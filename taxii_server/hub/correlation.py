@@ -8,7 +8,8 @@ features), a common subject word (subjects count only paired with a password or 
 
 Each evidence value has a state, decided from the value's live postings and the analysts' exclusions:
 - `excluded`: an analyst excluded the value (or a pattern matching it);
-- `over-correlating`: a sender at a member's own mail domain; a value the known-benign lists name; or a
+- `over-correlating`: a sender at a member's own mail domain (a registered domain or one of its subdomains,
+  or a victim's domain in any report); a value the known-benign lists name; or a
   value seen in more than `max_reports` reports, from more than `max_organisations` organisations, or over
   more than `max_span` (first to last report) — shown as evidence, never used to link;
 - `used`: it links the reports that share it within the window.
@@ -26,6 +27,7 @@ from dataclasses import dataclass
 
 import orjson
 
+from ..hostnames import domain_and_parents
 from ..model import Exclusion, Override, Posting, StoredCandidate, Submission
 
 EVIDENCE_KINDS = frozenset({
@@ -89,8 +91,35 @@ def postings_for(s: Submission) -> list[Posting]:
     return [Posting(k, v, s.id, s.org_id, first, last, True) for k, v in sorted(values)]
 
 
+def in_register(domain: str, member_domains: frozenset[str]) -> bool:
+    """Whether a mail domain is a member's by the register: a registered domain covers its subdomains."""
+    return any(d in member_domains for d in domain_and_parents(domain))
+
+
 def close(a: Posting, b: Posting, window_us: int) -> bool:
     return max(a.first_us, b.first_us) - min(a.last_us, b.last_us) <= window_us
+
+
+def links(postings: Sequence[Posting], window_us: int) -> list[tuple[str, str]]:
+    """Pairs of submissions whose union gives the same components as linking every pair `close` links,
+    found in one sweep in order of first report (not by comparing every pair).
+
+    Two postings are close exactly when the intervals [first, last + window] overlap (a posting whose first
+    report is more than the window after its last is close to none). The components of overlapping
+    intervals are runs in order of start: a posting joins the run when it starts before the run's furthest
+    end, and it overlaps the posting that reaches that end."""
+    found: list[tuple[str, str]] = []
+    reach: int | None = None
+    furthest = ""  # the posting of the run that reaches furthest
+    for p in sorted((p for p in postings if p.first_us - p.last_us <= window_us),
+                    key=lambda p: (p.first_us, p.submission_id)):
+        if reach is not None and p.first_us <= reach:
+            found.append((furthest, p.submission_id))
+            if p.last_us + window_us > reach:
+                reach, furthest = p.last_us + window_us, p.submission_id
+        else:
+            reach, furthest = p.last_us + window_us, p.submission_id
+    return found
 
 
 def excluded(kind: str, value: str, exclusions: Iterable[Exclusion]) -> bool:

@@ -15,6 +15,11 @@ write by the hub's side (`refusals`, with the facts of every stored report). It 
   member identities, no victim email objects).
 A finding names the object, the property and the KIND of value, never the value: findings are shown to
 analysts, stored in the audit trail and logged.
+
+The facts of every stored report (`every_report`, what `refusals` protects) are kept incrementally: each run
+reads only the reports stored since the last one, by their position in the store's arrival order
+(`submissions_arrived_after`), and adds their facts. A report's facts are read once, when it has arrived; a
+member's STIX bundle rejected later stays protected (the check errs towards refusing).
 """
 
 from __future__ import annotations
@@ -37,6 +42,7 @@ from . import figures, sensitive
 from .sensitive import Sensitive
 from .textforms import Haystack, Needle
 
+_ARRIVALS_PAGE = 500
 _NOT_TEXT = frozenset({"id", "type", "spec_version", "created", "modified", "pattern_version"})
 # Defined by OASIS for the canonical TLP 2.0 marking definitions, which name it; no collection holds it.
 WELL_KNOWN = frozenset({TLP2_EXTENSION_ID})
@@ -138,7 +144,8 @@ class LeakCheck:
         self.options = options
         self.rule = figures.Rule(min_group_size, min_group_count)
         self._lock = threading.Lock()
-        self._every_report: tuple[tuple[str, ...], set[Sensitive]] = ((), set())
+        self._read_up_to = 0  # the arrival position of the last report whose facts are in _every_report
+        self._every_report: frozenset[Sensitive] = frozenset()
 
     # -- what is protected ---------------------------------------------------------------------------------
 
@@ -161,17 +168,26 @@ class LeakCheck:
                 found |= sensitive.from_stix(_objects(content.raw), freemail)
         return found
 
-    def every_report(self) -> set[Sensitive]:
-        """The facts of every stored report, recomputed only when reports were added."""
-        submissions = self.store.list_submissions(None)
-        key = tuple(sorted(s.id for s in submissions))
+    def every_report(self) -> frozenset[Sensitive]:
+        """The facts of every stored report: those known at the last run, plus those of the reports stored since.
+        Concurrent runs may read the same new reports; their facts are added to the same set either way."""
         with self._lock:
-            if self._every_report[0] == key:
-                return self._every_report[1]
-        found = self.reports(submissions)
+            position, known = self._read_up_to, self._every_report
+        arrived: list[Submission] = []
+        while True:
+            page = self.store.submissions_arrived_after(position, _ARRIVALS_PAGE)
+            arrived += [s for _, s in page]
+            if page:
+                position = page[-1][0]
+            if len(page) < _ARRIVALS_PAGE:
+                break
+        if not arrived:
+            return known
+        found = self.reports(arrived)
         with self._lock:
-            self._every_report = (key, found)
-        return found
+            self._every_report = self._every_report | found
+            self._read_up_to = max(self._read_up_to, position)
+            return self._every_report
 
     # -- checking ------------------------------------------------------------------------------------------
 

@@ -49,7 +49,7 @@ from .correlation import CorrelationStore
 
 T = TypeVar("T")
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 
 class ObjectStore(Protocol):
@@ -187,6 +187,13 @@ class HubStore(Protocol):
 
     def update_submission(self, submission: Submission) -> None:
         """Replace the submission's metadata (its state, errors, publications…); the content never changes."""
+        ...
+
+    def submissions_arrived_after(self, position: int, limit: int) -> list[tuple[int, Submission]]:
+        """Up to `limit` submissions stored after `position` (0: from the first), in the order they were stored,
+        each with its position: a number the store gives a submission when storing it (again when an import
+        stores it anew), greater than every earlier one. A submission stored later never gets a position at or
+        below one already returned, so a reader that keeps the last position misses none."""
         ...
 
     def get_submission(self, submission_id: str) -> Submission | None:

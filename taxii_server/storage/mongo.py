@@ -26,6 +26,7 @@ Indexes (created idempotently by `initialise()`), and the query each one makes a
 - client_certificates (org, issued): see mongo_certificates.py.
 - polls (org, at) and (at), rate_buckets (idle): see mongo_limits.py.
 - allowlist (k, v) unique: see mongo_allowlist.py.
+- submissions (n): the order submissions arrived in, see mongo_arrivals.py.
 - the correlation index, queue, lease and candidates: see mongo_correlation.py.
 
 Add Objects without a transaction: each version is an independent, idempotent insert; the status document is
@@ -68,6 +69,7 @@ from ..timestamps import format_us
 from ..timestamps import now_us as wall_clock_us
 from .base import SCHEMA_VERSION, TransferOwner, TransferVersion
 from .mongo_allowlist import ALLOWLIST_INDEXES, MongoAllowList
+from .mongo_arrivals import ARRIVAL_INDEXES
 from .mongo_certificates import CERTIFICATE_INDEXES, MongoCertificates
 from .mongo_clock import DEFAULT_LEASE_S, Allocation, CollectionClock
 from .mongo_connection import ClientFactory, Doc, parse_url
@@ -91,7 +93,7 @@ OBJECT_INDEXES: tuple[tuple[str, tuple[tuple[str, int], ...], bool], ...] = (
     ("object_owners", (("i", ASCENDING), ("p", ASCENDING)), False),
 )
 INDEXES = (OBJECT_INDEXES + RECORD_INDEXES + CERTIFICATE_INDEXES + LIMIT_INDEXES + ALLOWLIST_INDEXES
-           + CORRELATION_INDEXES)
+           + CORRELATION_INDEXES + ARRIVAL_INDEXES)
 
 # Called after date_added values are allocated and before the versions are inserted, with the collection,
 # the first value and the count: tests inject it to interleave writers deterministically.
@@ -132,7 +134,9 @@ class MongoStore(MongoRecords, MongoCertificates, MongoLimits, MongoAllowList, M
                 f"MongoDB database {self.database_name!r} has schema version {found}, newer than this taxii-hub "
                 f"understands ({SCHEMA_VERSION}); run a taxii-hub at least as new as the one that wrote it"
             )
-        if found < SCHEMA_VERSION:  # nothing to convert: documents are schema-free, the indexes are made above
+        if found < SCHEMA_VERSION:  # documents are schema-free, the indexes are made above
+            if found < 5:
+                self._number_unnumbered_submissions()
             self.import_meta("schema_version", str(SCHEMA_VERSION))
         self._seed_content_markers()
 

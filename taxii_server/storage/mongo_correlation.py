@@ -39,7 +39,8 @@ from ..model import (
     SubmissionContent,
 )
 from .documents import submission_from_doc, submission_to_doc
-from .mongo_connection import Doc, MongoConnection
+from .mongo_arrivals import MongoArrivals, with_position
+from .mongo_connection import Doc
 
 CORRELATION_INDEXES: tuple[tuple[str, tuple[tuple[str, int], ...], bool], ...] = (
     ("corr_postings", (("k", ASCENDING), ("v", ASCENDING), ("s", ASCENDING)), True),
@@ -52,7 +53,7 @@ CORRELATION_INDEXES: tuple[tuple[str, tuple[tuple[str, int], ...], bool], ...] =
 _LEASE = "correlation"
 
 
-class MongoCorrelation(MongoConnection):
+class MongoCorrelation(MongoArrivals):
     # -- submissions and the index ---------------------------------------------------------------------------
 
     def add_submission_once(
@@ -74,9 +75,11 @@ class MongoCorrelation(MongoConnection):
                 {"_id": submission.id, "raw": content.raw, "records": content.records, "draft": content.draft},
                 upsert=True)
             self._replace_postings(submission.id, [dataclasses.replace(p, live=False) for p in postings])
-            self._coll("submissions").insert_one({"_id": submission.id, "org": submission.org_id,
-                                                  "at": submission.received_at_us,
-                                                  "doc": submission_to_doc(submission)})
+            submissions = self._coll("submissions")
+            doc = {"_id": submission.id, "org": submission.org_id, "at": submission.received_at_us,
+                   "doc": submission_to_doc(submission)}
+            self._arrive(lambda n: submissions.insert_one(with_position(doc, n)),
+                         lambda n: submissions.update_one({"_id": submission.id}, {"$set": {"n": n}}))
             self._enqueue([f"s:{submission.id}"], now_us)
         return None
 
@@ -96,6 +99,9 @@ class MongoCorrelation(MongoConnection):
             docs = self._coll("corr_postings").find({"k": kind, "v": value, "live": True}) \
                 .sort("s", ASCENDING).limit(limit)
             return [_posting(d) for d in docs]
+
+    def correlation_idle(self) -> None:
+        """Nothing to tidy on MongoDB."""
 
     def count_postings(self, kind: str, value: str, limit: int) -> int:
         with self.guard("read the correlation index"):

@@ -33,7 +33,8 @@ from .documents import (
     submission_from_doc,
     submission_to_doc,
 )
-from .mongo_connection import Doc, MongoConnection
+from .mongo_arrivals import MongoArrivals, with_position
+from .mongo_connection import Doc
 
 # (collection, index keys, unique). Statuses expire by `created`; credentials are found by their hash.
 RECORD_INDEXES: tuple[tuple[str, tuple[tuple[str, int], ...], bool], ...] = (
@@ -49,7 +50,7 @@ RECORD_INDEXES: tuple[tuple[str, tuple[tuple[str, int], ...], bool], ...] = (
 )
 
 
-class MongoRecords(MongoConnection):
+class MongoRecords(MongoArrivals):
     # -- meta ----------------------------------------------------------------------------------------------
 
     def get_or_create_meta(self, key: str, value: str) -> str:
@@ -191,14 +192,19 @@ class MongoRecords(MongoConnection):
             self._coll("submission_contents").replace_one(
                 {"_id": submission.id}, _content_doc(submission.id, content), upsert=True
             )
-            self._coll("submissions").insert_one(_submission_doc(submission))
+            submissions = self._coll("submissions")
+            self._arrive(lambda n: submissions.insert_one(with_position(_submission_doc(submission), n)),
+                         lambda n: submissions.update_one({"_id": submission.id}, {"$set": {"n": n}}))
 
     def import_submission(self, submission: Submission, content: SubmissionContent) -> None:
         with self.guard("write a submission"):
             self._coll("submission_contents").replace_one(
                 {"_id": submission.id}, _content_doc(submission.id, content), upsert=True
             )
-            self._coll("submissions").replace_one({"_id": submission.id}, _submission_doc(submission), upsert=True)
+            submissions = self._coll("submissions")
+            self._arrive(lambda n: submissions.replace_one({"_id": submission.id},
+                                                           with_position(_submission_doc(submission), n), upsert=True),
+                         lambda n: submissions.update_one({"_id": submission.id}, {"$set": {"n": n}}))
 
     def update_submission(self, submission: Submission) -> None:
         with self.guard("update a submission"):

@@ -19,6 +19,10 @@ from .documents import (
 )
 from .sqlite_connection import SQLiteConnection
 
+# A submission's position in the order submissions were stored (`submissions_arrived_after`): computed inside
+# the write transaction, under the database's write lock, so positions only grow (no submission is deleted).
+NEXT_ARRIVAL = "(SELECT COALESCE(MAX(arrival), 0) + 1 FROM submissions)"
+
 
 class SQLiteRecords(SQLiteConnection):
     # -- statuses ------------------------------------------------------------------------------------------
@@ -44,7 +48,8 @@ class SQLiteRecords(SQLiteConnection):
     def add_submission(self, submission: Submission, content: SubmissionContent) -> None:
         with self._write() as conn:
             conn.execute(
-                "INSERT INTO submissions (id, org_id, received_at_us, doc, raw, records, draft) VALUES (?,?,?,?,?,?,?)",
+                f"INSERT INTO submissions (id, org_id, received_at_us, doc, raw, records, draft, arrival) "
+                f"VALUES (?,?,?,?,?,?,?,{NEXT_ARRIVAL})",
                 (submission.id, submission.org_id, submission.received_at_us,
                  orjson.dumps(submission_to_doc(submission)), content.raw, content.records, content.draft),
             )
@@ -63,6 +68,12 @@ class SQLiteRecords(SQLiteConnection):
         with self._read() as conn:
             row = conn.execute("SELECT raw, records, draft FROM submissions WHERE id=?", (submission_id,)).fetchone()
         return SubmissionContent(bytes(row[0]), bytes(row[1]), bytes(row[2])) if row else None
+
+    def submissions_arrived_after(self, position: int, limit: int) -> list[tuple[int, Submission]]:
+        with self._read() as conn:
+            rows = conn.execute("SELECT arrival, doc FROM submissions WHERE arrival > ? ORDER BY arrival LIMIT ?",
+                                (position, limit)).fetchall()
+        return [(int(r[0]), submission_from_doc(orjson.loads(r[1]))) for r in rows]
 
     def list_submissions(self, org_id: str | None = None) -> list[Submission]:
         sql = "SELECT doc FROM submissions"

@@ -89,10 +89,11 @@ CREATE TABLE IF NOT EXISTS client_certificates (
 CREATE INDEX IF NOT EXISTS client_certificates_org ON client_certificates (org_id, issued);
 CREATE TABLE IF NOT EXISTS submissions (
     id TEXT PRIMARY KEY, org_id TEXT NOT NULL, received_at_us INTEGER NOT NULL, doc BLOB NOT NULL,
-    raw BLOB NOT NULL, records BLOB NOT NULL, draft BLOB NOT NULL
+    raw BLOB NOT NULL, records BLOB NOT NULL, draft BLOB NOT NULL, arrival INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS submissions_org ON submissions (org_id, received_at_us);
 CREATE INDEX IF NOT EXISTS submissions_received ON submissions (received_at_us);
+CREATE UNIQUE INDEX IF NOT EXISTS submissions_arrival ON submissions (arrival);
 CREATE TABLE IF NOT EXISTS publications (
     id TEXT PRIMARY KEY, created_us INTEGER NOT NULL, doc BLOB NOT NULL, bundle BLOB NOT NULL
 );
@@ -119,6 +120,8 @@ _UPGRADES: dict[int, tuple[str, ...]] = {
     3: ("ALTER TABLE organisations ADD COLUMN aliases TEXT NOT NULL DEFAULT '[]'",
         "ALTER TABLE organisations ADD COLUMN domains TEXT NOT NULL DEFAULT '[]'"),
     4: UPGRADE_TO_4,
+    5: ("ALTER TABLE submissions ADD COLUMN arrival INTEGER NOT NULL DEFAULT 0",
+        "UPDATE submissions SET arrival = rowid"),  # the order they were stored in (no submission is deleted)
 }
 
 log = logging.getLogger("taxii_server.storage")

@@ -14,6 +14,7 @@ from .base import TransferOwner, TransferVersion
 from .documents import status_from_doc, submission_to_doc
 from .sqlite_accounts import ORG_COLUMNS, org_row
 from .sqlite_connection import SQLiteConnection
+from .sqlite_records import NEXT_ARRIVAL
 
 
 class SQLiteTransfer(SQLiteConnection):
@@ -115,8 +116,8 @@ class SQLiteTransfer(SQLiteConnection):
     def import_submission(self, submission: Submission, content: SubmissionContent) -> None:
         with self._write() as conn:
             conn.execute(
-                "INSERT OR REPLACE INTO submissions (id, org_id, received_at_us, doc, raw, records, draft) "
-                "VALUES (?,?,?,?,?,?,?)",
+                f"INSERT OR REPLACE INTO submissions (id, org_id, received_at_us, doc, raw, records, draft, arrival) "
+                f"VALUES (?,?,?,?,?,?,?,{NEXT_ARRIVAL})",
                 (submission.id, submission.org_id, submission.received_at_us,
                  orjson.dumps(submission_to_doc(submission)), content.raw, content.records, content.draft),
             )

@@ -105,6 +105,11 @@ MEMBER_REFUSED_ROUTES = [
     ("POST", "/publications/6f0c2a6e-0000-4000-8000-000000000000/approval", {}),
     ("POST", "/revocations", {"id": "indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f"}),
     ("POST", "/submissions/6f0c2a6e-0000-4000-8000-000000000001/dismissal", {"reason": "x"}),
+    ("GET", "/correlation-exclusions", None),
+    ("POST", "/correlation-exclusions", {"kind": "c2-domain", "value": "x.example", "reason": "x"}),
+    ("POST", "/correlation-exclusions/excl-0123456789abcdef/removal", {"reason": "x"}),
+    ("POST", "/campaign-candidates/cand-0123456789abcdef/split", {"submissions": ["x"], "reason": "x"}),
+    ("POST", "/campaign-candidates/cand-0123456789abcdef/merge", {"with": "cand-0123456789abcdee", "reason": "x"}),
 ]
 
 

@@ -69,9 +69,9 @@ def test_allow_listing_the_only_link_dissolves_the_candidate_and_removing_it_res
     assert candidates(drained(hub)) == [before]
 
 
-def _shared_sender(hub: DemoHub) -> Candidate:
+def _shared_sender(hub: DemoHub, sender: str = SENDER) -> Candidate:
     for org in ("kita-heavy", "minami-power"):
-        sent = hub.submit_record(org, record(org, f"r-{org}", sender=SENDER, subject=f"s {org}",
+        sent = hub.submit_record(org, record(org, f"r-{org}", sender=sender, subject=f"s {org}",
                                              sent_at="2024-05-01T09:00:00Z"))
         assert sent.status_code == 202
     (found,) = candidates(drained(hub))
@@ -86,6 +86,15 @@ def test_a_mail_domain_added_to_the_register_stops_its_senders_linking_reports(h
     assert_same_as_a_rebuild(hub)
     accounts.change_register(OPERATOR, "partner-vendor", RegisterChange(remove_domains=("new-partner.example",)))
     assert len(candidates(drained(hub))) == 1
+    assert_same_as_a_rebuild(hub)
+
+
+def test_a_registered_domain_covers_the_senders_at_its_subdomains(hub: DemoHub) -> None:
+    (evidence,) = _shared_sender(hub, "boss@mail.new-partner.example").evidence
+    assert evidence.state == "used"
+    accounts = hub.app.extensions["taxii_hub"].accounts
+    accounts.change_register(OPERATOR, "partner-vendor", RegisterChange(add_domains=("new-partner.example",)))
+    assert candidates(drained(hub)) == []
     assert_same_as_a_rebuild(hub)
 
 

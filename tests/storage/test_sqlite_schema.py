@@ -16,11 +16,15 @@ from tests.support.contract import SHARED, T0, ind, ts, version
 
 def craft(path: Path, schema_version: int) -> None:
     """A database as a hub of `schema_version` left it: schema 1 lacked the (collection, id) index, schema 2
-    the organisations' aliases and domains and the allow-list, schema 3 the correlation index."""
+    the organisations' aliases and domains and the allow-list, schema 3 the correlation index, schema 4 the
+    submissions' arrival order."""
     store = SQLiteStore(path)
     store.initialise()
     store.add_versions(SHARED, "org-a", False, [version(ind(1), ts(1))], T0)
     store.add_organisation(Organisation("org-a", "A", "gas", ("member",), "t"))
+    for n in (2, 1):  # stored in this order, received in the other
+        store.add_submission(Submission(f"sub-{n}", "org-a", T0 + n, "http", "application/json", "converted", "amber"),
+                             SubmissionContent(b"raw", b"[]", b"{}"))
     store.close()
     with sqlite3.connect(path) as conn:
         if schema_version < 2:
@@ -34,6 +38,9 @@ def craft(path: Path, schema_version: int) -> None:
                           "corr_members", "corr_candidate_values", "corr_exclusions", "corr_overrides",
                           "corr_override_members"):
                 conn.execute(f"DROP TABLE {table}")
+        if schema_version < 5:
+            conn.execute("DROP INDEX submissions_arrival")
+            conn.execute("ALTER TABLE submissions DROP COLUMN arrival")
         conn.execute("UPDATE meta SET value=? WHERE key='schema_version'", (str(schema_version),))
 
 
@@ -55,6 +62,19 @@ def test_an_older_database_is_upgraded_in_place_and_keeps_its_data(tmp_path: Pat
     assert schema_of(path) == SCHEMA_VERSION
     assert "object_versions_id" in indexes(path)
     assert [i.id for i in store.query(SHARED, ObjectFilter(), None, 10).items] == [ind(1)]
+
+
+@pytest.mark.parametrize("old", [1, 4])
+def test_an_upgrade_numbers_the_stored_submissions_in_the_order_they_were_stored(tmp_path: Path, old: int) -> None:
+    path = tmp_path / "hub.sqlite3"
+    craft(path, old)
+    store = SQLiteStore(path)
+    store.initialise()
+    assert [s.id for _, s in store.submissions_arrived_after(0, 10)] == ["sub-2", "sub-1"]
+    store.add_submission(Submission("sub-3", "org-a", T0, "http", "application/json", "converted", "amber"),
+                         SubmissionContent(b"raw", b"[]", b"{}"))
+    last = store.submissions_arrived_after(0, 10)[1][0]  # sub-1's, the last stored before the upgrade
+    assert [s.id for _, s in store.submissions_arrived_after(last, 10)] == ["sub-3"]
 
 
 @pytest.mark.parametrize("old", [1, 2])
@@ -112,6 +132,8 @@ def test_an_upgrade_to_the_correlation_index_keys_and_queues_the_submissions_alr
                       "corr_members", "corr_candidate_values", "corr_exclusions", "corr_overrides",
                       "corr_override_members"):
             conn.execute(f"DROP TABLE {table}")
+        conn.execute("DROP INDEX submissions_arrival")
+        conn.execute("ALTER TABLE submissions DROP COLUMN arrival")
         conn.execute("UPDATE meta SET value='3' WHERE key='schema_version'")
     craft_keep.close()
     store = SQLiteStore(path)
