@@ -154,7 +154,12 @@ def _url(raw: str) -> str | None:
     if parts.scheme not in ("http", "https") or not parts.hostname or parts.username or parts.password:
         return None
     hostname = parts.hostname
-    host = _address(hostname, 6) if ":" in hostname else (_address(hostname, 4) or _domain(hostname))
+    if ":" in hostname:
+        host = _address(hostname, 6)
+    elif hostname.strip("0123456789."):  # a name (an IPv4 host is dotted decimal only): no address parsing
+        host = _domain(hostname)
+    else:
+        host = _address(hostname, 4) or _domain(hostname)
     if host is None or "/" in host:
         return None
     if ":" in host:

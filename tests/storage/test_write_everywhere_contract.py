@@ -10,43 +10,29 @@ loses the database at its n-th write of objects (`FailingStore`), or caller's re
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import orjson
 import pytest
 
-from taxii_server.catalog import Catalog
 from taxii_server.errors import StorageUnavailable
-from taxii_server.feeds import Feeds, Torn
-from taxii_server.model import ApiRootDef, AuditEntry, CollectionDef, ObjectFilter, ObjectScope, Principal, Status
-from taxii_server.paging import TokenSigner
-from taxii_server.settings import DiscoverySettings
+from taxii_server.feeds import Torn
+from taxii_server.model import Status
 from taxii_server.storage.base import Store
 from taxii_server.storage.mongo import MongoStore
 from tests.support.backends import BACKENDS
+from tests.support.everywhere import (
+    ANALYST,
+    FIRST,
+    SECOND,
+    audit_entry,
+    envelope,
+    feeds_on,
+    held,
+    indicator,
+)
 from tests.support.mongotx import ReplicaSetMock
-
-ANALYST = Principal("desk", "hub", frozenset({"analyst"}))
-FIRST = CollectionDef("11111111-1111-4111-8111-111111111111", "api1", "first", write=("role:analyst",),
-                      read=("role:analyst",))
-SECOND = CollectionDef("22222222-2222-4222-8222-222222222222", "api1", "second", write=("role:analyst",),
-                       read=("role:analyst",))
-EVERY = ObjectFilter(version_keywords=frozenset({"all"}), spec_versions=("2.0", "2.1"))
-WHEN = "2026-01-05T00:00:00.000Z"
-
-
-def indicator(n: int, name: str = "x") -> dict[str, Any]:
-    return {"type": "indicator", "spec_version": "2.1", "id": f"indicator--{uuid.UUID(int=n + 1, version=4)}",
-            "created": WHEN, "modified": WHEN, "name": name, "pattern": "[ipv4-addr:value = '198.51.100.1']",
-            "pattern_type": "stix", "valid_from": WHEN}
-
-
-def envelope(*objects: dict[str, Any]) -> bytes:
-    return orjson.dumps({"objects": list(objects)})
-
 
 REPLICA_SET_MOCK = "mongo-replica-set-mock"
 
@@ -103,15 +89,6 @@ def not_transactional(store: Store) -> Store:
     return store
 
 
-def feeds_on(store: Any) -> Feeds:
-    catalog = Catalog([FIRST, SECOND], {"api1": ApiRootDef("api1", "one")})
-    return Feeds(catalog, store, TokenSigner(b"k" * 32), DiscoverySettings(title="t"))
-
-
-def held(store: Store, collection: CollectionDef) -> list[str]:
-    return [v.id for v in store.query(ObjectScope(collection.id), EVERY, None, 100).items]
-
-
 def test_a_write_everywhere_lands_in_every_collection_and_then_runs(store: Store) -> None:
     ran: list[str] = []
     statuses = feeds_on(store).add_everywhere(ANALYST, [FIRST, SECOND], envelope(indicator(1), indicator(2)),
@@ -157,10 +134,6 @@ def test_objects_already_there_stay_when_the_write_is_taken_back(store: Store) -
     assert held(store, SECOND) == [indicator(2)["id"]]
 
 
-
-
-def audit_entry(n: int) -> AuditEntry:
-    return AuditEntry(f"audit-{n}", 1_767_225_600_000_000 + n, "desk", "publish", "publication-1")
 
 
 def test_a_storage_failure_mid_way_leaves_no_object_and_no_status_in_a_transaction(store: Store) -> None:
