@@ -153,10 +153,12 @@ def precision(store: SQLiteStore, truth: dict[str, int]) -> dict[str, Any]:
 def new_reports(size: int, seed: int, count: int) -> list[Any]:
     """Reports arriving now: the tail of a larger history of the same shape (campaigns, one-offs, popular)."""
     rng = random.Random(seed)
-    extra = list(corrgen.iter_history(size + count * 5, seed + 1))
-    picked = rng.sample(extra, count)
-    return [dataclasses.replace(s, id=f"new-{n:06d}-{s.id}", content_sha256=f"new-{n}") for n, (s, _) in
-            enumerate(picked)]
+    total = size + count * 5
+    order = rng.sample(range(total), count)  # which of the larger history's reports, in sampling order
+    wanted = set(order)
+    kept = {n: s for n, (s, _) in enumerate(corrgen.iter_history(total, seed + 1)) if n in wanted}
+    return [dataclasses.replace(kept[i], id=f"new-{n:06d}-{kept[i].id}", content_sha256=f"new-{n}")
+            for n, i in enumerate(order)]
 
 
 def correlate_one(store: SQLiteStore, reports: list[Any]) -> dict[str, float]:

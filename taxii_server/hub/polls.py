@@ -176,7 +176,7 @@ class PollHistory:
                 threading.Thread(target=self._flush_loop, name="poll-history-flush", daemon=True).start()
                 if not self._exit_hook:
                     # gunicorn's workers leave through SystemExit, so this runs on a graceful stop
-                    atexit.register(self.flush)
+                    atexit.register(self._flush_at_exit)
                     self._exit_hook = True
 
     def _flush_loop(self) -> None:
@@ -196,6 +196,12 @@ class PollHistory:
         for counted in pending:
             self._write(counted.record())
         return len(pending)
+
+    def _flush_at_exit(self) -> None:
+        try:
+            self.flush()
+        except Exception:  # the store may be gone already; the answers were sent, only the count is lost
+            log.exception("the feed fetches counted since the last flush could not be written at exit")
 
     def close(self) -> None:
         """Stop the background flush and write what is counted (tests; a worker relies on atexit)."""
