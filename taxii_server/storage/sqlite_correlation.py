@@ -191,7 +191,13 @@ class SQLiteCorrelation(SQLiteConnection):
 
         Its commit does not checkpoint the WAL at SQLite's usual 1,000 pages but only at ten times that (a
         long backlog with no other writer still keeps the WAL bounded): the worker checkpoints when it finds
-        the queue empty (correlation_idle), so that neither a job nor a member's request waits for it."""
+        the queue empty (correlation_idle), so that neither a job nor a member's request waits for it.
+
+        Inside a transaction already open (atomic()), it is part of that one, which commits as it would."""
+        if self._conn().in_transaction:  # SQLite refuses to change the safety level inside a transaction
+            with self.atomic():
+                yield
+            return
         with self._read() as conn:
             level = int(conn.execute("PRAGMA synchronous").fetchone()[0])
             pages = int(conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0])

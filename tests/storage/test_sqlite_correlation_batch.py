@@ -32,6 +32,21 @@ def test_a_correlation_batch_alone_commits_without_waiting_for_the_disk(tmp_path
     store.close()
 
 
+def test_a_batch_inside_a_transaction_is_part_of_it(tmp_path: Path) -> None:
+    store = SQLiteStore(tmp_path / "hub.sqlite3")
+    store.initialise()
+    with pytest.raises(RuntimeError), store.atomic():
+        with store.correlation_batch():
+            assert _level(store) == FULL  # the outer transaction's commit decides
+            store.enqueue_correlation(["s:x"], 1)
+        raise RuntimeError("the outer work failed")
+    assert store.correlation_backlog() == (0, None)
+    with store.atomic(), store.correlation_batch():
+        store.enqueue_correlation(["s:x"], 1)
+    assert store.correlation_backlog() == (1, 1)
+    store.close()
+
+
 def test_a_batch_leaves_the_checkpoint_to_the_idle_worker_up_to_ten_times_the_usual_wal(tmp_path: Path) -> None:
     store = SQLiteStore(tmp_path / "hub.sqlite3")
     store.initialise()
