@@ -164,6 +164,19 @@ class SQLiteObjects(SQLiteConnection):
             ).fetchone()
         return str(row[0]) if row else None
 
+    def first_writers(self, object_ids: Sequence[str]) -> dict[str, dict[str, str]]:
+        found: dict[str, dict[str, str]] = {}
+        wanted = sorted(set(object_ids))
+        with self._read() as conn:
+            for start in range(0, len(wanted), 500):
+                chunk = wanted[start:start + 500]
+                for oid, cid, org in conn.execute(
+                    "SELECT id, collection_id, org_id FROM object_owner INDEXED BY object_owner_id "
+                    f"WHERE part = '' AND id IN ({','.join('?' * len(chunk))})", chunk,
+                ):
+                    found.setdefault(str(oid), {})[str(cid)] = str(org)
+        return found
+
     def delete(self, scope: ObjectScope, object_id: str, flt: ObjectFilter) -> int:
         flt = replace(flt, ids=(object_id,), types=())
         where, params = _predicate("v", scope, flt)
