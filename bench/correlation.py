@@ -194,7 +194,7 @@ def post_latency(path: Path, workdir: Path, count: int = 200) -> dict[str, float
 
     config = workdir / "hub.toml"
     repo = Path(__file__).resolve().parents[1]
-    config.write_text(f'data_dir = "{workdir}"\ncollections_dir = "{repo / "collections"}"\n'
+    config.write_text(f'data_dir = "{workdir}"\ncollections_dir = "{repo / "taxii_server" / "skeleton" / "collections"}"\n'
                       f'[storage]\nurl = "sqlite:///{path}"\n[limits]\nenabled = false\n')
     settings = load_settings(config, env={})
     store = SQLiteStore(path)
