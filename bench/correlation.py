@@ -195,8 +195,8 @@ def post_latency(path: Path, workdir: Path, count: int = 200) -> dict[str, float
     from taxii_server.settings import load_settings
 
     config = workdir / "hub.toml"
-    repo = Path(__file__).resolve().parents[1]
-    config.write_text(f'data_dir = "{workdir}"\ncollections_dir = "{repo / "collections"}"\n'
+    examples = Path(__file__).resolve().parents[1] / "taxii_server" / "skeleton" / "collections"
+    config.write_text(f'data_dir = "{workdir}"\ncollections_dir = "{examples}"\n'
                       f'[storage]\nurl = "sqlite:///{path}"\n[limits]\nenabled = false\n')
     settings = load_settings(config, env={})
     store = SQLiteStore(path)

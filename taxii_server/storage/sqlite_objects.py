@@ -12,7 +12,9 @@ from typing import Any
 
 from ..model import AddResult, NewVersion, ObjectFilter, ObjectScope, Page, StoredVersion
 from ..timestamps import format_us
+from ..timestamps import now_us as wall_clock_us
 from .sqlite_connection import SQLiteConnection
+from .sqlite_feed_state import content_changed
 from .versions import on_whole_ms, same_content
 
 _MEDIA = {"2.1": "application/stix+json;version=2.1", "2.0": "application/stix+json;version=2.0"}
@@ -113,6 +115,7 @@ class SQLiteObjects(SQLiteConnection):
                     "ON CONFLICT (collection_id) DO UPDATE SET last_us = excluded.last_us",
                     (cid, last),
                 )
+                content_changed(conn, cid, (part,), last)
         return results
 
     @staticmethod
@@ -189,6 +192,8 @@ class SQLiteObjects(SQLiteConnection):
                 "DELETE FROM object_versions WHERE collection_id=? AND date_added=?",
                 [(scope.collection_id, d) for d, _ in doomed],
             )
+            if doomed:
+                content_changed(conn, scope.collection_id, (p for _, p in doomed), wall_clock_us())
             for part in {p for _, p in doomed}:
                 left = conn.execute(
                     "SELECT 1 FROM object_versions WHERE collection_id=? AND part=? AND id=? LIMIT 1",
