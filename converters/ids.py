@@ -14,6 +14,7 @@ from __future__ import annotations
 import hmac
 import uuid
 from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Any
 
 import orjson
@@ -23,6 +24,30 @@ STIX_SCO_NAMESPACE = uuid.UUID("00abedb4-aa42-466c-9c01-fed23315a9b7")
 HUB_EMAIL_NAMESPACE = uuid.UUID("6a2f1d0e-3c4b-5e8f-9a1b-2c3d4e5f6a7b")
 
 _HASH_PREFERENCE = ("MD5", "SHA-1", "SHA-256", "SHA-512")
+
+# The ID Contributing Properties of each STIX 2.1 cyber-observable type (STIX 2.1 §6, each SCO's
+# "ID Contributing Properties"); `process` has none (the spec recommends UUIDv4 ids for it). A test compares
+# this table with the stix2 library's for every SCO type it knows.
+ID_CONTRIBUTING_PROPERTIES: Mapping[str, tuple[str, ...]] = MappingProxyType({
+    "artifact": ("hashes", "payload_bin"),
+    "autonomous-system": ("number",),
+    "directory": ("path",),
+    "domain-name": ("value",),
+    "email-addr": ("value",),
+    "email-message": ("from_ref", "subject", "body"),
+    "file": ("hashes", "name", "parent_directory_ref", "extensions"),
+    "ipv4-addr": ("value",),
+    "ipv6-addr": ("value",),
+    "mac-addr": ("value",),
+    "mutex": ("name",),
+    "network-traffic": ("start", "end", "src_ref", "dst_ref", "src_port", "dst_port", "protocols", "extensions"),
+    "process": (),
+    "software": ("name", "cpe", "swid", "vendor", "version"),
+    "url": ("value",),
+    "user-account": ("account_type", "user_id", "account_login"),
+    "windows-registry-key": ("key", "values"),
+    "x509-certificate": ("hashes", "serial_number"),
+})
 
 
 def canonical_json(value: Any) -> str:

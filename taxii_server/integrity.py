@@ -16,13 +16,12 @@ Nothing here reads the store or knows HTTP.
 
 from __future__ import annotations
 
-import functools
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from converters.ids import sco_id
+from converters.ids import ID_CONTRIBUTING_PROPERTIES, sco_id
 from converters.markings import marking_definition
 
 from .timestamps import format_us, parse_us
@@ -115,13 +114,9 @@ def _sco_problem(obj: Mapping[str, Any]) -> str | None:
     return None
 
 
-@functools.cache
 def id_contributing_properties(otype: str) -> tuple[str, ...]:
-    """The id-contributing properties of a STIX 2.1 SCO type (empty for any other type), from stix2."""
-    import stix2
-
-    cls = stix2.registry.class_for_type(otype, "2.1", "observables")
-    return tuple(getattr(cls, "_id_contributing_properties", None) or ()) if cls is not None else ()
+    """The id-contributing properties of a STIX 2.1 SCO type (empty for any other type)."""
+    return ID_CONTRIBUTING_PROPERTIES.get(otype, ())
 
 
 def _future_problem(obj: Mapping[str, Any], rules: WriterRules) -> str | None:

@@ -13,13 +13,21 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from converters import ConversionOptions, bundle_bytes, load_records, record_to_bundle
-from converters.ids import KeyedIds, sco_id
+from converters.ids import ID_CONTRIBUTING_PROPERTIES, KeyedIds, sco_id
 from tests.support.conv_support import OPTIONS, SAMPLES, objects_of
 
 CASE04 = (SAMPLES / "records" / "case04-conversation.json").read_bytes()
 MD5 = "8b9523640c4d7e5f0fda916d08dbc2c5"
 SHA256 = "658c96a3e24c5a20163c5415a15d246c7094f85b78632ee4a3aee52cfb3d0253"
 text = st.text(min_size=1, max_size=60)
+
+
+def test_the_id_contributing_properties_are_the_stix2_librarys_for_every_sco_type() -> None:
+    """The project's table (the hub does not depend on stix2 at run time) is the library's, type by type."""
+    library = {otype: tuple(getattr(cls, "_id_contributing_properties", None) or ())
+               for otype, cls in stix2.registry.STIX2_OBJ_MAPS["2.1"]["observables"].items()}
+    assert len(library) >= 18
+    assert dict(ID_CONTRIBUTING_PROPERTIES) == library
 
 
 @settings(max_examples=60, deadline=None)

@@ -97,7 +97,7 @@ class DemoServer:
 def write_config(root: Path) -> Path:
     config = root / "hub.toml"
     config.write_text(
-        f'data_dir = "{root / "var"}"\ncollections_dir = "{REPO / "collections"}"\n'
+        f'data_dir = "{root / "var"}"\ncollections_dir = "{REPO / "taxii_server" / "skeleton" / "collections"}"\n'
         f'[storage]\nurl = "sqlite:///{root / "var" / "hub.sqlite3"}"\n'
         '[discovery]\ntitle = "console browser tests"\ndefault = "hub"\n'
         '[conversion]\nid_key = "console-browser-test-key"\n'

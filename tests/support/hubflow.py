@@ -28,7 +28,7 @@ from taxii_server.storage.sqlite import SQLiteStore
 from tests.support.mispcheck import PUBLISHED
 
 REPO = Path(__file__).resolve().parents[2]
-SHIPPED_COLLECTIONS = REPO / "collections"
+SHIPPED_COLLECTIONS = REPO / "taxii_server" / "skeleton" / "collections"  # the examples `init` writes
 SAMPLES = REPO / "tests" / "data" / "samples"
 RECORDS = SAMPLES / "records"
 EML = SAMPLES / "eml"
