@@ -47,6 +47,12 @@ class Segments:
                 self.owner.append(owner)
         self.spans = []
 
+    def overlapping(self, first: int, last: int) -> int | None:
+        """A list covering some address of first..last (segments are disjoint and sorted: the last one that
+        starts at or before `last` is the only one that can reach back to `first`)."""
+        index = bisect.bisect_right(self.starts, last) - 1
+        return self.owner[index] if index >= 0 and self.ends[index] >= first else None
+
     def find(self, first: int, last: int) -> int | None:
         """The list covering all of first..last (a network may span segments of several lists)."""
         index = bisect.bisect_right(self.starts, first) - 1

@@ -21,6 +21,7 @@ hub's configuration, or know about the hub's own allow-list or member register (
 
 from __future__ import annotations
 
+import bisect
 import functools
 import importlib.util
 import ipaddress
@@ -162,6 +163,7 @@ class WarningLists:
         self._v4 = Segments()
         self._v6 = Segments()
         self._single: dict[tuple[int, int], int] = {}  # (version, address) -> list priority
+        self._single_sorted: list[tuple[int, int]] | None = None  # its keys in order, made on first use
         # An entry that is itself a public suffix matches only exactly; decided on first use (PSL costs
         # ~10 µs a name, and most entries are never looked at).
         self._is_public = functools.lru_cache(maxsize=65536)(is_public_suffix)
@@ -239,11 +241,23 @@ class WarningLists:
         if span is None or documentation(span):
             return None
         version, first, last = span
+        if first != last:  # a network: blocking it would block any listed address inside it
+            return self._ip_inside(version, first, last)
         owner = (self._v4 if version == 4 else self._v6).find(first, last)
-        if first == last:
-            single = self._single.get((version, first))
-            if single is not None and (owner is None or single < owner):
-                owner = single
+        single = self._single.get((version, first))
+        if single is not None and (owner is None or single < owner):
+            owner = single
+        return None if owner is None else self.names[owner]
+
+    def _ip_inside(self, version: int, first: int, last: int) -> str | None:
+        """A list holding an address or network that overlaps first..last."""
+        owner = (self._v4 if version == 4 else self._v6).overlapping(first, last)
+        if owner is None:
+            if self._single_sorted is None:
+                self._single_sorted = sorted(self._single)
+            at = bisect.bisect_left(self._single_sorted, (version, first))
+            if at < len(self._single_sorted) and self._single_sorted[at] <= (version, last):
+                owner = self._single[self._single_sorted[at]]
         return None if owner is None else self.names[owner]
 
     def file_hash(self, value: str) -> str | None:

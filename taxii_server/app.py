@@ -96,7 +96,8 @@ def build_services(settings: Settings, store: Store | None = None, *,
     )
     accounts = Accounts(store, throttle=Throttle(store, settings.limits), check_password=check_password,
                         on_register_change=reevaluation.register_changed)
-    exports = FeedExports(feeds, store, settings.data_dir / "feed-cache", exclusions=HubExclusions(store))
+    exports = FeedExports(feeds, store, settings.data_dir / "feed-cache", exclusions=HubExclusions(store),
+                          hub_identities=hub_identity_ids(options))
     return Services(feeds=feeds, accounts=accounts, hub=hub, sessions=ConsoleSessions(store),
                     certificates=ClientCertificates(store, settings.ca_cert.parent), limits=settings.limits,
                     json=json_limits(settings.limits), exports=exports)

@@ -78,6 +78,11 @@ def highest_level(obj: dict[str, object], defined: Mapping[str, str] | None = No
     return level
 
 
+def max_level(levels: Iterable[str | None]) -> str | None:
+    """The most restrictive of the levels given (None for none)."""
+    return _max_level(levels)
+
+
 def _max_level(levels: Iterable[str | None]) -> str | None:
     found = [level for level in levels if level is not None]
     return max(found, key=RANK.__getitem__) if found else None

@@ -1,6 +1,7 @@
 """Values no feed may carry: the hub's own allow-list (hub/allowlist.py) and what MISP's warning lists know as
 legitimate (converters.benign), so that a member's firewall never blocks a partner's relay, a popular site, a
-public resolver or a well-known file because a report mentioned it.
+public resolver or a well-known file because a report mentioned it. A network is left out when it holds any
+such address.
 
 Owns mapping the feeds' kinds to those lists' kinds, and a version for the feeds' validators: a change of the
 allow-list or a new release of the warning lists changes every ETag. The allow-list is re-read at most every
@@ -11,6 +12,7 @@ time. Must not: know HTTP.
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import time
 from collections.abc import Callable
 from importlib import metadata
@@ -57,6 +59,7 @@ class HubExclusions:
         self._allowed = AllowList(())
         self._allowed_version = ""
         self._kinds: set[str] = set()
+        self._networks: list[ipaddress.IPv4Network | ipaddress.IPv6Network] = []
         self._hosts: set[str] = set()
 
     def _allow_list(self) -> AllowList:
@@ -65,6 +68,8 @@ class HubExclusions:
             entries = self.store.list_allowed()
             self._allowed = AllowList(entries)
             self._kinds = {e.kind for e in entries}
+            self._networks = [ipaddress.ip_network(e.value, strict=False) for e in entries
+                              if e.kind in ("ipv4-addr", "ipv6-addr")]
             # every host an entry could match through (domains and their subdomains, URL hosts, mail domains)
             self._hosts = {_host_of(e.kind, e.value) for e in entries} - {""}
             digest = hashlib.sha256("\n".join(sorted(f"{e.kind}\t{e.value}" for e in entries)).encode())
@@ -92,7 +97,15 @@ class HubExclusions:
         allowed = self._allow_list()
         if self._maybe_allowed(other, value) and allowed.matches(other, value) is not None:
             return True
+        if "/" in value and other in ("ipv4-addr", "ipv6-addr") and self._holds_allowed(value):
+            return True
         return known_benign(other, value) is not None
+
+    def _holds_allowed(self, value: str) -> bool:
+        """Whether a network value holds an allow-listed address or overlaps an allow-listed network: blocking
+        it would block them."""
+        network = ipaddress.ip_network(value, strict=False)
+        return any(network.version == n.version and network.overlaps(n) for n in self._networks)
 
     def version(self) -> str:
         self._allow_list()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import uuid
 from collections.abc import Callable
 from typing import IO, Any
@@ -45,23 +46,31 @@ def write_list(out: IO[bytes], store: ObjectReader, scope: ObjectScope, kind: Ki
     return len(seen)
 
 
-def _campaign_names(store: ObjectReader, scope: ObjectScope) -> dict[str, list[str]]:
-    names = {c.obj["id"]: str(c.obj.get("name", "")) for c in latest(store, scope, ("campaign",))
+def _campaign_names(store: ObjectReader, scope: ObjectScope) -> dict[str, list[tuple[str, str]]]:
+    """Per indicator id, (creator, campaign name) of each campaign it `indicates` by a relationship of the
+    campaign's own creator: nobody else's relationship can name an indicator's campaign."""
+    names = {c.obj["id"]: (_creator(c.obj), str(c.obj.get("name", ""))) for c in latest(store, scope, ("campaign",))
              if c.obj.get("revoked") is not True and isinstance(c.obj.get("id"), str)}
-    by_indicator: dict[str, list[str]] = {}
+    by_indicator: dict[str, list[tuple[str, str]]] = {}
     for c in latest(store, scope, ("relationship",)):
         r = c.obj
         if r.get("revoked") is True or r.get("relationship_type") != "indicates":
             continue
-        name = names.get(str(r.get("target_ref")))
-        if name is not None:
-            by_indicator.setdefault(str(r.get("source_ref")), []).append(name)
+        named = names.get(str(r.get("target_ref")))
+        if named is not None and named[0] == _creator(r):
+            by_indicator.setdefault(str(r.get("source_ref")), []).append(named)
     return by_indicator
+
+
+def _creator(obj: dict[str, Any]) -> str:
+    return str(obj.get("created_by_ref") or "")
 
 
 def write_csv(out: IO[bytes], store: ObjectReader, scope: ObjectScope, now_us: int, excluded: Excluded,
               since_us: int | None = None) -> int:
-    """RFC 4180 (CRLF, quoted where needed), UTF-8, one header row. In full, the active indicators' values;
+    """RFC 4180 (CRLF, quoted where needed), UTF-8, one header row, one line per row: no cell starts a formula
+    or holds a line break (`_cell`), and a value that would start a formula is left out. In full, the active
+    indicators' values;
     with `since_us`, every indicator changed after it or expired since, with its state (active, revoked,
     expired, pending) so that an incremental reader can also remove what it holds."""
     text = io.TextIOWrapper(out, encoding="utf-8", newline="")  # buffered: written out in blocks
@@ -79,14 +88,15 @@ def write_csv(out: IO[bytes], store: ObjectReader, scope: ObjectScope, now_us: i
             continue
         last_added = format_us(c.stored.date_added_us)
         for v in simple_values(str(obj.get("pattern", ""))):
-            if excluded(v.kind, v.value):
-                continue
+            if excluded(v.kind, v.value) or v.value.startswith(_FORMULA_START):
+                continue  # a value a spreadsheet would run as a formula (an e-mail local part may start so)
             writer.writerow((
                 v.value, v.kind, _text(obj.get("confidence")), _text(obj.get("valid_from")),
                 _text(obj.get("valid_until")), _joined(obj.get("indicator_types")), _joined(obj.get("labels")),
-                ";".join(campaigns.get(str(obj.get("id")), [])), tlp.highest_level(obj) or "", _text(obj.get("id")),
-                _first_added(first_added.get(obj.get("id")), c.stored.date_added_us, last_added), last_added,
-                current,
+                _cell(";".join(n for by, n in campaigns.get(str(obj.get("id")), ()) if by == _creator(obj))),
+                tlp.highest_level(obj) or "",
+                _text(obj.get("id")), _first_added(first_added.get(obj.get("id")), c.stored.date_added_us, last_added),
+                last_added, current,
             ))
             rows += 1
     text.flush()
@@ -102,12 +112,25 @@ def _expired_since(obj: dict[str, Any], current: str, since_us: int) -> bool:
     return current == "expired" and (window(obj)[1] or 0) > since_us
 
 
+# A cell a spreadsheet reads as a formula starts with one of these (OWASP, "CSV injection"); line breaks of any
+# kind (CR, LF, NEL, the Unicode line and paragraph separators) and other control characters break the
+# line-oriented readers of a one-row-per-line file.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_BREAKS = re.compile(r"[\x00-\x1f\x7f\x85\u2028\u2029]")
+
+
+def _cell(text: str) -> str:
+    """Free text as one safe cell: breaks and control characters as spaces, a formula start quoted with `'`."""
+    text = _BREAKS.sub(" ", text)
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
 def _text(value: object) -> str:
-    return "" if value is None else str(value)
+    return "" if value is None else _cell(str(value))
 
 
 def _joined(value: object) -> str:
-    return ";".join(str(v) for v in value) if isinstance(value, list) else ""
+    return _cell(";".join(str(v) for v in value)) if isinstance(value, list) else ""
 
 
 def write_bundle(out: IO[bytes], store: ObjectReader, scope: ObjectScope, now_us: int, bundle_key: str) -> int:

@@ -5,10 +5,11 @@ its Orgc, Tag, info, date, analysis, threat_level_id and timestamp; each event f
 attributes and tags; `hashes.csv` lists `md5(value),event uuid` per attribute for MISP's feed cache.
 
 A publication is a STIX `report` (the hub's publications each carry one referencing everything published); its
-event has the report's uuid, so it is stable across fetches, and the report's TLP as a `tlp:` tag. Active
-indicators no current report references go into one event per collection, with a uuid derived from the
-collection's. Attributes come only from simple-equality patterns (values.py); their uuids are derived from the
-indicator's uuid and the value, so they are stable too.
+event has the report's uuid, so it is stable across fetches. Active indicators no current report of their
+creator references go into one event per collection (one for the hub's, one for members'), with a uuid derived
+from the collection's. Only what the hub created carries the hub as Orgc (see `write_feed`). Attributes come
+only from simple-equality patterns (values.py); their uuids are derived from the indicator's uuid and the
+value, so they are stable too.
 Must not: know HTTP, or decide access.
 """
 
@@ -63,27 +64,50 @@ def _attribute(indicator: dict[str, Any], v: Value) -> dict[str, Any]:
     }
 
 
+def _member_org(creator: str) -> dict[str, str]:
+    """The Orgc of what a member wrote: never the hub's, whose events are vetted publications."""
+    return {"name": "a member organisation (not vetted by the hub)",
+            "uuid": str(uuid.uuid5(uuid.NAMESPACE_URL, "taxii-hub:misp-org:" + creator))}
+
+
+def _event(event_uuid: str, info: str, date: str, stamp: int, vetted: bool, creator: str) -> dict[str, Any]:
+    return {"uuid": event_uuid, "info": info, "date": date, "analysis": 2 if vetted else 0, "threat_level_id": 2,
+            "published": True, "timestamp": str(stamp), "publish_timestamp": str(stamp),
+            "Orgc": HUB_ORG if vetted else _member_org(creator), "Tag": [], "Attribute": []}
+
+
 def write_feed(directory: Path, store: ObjectReader, scope: ObjectScope, collection_label: str, now_us: int,
-               excluded: Excluded) -> int:
-    """Write the feed's files into `directory` (which exists and is empty); how many events."""
+               excluded: Excluded, hub_identities: frozenset[str] = frozenset()) -> int:
+    """Write the feed's files into `directory` (which exists and is empty); how many events.
+
+    Attribution follows `created_by_ref`: only what the hub's identities created is an event of the hub (Orgc
+    taxii-hub, analysis completed); what a member wrote into a collection members write is its own event
+    (analysis initial), and an event holds only indicators of its report's creator, so no member can put the
+    hub's vetted indicators under its report or its own under the hub's name. An event's `tlp:` tag is the
+    most restrictive of its report's and its attributes' levels."""
     events: dict[str, dict[str, Any]] = {}
+    creator_of: dict[str, str] = {}
     member_of: dict[str, list[str]] = {}
+    loose = {True: str(uuid.uuid5(uuid.NAMESPACE_URL, "taxii-hub:misp-loose:" + scope.collection_id)),
+             False: str(uuid.uuid5(uuid.NAMESPACE_URL, "taxii-hub:misp-loose-members:" + scope.collection_id))}
+    levels: dict[str, list[str | None]] = {}
     for c in latest(store, scope, ("report",)):
         r = c.obj
         if state(r, now_us) != "active" or not isinstance(r.get("id"), str):
             continue
         event_uuid = _uuid_of(r["id"])
+        if event_uuid in loose.values():
+            continue  # a report written to take over the uuid of the indicators' own events
+        creator = str(r.get("created_by_ref") or "")
         stamp = _seconds(r.get("modified"), c.stored.date_added_us // 1_000_000)
-        events[event_uuid] = {
-            "uuid": event_uuid, "info": str(r.get("name", "publication"))[:65535],
-            "date": str(r.get("published", r.get("created", "")))[:10], "analysis": 2, "threat_level_id": 2,
-            "published": True, "timestamp": str(stamp), "publish_timestamp": str(stamp), "Orgc": HUB_ORG,
-            "Tag": _tags(tlp.highest_level(r)), "Attribute": [],
-        }
+        events[event_uuid] = _event(event_uuid, str(r.get("name", "publication"))[:65535],
+                                    str(r.get("published", r.get("created", "")))[:10], stamp,
+                                    creator in hub_identities, creator)
+        creator_of[event_uuid] = creator
+        levels[event_uuid] = [tlp.highest_level(r)]
         for ref in r.get("object_refs") or ():
             if isinstance(ref, str) and ref.startswith("indicator--"):
                 member_of.setdefault(ref, []).append(event_uuid)
-    loose = str(uuid.uuid5(uuid.NAMESPACE_URL, "taxii-hub:misp-loose:" + scope.collection_id))
     for c in latest(store, scope, ("indicator",)):
         obj = c.obj
         if state(obj, now_us) != "active":
@@ -91,23 +115,28 @@ def write_feed(directory: Path, store: ObjectReader, scope: ObjectScope, collect
         values = [v for v in simple_values(str(obj.get("pattern", ""))) if not excluded(v.kind, v.value)]
         if not values:
             continue
-        targets = member_of.get(str(obj.get("id")))
+        creator = str(obj.get("created_by_ref") or "")
+        targets = [e for e in member_of.get(str(obj.get("id")), ()) if creator_of[e] == creator]
         if not targets:
-            targets = [loose]
-            if loose not in events:
-                events[loose] = {
-                    "uuid": loose, "info": f"Indicators of {collection_label} not in a publication",
-                    "date": "1970-01-01", "analysis": 2, "threat_level_id": 2, "published": True, "timestamp": "0",
-                    "publish_timestamp": "0", "Orgc": HUB_ORG, "Tag": [], "Attribute": [],
-                }
+            vetted = creator in hub_identities
+            event_uuid = loose[vetted]
+            targets = [event_uuid]
+            if event_uuid not in events:
+                whose = "" if vetted else " written by members"
+                events[event_uuid] = _event(event_uuid, f"Indicators{whose} of {collection_label} not in a "
+                                            "publication", "1970-01-01", 0, vetted, creator)
+                levels[event_uuid] = []
         for event_uuid in targets:
             event = events[event_uuid]
             event["Attribute"].extend(_attribute(obj, v) for v in values)
-            if event_uuid == loose:
+            levels[event_uuid].append(tlp.highest_level(obj))
+            if event_uuid in loose.values():
                 stamp = _seconds(obj.get("modified"), 0)
                 if stamp > int(event["timestamp"]):
                     event["timestamp"] = event["publish_timestamp"] = str(stamp)
                     event["date"] = str(obj.get("modified", ""))[:10] or event["date"]
+    for event_uuid, event in events.items():
+        event["Tag"] = _tags(tlp.max_level(levels[event_uuid]))
     manifest: dict[str, Any] = {}
     with (directory / "hashes.csv").open("wb") as hashes:
         for event_uuid, event in sorted(events.items()):

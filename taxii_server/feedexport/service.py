@@ -108,8 +108,9 @@ class FeedListing:
 
 class FeedExports:
     def __init__(self, feeds: Feeds, store: ExportStore, cache_dir: Path, *, clock: Callable[[], int] = now_us,
-                 exclusions: Exclusions | None = None) -> None:
+                 exclusions: Exclusions | None = None, hub_identities: frozenset[str] = frozenset()) -> None:
         self.feeds = feeds
+        self.hub_identities = hub_identities  # what the hub's side creates: the only vetted MISP events
         self.store = store
         self.clock = clock
         self.exclusions = exclusions or NoExclusions()
@@ -198,7 +199,8 @@ class _Build:
         if self.name == "bundle.json":
             return snaps.file(gen, self.name, lambda out: formats.write_bundle(out, store, scope, now, gen.key))
         label = collection.alias or collection.id
-        directory = snaps.directory(gen, "misp", lambda d: misp.write_feed(d, store, scope, label, now, excluded))
+        hub = exports.hub_identities
+        directory = snaps.directory(gen, "misp", lambda d: misp.write_feed(d, store, scope, label, now, excluded, hub))
         path = directory / self.name.removeprefix("misp/")
         if not path.is_file():
             raise NotFound(f"no MISP event {self.name.removeprefix('misp/')} in this feed")

@@ -7,7 +7,8 @@ canonical-form equivalent: values whole, escapes undone), and turning each value
 kind. Anything else — AND, FOLLOWEDBY, qualifiers, other operators, several observations — yields nothing: a
 compound pattern is never flattened into a list, because its single values do not mean what the pattern means.
 
-Every value is checked and normalised for its kind (addresses and networks by `ipaddress`, domains to
+Every value is checked and normalised for its kind (addresses and networks by `ipaddress`, networks no wider
+than `MIN_PREFIX`, IPv6 forms of IPv4 addresses left out, domains to
 lower-case IDNA, hashes to lower-case hex of the right length, URLs percent-encoded), so no value can carry a
 line break, a comma, a quote or a `#` into a list line; a value that cannot be made safe is left out.
 Must not: know HTTP or storage. Pure functions.
@@ -109,10 +110,23 @@ def _address(raw: str, version: int) -> str | None:
         network = ipaddress.ip_network(raw, strict=False)
     except ValueError:
         return None
-    if network.version != version:
+    if network.version != version or network.prefixlen < MIN_PREFIX[version]:
+        return None
+    if isinstance(network, ipaddress.IPv6Network) and _embeds_ipv4(network.network_address):
         return None
     full = 32 if version == 4 else 128
     return str(network.network_address) if network.prefixlen == full else str(network)
+
+
+# The widest network a list carries: one member's indicator must not black-hole a large part of the Internet
+# on every reader's firewall (`0.0.0.0/0`, `8.0.0.0/7`); such a pattern stays in STIX, out of the lists.
+MIN_PREFIX = {4: 16, 6: 32}
+
+
+def _embeds_ipv4(address: ipaddress.IPv6Address) -> bool:
+    """An IPv6 form of an IPv4 address (mapped `::ffff:a.b.c.d` or IPv4-compatible `::a.b.c.d`): left out, as
+    firewalls read it as the IPv4 address, which the allow-list and warning lists check as IPv4 only."""
+    return address.ipv4_mapped is not None or (int(address) >> 32 == 0 and int(address) > 1)
 
 
 def _domain(raw: str) -> str | None:

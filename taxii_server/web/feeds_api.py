@@ -18,7 +18,7 @@ import orjson
 from flask import Blueprint, Response, g, request
 from werkzeug.wsgi import wrap_file
 
-from ..errors import BadRequest
+from ..errors import BadRequest, NotFound
 from ..feedexport.service import FeedAnswer, FeedExports, FeedListing, FeedRequest
 from ..hub.polls import PollRead
 from ..timestamps import parse_us
@@ -46,9 +46,13 @@ def listing() -> Response:
     return Response(orjson.dumps({"feeds": body}), content_type="application/json")
 
 
-@bp.get("/<collection>/", provide_automatic_options=False)
+@bp.get("/<collection>/", strict_slashes=False, provide_automatic_options=False)
 def collection(collection: str) -> Response:
-    """One collection's feed URLs (404 exactly like TAXII for a collection the caller cannot see)."""
+    """One collection's feed URLs (404 exactly like TAXII for a collection the caller cannot see). Without its
+    trailing slash the URL is a JSON 404 as every other route's, after authentication: never the redirect
+    Flask would build from the request's Host."""
+    if not request.path.endswith("/"):
+        raise NotFound("no such resource (feed URLs end in /)")
     c = services().feeds.readable(g.principal, collection)
     (item,) = (i for i in _exports().listing(g.principal) if i.collection.id == c.id)
     return Response(orjson.dumps(_listed(item)), content_type="application/json")

