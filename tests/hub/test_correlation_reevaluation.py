@@ -4,17 +4,25 @@ candidates exactly as a rebuild computes them."""
 
 from __future__ import annotations
 
+import dataclasses
+import itertools
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from taxii_server.accounts import OPERATOR
+from taxii_server.accounts import OPERATOR, Accounts
 from taxii_server.cli import main
-from taxii_server.hub.correlation import Candidate
-from taxii_server.hub.reevaluation import affected_values, register_jobs
-from taxii_server.model import Posting
+from taxii_server.hub.allowlist import AllowListAdmin
+from taxii_server.hub.audit import AuditLog
+from taxii_server.hub.correlation import DAY_US, Candidate, Policy, postings_for
+from taxii_server.hub.correlator import Correlator
+from taxii_server.hub.reevaluation import Reevaluation, affected_values, register_jobs
+from taxii_server.model import Posting, Principal, Submission, SubmissionContent
 from taxii_server.register import RegisterChange
 from taxii_server.storage.sqlite import SQLiteStore
 from tests.support.hubflow import DemoHub, attachment, drained, make_demo_hub, principal, record, submit_campaign
@@ -161,5 +169,76 @@ def test_an_allow_list_entry_finds_every_indexed_value_it_matches_whatever_its_c
         for n, (evidence, indexed) in enumerate(INDEXED):
             store.set_postings(f"sub-{n}", [Posting(evidence, indexed, f"sub-{n}", "org", 1, 1, True)])
         assert set(affected_values(store, kind, value)) == wanted
+    finally:
+        store.close()
+
+
+# -- property: any history of reports, allow-list and register changes ends as a rebuild -----------------------
+
+ORGS = ("org-a", "org-b", "org-c")
+POLICY = Policy(window_us=10 * DAY_US, max_organisations=2, max_span_us=20 * DAY_US, max_reports=3)
+VALUES = [("c2-domain", "x.cdn.example"), ("c2-domain", "y.cdn.example"), ("url", "https://u.example/p"),
+          ("sender-address", "mallory@evil.example"), ("sender-address", "boss@mail.evil.example"),
+          ("file-hash", "sha256:" + "c" * 64)]
+ALLOWED = [("domain-name", "cdn.example"), ("domain-name", "u.example"), ("email-addr", "mallory@evil.example"),
+           ("sha256", "c" * 64)]
+_stores = itertools.count()
+submit = st.tuples(st.just("submit"), st.tuples(st.sampled_from(ORGS), st.integers(0, 15),
+                                              st.sets(st.sampled_from(VALUES), min_size=1, max_size=3)))
+change = st.one_of(st.tuples(st.just("allow"), st.sampled_from(ALLOWED)),
+                   st.tuples(st.just("register"), st.sampled_from(["evil.example", "cdn.example"])))
+
+
+@st.composite
+def history(draw: st.DrawFn) -> list[tuple[str, Any]]:
+    """Reports taken in by the step, then changes to the lists interleaved with more reports and partial
+    drains (a change after the reports' jobs ran is the case a missed re-evaluation gets wrong)."""
+    first = draw(st.lists(submit, min_size=2, max_size=12))
+    later = draw(st.lists(st.one_of(change, change, submit, st.tuples(st.just("drain"), st.integers(0, 2))),
+                          min_size=1, max_size=8))
+    return [*first, ("drain", 0), *later]
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(actions=history())
+def test_after_allow_list_and_register_changes_the_step_alone_ends_as_a_rebuild(
+    tmp_path: Path, actions: list[tuple[str, Any]],
+) -> None:
+    store = SQLiteStore(tmp_path / f"p{next(_stores)}.sqlite3")
+    store.initialise()
+    try:
+        reevaluation = Reevaluation(store, clock=lambda: 1)
+        accounts = Accounts(store, on_register_change=reevaluation.register_changed)
+        for org in ORGS:
+            accounts.add_organisation(OPERATOR, org, org, f"g-{org}")
+        accounts.add_organisation(OPERATOR, "hub-desk", "hub", "hub", ("analyst",))
+        allow = AllowListAdmin(store, AuditLog(store), on_change=reevaluation.allow_list_changed)
+        correlator = Correlator(store, POLICY, clock=lambda: 1)
+        hub = Principal("hub-desk", "hub", frozenset({"analyst"}))
+        for n, (kind, arg) in enumerate(actions):
+            if kind == "submit":
+                org, day, values = arg
+                s = Submission(f"s{n:03d}", org, n, "test", "application/json", "converted", "amber",
+                               first_seen_us=day * DAY_US, last_seen_us=day * DAY_US + 3600,
+                               features=tuple(sorted(values)), content_sha256=f"s{n:03d}")
+                postings = [dataclasses.replace(p, live=False) for p in postings_for(s)]
+                assert store.add_submission_once(s, SubmissionContent(b"", b"[]", b"{}"), postings, n) is None
+            elif kind == "drain":
+                correlator.drain(limit=arg or None)
+            elif kind == "allow":
+                if any(e.kind == arg[0] for e in store.list_allowed(arg[0]) if e.value == arg[1]):
+                    allow.remove(hub, *arg)
+                else:
+                    allow.add(hub, *arg, "test")
+            elif kind == "register":
+                owned = store.get_organisation("org-c")
+                assert owned is not None
+                change = RegisterChange(remove_domains=(arg,)) if arg in owned.domains else RegisterChange(
+                    add_domains=(arg,))
+                accounts.change_register(OPERATOR, "org-c", change)
+        correlator.drain()
+        incremental = store.list_candidates(None, 10_000)
+        correlator.rebuild()
+        assert store.list_candidates(None, 10_000) == incremental
     finally:
         store.close()
