@@ -21,6 +21,13 @@ from ..errors import StorageFull, StorageUnavailable
 T = TypeVar("T")
 
 
+# Pages are read through the OS's page cache, shared by every connection and process, instead of being copied
+# into each connection's 2 MiB cache: at a million submissions a submission's inserts and a correlation job's
+# index reads otherwise miss that cache on most pages (POST /hub/v1/submissions p50 12.9 ms at 1M against
+# 8.8 ms at 10k; with the map 4.9 ms, bench/correlation.py). Writes still go through the WAL.
+MMAP_BYTES = 2**31 - 2**16
+
+
 class SQLiteConnection:
     transactional = True  # atomic() is one BEGIN IMMEDIATE … COMMIT
 
@@ -41,6 +48,7 @@ class SQLiteConnection:
             conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA synchronous = FULL")
             conn.execute("PRAGMA foreign_keys = ON")
+            conn.execute(f"PRAGMA mmap_size = {MMAP_BYTES}")
         except (sqlite3.Error, OSError) as exc:
             raise StorageUnavailable(f"cannot open the database: {exc}") from exc
         self._local.conn = conn
