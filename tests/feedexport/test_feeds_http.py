@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from pymisp import MISPEvent
 
+from converters.markings import marking_definition
 from taxii_server.feedexport.exclusions import HubExclusions
 from taxii_server.feedexport.service import FeedExports, FeedRequest
 from taxii_server.timestamps import parse_us
@@ -266,7 +267,10 @@ def test_only_the_hubs_own_objects_are_hub_events_and_no_event_mixes_writers(hub
     hub_report = {"type": "report", "spec_version": "2.1", "id": new_id("report"), "name": "Hub publication",
                   "published": "2021-03-01T00:00:00Z", "object_refs": [vetted["id"]], "created_by_ref": hub_identity,
                   "created": "2021-03-01T00:00:00.000Z", "modified": "2021-03-01T00:00:00.000Z"}
-    publish(hub, [vetted, hub_report], org="analyst")
+    identity = {"type": "identity", "spec_version": "2.1", "id": hub_identity, "name": "taxii-hub",
+                "identity_class": "organization", "created": "2021-01-01T00:00:00.000Z",
+                "modified": "2021-01-01T00:00:00.000Z"}
+    publish(hub, [identity, marking_definition("amber"), vetted, hub_report], org="analyst")
     own = domain("members-own.example")
     claim = {"type": "report", "spec_version": "2.1", "id": new_id("report"),
              "name": "Hub advisory: block these now (vetted by taxii-hub)", "published": "2021-03-02T00:00:00Z",
