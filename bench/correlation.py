@@ -70,8 +70,8 @@ def load(path: Path, size: int, seed: int) -> dict[str, int]:
 
     def flush() -> None:
         conn.execute("BEGIN")
-        conn.executemany("INSERT INTO submissions (id, org_id, received_at_us, doc, raw, records, draft) "
-                         "VALUES (?,?,?,?,?,?,?)", subs)
+        conn.executemany("INSERT INTO submissions (id, org_id, received_at_us, doc, raw, records, draft, arrival) "
+                         "VALUES (?,?,?,?,?,?,?,?)", subs)
         conn.executemany("INSERT INTO submission_digests (org_id, sha256, submission_id) VALUES (?,?,?)", digests)
         postings.sort()
         conn.executemany("INSERT INTO corr_postings (kind, value, submission_id, org_id, first_us, last_us, live) "
@@ -81,12 +81,14 @@ def load(path: Path, size: int, seed: int) -> dict[str, int]:
         digests.clear()
         postings.clear()
 
+    arrival = 0
     for s, campaign in corrgen.iter_history(size, seed):
         if campaign is not None:
             truth[s.id] = campaign
         postings.extend((p.kind, p.value, p.submission_id, p.org_id, p.first_us, p.last_us) for p in postings_for(s))
         # orjson writes a Submission dataclass exactly as orjson.dumps(submission_to_doc(s)) does, 20x faster
-        subs.append((s.id, s.org_id, s.received_at_us, orjson.dumps(s), b"", b"[]", b"{}"))
+        arrival += 1  # the order submissions were stored in (unique), as the store numbers them
+        subs.append((s.id, s.org_id, s.received_at_us, orjson.dumps(s), b"", b"[]", b"{}", arrival))
         digests.append((s.org_id, s.content_sha256, s.id))
         if len(subs) >= 50_000:
             flush()

@@ -74,3 +74,22 @@ def test_a_full_rebuild_of_the_history_gives_the_same_candidates(
     before = store.list_candidates(None, 100_000)
     assert correlator.rebuild() == len(before)
     assert store.list_candidates(None, 100_000) == before
+
+
+def test_the_benchs_bulk_loaded_history_correlates_as_the_intake_path_does(
+        correlated: tuple[SQLiteStore, corrgen.History, Correlator], tmp_path_factory: pytest.TempPathFactory) -> None:
+    """bench/correlation.py writes its histories straight into the tables (set-up at a million reports): the
+    store must read them as its own (same submissions, same candidates after a rebuild)."""
+    from bench.correlation import load
+
+    store, history, _ = correlated
+    path = tmp_path_factory.mktemp("bulk") / "hub.sqlite3"
+    truth = load(path, SIZE, seed=5)
+    assert truth == history.campaign_of
+    bulk = SQLiteStore(path)
+    bulk.initialise()
+    assert Correlator(bulk, Policy()).rebuild() == store.count_candidates()
+    assert sorted(map(sorted, _found(bulk))) == sorted(map(sorted, _found(store)))
+    some = history.submissions[len(history.submissions) // 2]
+    assert bulk.get_submission(some.id) == some
+    bulk.close()
