@@ -92,21 +92,34 @@ def zip_members(
         nested: tuple[Attachment, ...] = ()
         if kind.kind == "zip" and depth < limits.max_archive_depth:
             nested = zip_members(content, info.filename, limits, password, depth + 1, notes)
-        sums = digest(content)
-        members.append(
-            Attachment(
-                name=info.filename,
-                size=sums.size,
-                md5=sums.md5,
-                sha1=sums.sha1,
-                sha256=sums.sha256,
-                mime_type=filetypes.published_mime_type(kind.kind, None),
-                kind=kind.kind,
-                members=nested,
-                magic=kind.magic,
-            )
-        )
+        members.append(file_facts(info.filename, content, kind, None, nested))
     return tuple(members)
+
+
+def file_facts(
+    name: str,
+    content: bytes,
+    kind: filetypes.FileType,
+    content_type: str | None,
+    members: tuple[Attachment, ...],
+    password: str | None = None,
+    opens_with: str | None = None,
+) -> Attachment:
+    """One file's facts: size and hashes, sniffed type, the MIME type published for it, and its members."""
+    sums = digest(content)
+    return Attachment(
+        name=name,
+        size=sums.size,
+        md5=sums.md5,
+        sha1=sums.sha1,
+        sha256=sums.sha256,
+        mime_type=filetypes.published_mime_type(kind.kind, content_type),
+        kind=kind.kind,
+        password=password,
+        opens_with=opens_with,
+        members=members,
+        magic=kind.magic,
+    )
 
 
 def _read(

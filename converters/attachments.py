@@ -36,7 +36,6 @@ def read_attachment(
     data = leaf.get_payload(decode=True)
     if not isinstance(data, bytes):
         data = b""
-    sums = archive.digest(data)
     kind = filetypes.sniff(data, name)
     password = _stated_password(body) if kind.kind in filetypes.ARCHIVE_KINDS else None
     opens_with = _archiver(body) if kind.kind in filetypes.ARCHIVE_KINDS else None
@@ -46,19 +45,7 @@ def read_attachment(
             members = archive.zip_members(data, name, limits, password, notes=notes)
         except archive.ArchiveBudgetExceeded as exc:
             notes.append(f"{exc.limit}: {exc}; members not listed")
-    return Attachment(
-        name=name[:1024],
-        size=sums.size,
-        md5=sums.md5,
-        sha1=sums.sha1,
-        sha256=sums.sha256,
-        mime_type=filetypes.published_mime_type(kind.kind, content_type),
-        kind=kind.kind,
-        password=password,
-        opens_with=opens_with,
-        members=members,
-        magic=kind.magic,
-    )
+    return archive.file_facts(name[:1024], data, kind, content_type, members, password, opens_with)
 
 
 def _stated_password(body: str) -> str | None:

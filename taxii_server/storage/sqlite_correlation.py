@@ -36,9 +36,9 @@ from ..model import (
     Submission,
     SubmissionContent,
 )
-from .documents import submission_from_doc, submission_to_doc
+from .documents import submission_from_doc
 from .sqlite_connection import SQLiteConnection
-from .sqlite_records import NEXT_ARRIVAL
+from .sqlite_records import insert_submission
 
 CORRELATION_SCHEMA = """
 CREATE TABLE IF NOT EXISTS submission_digests (
@@ -109,12 +109,7 @@ class SQLiteCorrelation(SQLiteConnection):
                     return submission_from_doc(orjson.loads(earlier[0]))
             conn.execute("INSERT OR REPLACE INTO submission_digests (org_id, sha256, submission_id) VALUES (?,?,?)",
                          (submission.org_id, submission.content_sha256, submission.id))
-            conn.execute(
-                f"INSERT INTO submissions (id, org_id, received_at_us, doc, raw, records, draft, arrival) "
-                f"VALUES (?,?,?,?,?,?,?,{NEXT_ARRIVAL})",
-                (submission.id, submission.org_id, submission.received_at_us,
-                 orjson.dumps(submission_to_doc(submission)), content.raw, content.records, content.draft),
-            )
+            insert_submission(conn, submission, content)
             _insert_postings(conn, [dataclasses.replace(p, live=False) for p in postings])
             conn.execute("INSERT INTO corr_queue (job, enqueued_us) VALUES (?, ?)", (f"s:{submission.id}", now_us))
         return None

@@ -6,6 +6,8 @@ of its own.
 
 from __future__ import annotations
 
+from typing import Any
+
 import orjson
 
 from ..model import AuditEntry, ConsoleSession, Publication, Status, Submission, SubmissionContent
@@ -22,6 +24,16 @@ from .sqlite_connection import SQLiteConnection
 # A submission's position in the order submissions were stored (`submissions_arrived_after`): computed inside
 # the write transaction, under the database's write lock, so positions only grow (no submission is deleted).
 NEXT_ARRIVAL = "(SELECT COALESCE(MAX(arrival), 0) + 1 FROM submissions)"
+
+
+def insert_submission(conn: Any, submission: Submission, content: SubmissionContent, verb: str = "INSERT") -> None:
+    """One submission row with its content, next in arrival order (`verb`: "INSERT OR REPLACE" to import)."""
+    conn.execute(
+        f"{verb} INTO submissions (id, org_id, received_at_us, doc, raw, records, draft, arrival) "
+        f"VALUES (?,?,?,?,?,?,?,{NEXT_ARRIVAL})",
+        (submission.id, submission.org_id, submission.received_at_us,
+         orjson.dumps(submission_to_doc(submission)), content.raw, content.records, content.draft),
+    )
 
 
 class SQLiteRecords(SQLiteConnection):
@@ -47,12 +59,7 @@ class SQLiteRecords(SQLiteConnection):
 
     def add_submission(self, submission: Submission, content: SubmissionContent) -> None:
         with self._write() as conn:
-            conn.execute(
-                f"INSERT INTO submissions (id, org_id, received_at_us, doc, raw, records, draft, arrival) "
-                f"VALUES (?,?,?,?,?,?,?,{NEXT_ARRIVAL})",
-                (submission.id, submission.org_id, submission.received_at_us,
-                 orjson.dumps(submission_to_doc(submission)), content.raw, content.records, content.draft),
-            )
+            insert_submission(conn, submission, content)
 
     def update_submission(self, submission: Submission) -> None:
         with self._write() as conn:

@@ -11,11 +11,11 @@ import orjson
 
 from ..model import AuditEntry, Credential, Organisation, Status, Submission, SubmissionContent
 from .base import TransferOwner, TransferVersion
-from .documents import status_from_doc, submission_to_doc
+from .documents import status_from_doc
 from .sqlite_accounts import ORG_COLUMNS, org_row
 from .sqlite_connection import SQLiteConnection
 from .sqlite_feed_state import content_changed
-from .sqlite_records import NEXT_ARRIVAL
+from .sqlite_records import insert_submission
 
 
 class SQLiteTransfer(SQLiteConnection):
@@ -119,12 +119,7 @@ class SQLiteTransfer(SQLiteConnection):
 
     def import_submission(self, submission: Submission, content: SubmissionContent) -> None:
         with self._write() as conn:
-            conn.execute(
-                f"INSERT OR REPLACE INTO submissions (id, org_id, received_at_us, doc, raw, records, draft, arrival) "
-                f"VALUES (?,?,?,?,?,?,?,{NEXT_ARRIVAL})",
-                (submission.id, submission.org_id, submission.received_at_us,
-                 orjson.dumps(submission_to_doc(submission)), content.raw, content.records, content.draft),
-            )
+            insert_submission(conn, submission, content, "INSERT OR REPLACE")
 
     def export_audit(self, after_id: str | None, limit: int) -> list[AuditEntry]:
         with self._read() as conn:
