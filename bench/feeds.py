@@ -7,10 +7,14 @@ Lays out a hub as bench/hub.py does (one organisation, plain HTTP on loopback, `
 x 2 threads), loads one collection directly through the store (after the service's validation) with
 generated indicators — half domains, the rest IPv4, URL and SHA-256, 10 % linked to a campaign — and measures
 with bench/load.py's client: the first (building) fetch of domain.txt and indicators.csv; then, 8 clients each,
-full domain.txt, full indicators.csv, domain.txt gzip, domain.txt with If-None-Match (304), and as peers on the
-same server in the same run, TAXII Get Objects (first page, limit=100) and Server Discovery; a full TAXII walk
-of the indicators (limit=1000) against one full domain.txt; and the workers' peak and current memory after the
-build and after the load. Bounded in time and count; nothing but 127.0.0.1.
+full domain.txt and indicators.csv, plain and gzip (bodies streamed through a reused buffer, as a product
+parsing a feed while it downloads it; one indicators.csv run keeps each body in memory instead), domain.txt with
+If-None-Match (304), and as peers on the same server in the same run, TAXII Get Objects (first page,
+limit=100) and Server Discovery. For each workload: requests/s, latency, and the CPU time per request of the
+server's processes and of this (client) process, which a loaded machine inflates far less than throughput.
+Then a full TAXII walk of the indicators (limit=1000) against one full domain.txt; the 304 decision in
+process; and the workers' peak and current memory after the build and after the load. Bounded in time and
+count; nothing but 127.0.0.1.
 """
 
 from __future__ import annotations

@@ -21,19 +21,18 @@ hub's configuration, or know about the hub's own allow-list or member register (
 
 from __future__ import annotations
 
-import bisect
 import functools
 import importlib.util
 import ipaddress
 import json
 import re
-import socket
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from converters.address_ranges import Segments, address_span, documentation
 from converters.options import DEFAULT_FREEMAIL_DOMAINS
 
 # Legitimate infrastructure: a value on one of these is context, never an indicator.
@@ -149,58 +148,6 @@ _HASH_LISTS = frozenset(
 )
 
 
-class _Segments:
-    """Disjoint, sorted address segments of all network lists of one IP version, each with the first list
-    (in `LEGITIMATE_LISTS` order) that covers it: one bisection answers a look-up."""
-
-    def __init__(self) -> None:
-        self.spans: list[tuple[int, int, int]] = []  # (first, last, priority)
-        self.starts: list[int] = []
-        self.ends: list[int] = []
-        self.owner: list[int] = []
-
-    def build(self) -> None:
-        events: list[tuple[int, int, int]] = []  # (position, +1 start / -1 end, priority)
-        for first, last, priority in self.spans:
-            events.append((first, 1, priority))
-            events.append((last + 1, -1, priority))
-        events.sort()
-        active: dict[int, int] = {}
-        index = 0
-        while index < len(events):
-            position = events[index][0]
-            while index < len(events) and events[index][0] == position:
-                _, delta, priority = events[index]
-                active[priority] = active.get(priority, 0) + delta
-                if not active[priority]:
-                    del active[priority]
-                index += 1
-            if self.starts and self.ends[-1] == -1:
-                self.ends[-1] = position - 1
-            if active:
-                owner = min(active)
-                if self.starts and self.owner[-1] == owner and self.ends[-1] == position - 1:
-                    self.ends[-1] = -1  # the same list goes on: one segment
-                    continue
-                self.starts.append(position)
-                self.ends.append(-1)
-                self.owner.append(owner)
-        self.spans = []
-
-    def find(self, first: int, last: int) -> int | None:
-        """The list covering all of first..last (a network may span segments of several lists)."""
-        index = bisect.bisect_right(self.starts, first) - 1
-        if index < 0 or first > self.ends[index]:
-            return None
-        owner, end = self.owner[index], self.ends[index]
-        while end < last:
-            index += 1
-            if index == len(self.starts) or self.starts[index] != end + 1:
-                return None
-            end = self.ends[index]
-        return owner
-
-
 class WarningLists:
     """The selected MISP warning lists, indexed. Build with `warning_lists()` (loaded once)."""
 
@@ -212,8 +159,8 @@ class WarningLists:
         self.hashes: dict[str, str] = {}
         self.names: list[str] = []
         self.email_patterns: list[tuple[str, re.Pattern[str]]] = []
-        self._v4 = _Segments()
-        self._v6 = _Segments()
+        self._v4 = Segments()
+        self._v6 = Segments()
         self._single: dict[tuple[int, int], int] = {}  # (version, address) -> list priority
         # An entry that is itself a public suffix matches only exactly; decided on first use (PSL costs
         # ~10 µs a name, and most entries are never looked at).
@@ -238,7 +185,7 @@ class WarningLists:
         values = [text for text in map(str.strip, items) if text]
         if kind == "cidr":
             for value in values:
-                span = _span(value)
+                span = address_span(value)
                 if span is None:
                     continue
                 if span[1] == span[2]:  # one address (most of the resolver lists): a dictionary entry
@@ -288,8 +235,8 @@ class WarningLists:
         return HostMatch(legitimate, abused, itself)
 
     def ip(self, value: str) -> str | None:
-        span = _span(value.strip().strip("[]"))
-        if span is None or _documentation(span):
+        span = address_span(value.strip().strip("[]"))
+        if span is None or documentation(span):
             return None
         version, first, last = span
         owner = (self._v4 if version == 4 else self._v6).find(first, last)
@@ -307,35 +254,6 @@ class WarningLists:
             if pattern.search(address):
                 return name
         return None
-
-
-_DOCUMENTATION = ("192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24", "2001:db8::/32")
-
-
-def _documentation(span: tuple[int, int, int]) -> bool:
-    """RFC 5737 / RFC 3849 documentation ranges are never held back: no real mail uses them, and the
-    project's samples and tests use them for made-up attacker addresses (rfc5735 and rfc3849 list them)."""
-    for network in _DOCUMENTATION:
-        doc = _span(network)
-        if doc is not None and doc[0] == span[0] and doc[1] <= span[1] and span[2] <= doc[2]:
-            return True
-    return False
-
-
-def _span(value: str) -> tuple[int, int, int] | None:
-    """(version, first, last) of an address or CIDR network, parsed with the C resolver helpers."""
-    address, _, prefix_text = value.partition("/")
-    family, bits = (socket.AF_INET6, 128) if ":" in address else (socket.AF_INET, 32)
-    try:
-        number = int.from_bytes(socket.inet_pton(family, address), "big")
-        prefix = int(prefix_text) if prefix_text else bits
-    except (OSError, ValueError):
-        return None
-    if not 0 <= prefix <= bits:
-        return None
-    host_bits = bits - prefix
-    first = (number >> host_bits) << host_bits
-    return (4 if bits == 32 else 6), first, first | ((1 << host_bits) - 1)
 
 
 class _SuffixTest:

@@ -1,10 +1,10 @@
 """RFC 5322 `.eml` -> `incident-record/1` (one message).
 
-Owns: limits checked before the expensive steps (`converters.limits`), MIME walking, exact decoding of
-Japanese headers, bodies and filenames (`converters.charsets`), attachment hashing and typing, zip member
-listing (`converters.archive`), the archive password and target archiver stated in the body, URLs, and the
-split between sender-side facts (kept for publishing) and recipient-side facts (kept only as sensitive
-fields: To, Cc, Delivered-To, the member's own Received hops).
+Owns: MIME walking, exact decoding of Japanese headers, bodies and filenames (`converters.charsets`), links
+and URLs, and the split between sender-side facts (kept for publishing) and recipient-side facts (kept only as
+sensitive fields: To, Cc, Delivered-To, the member's own Received hops). Beside it: `converters.mime` (bytes to
+MIME tree within the limits, raw headers), `converters.attachments` (hashes, types, zip members, the archive
+password and archiver stated in the body), `converters.kept_headers` (which headers are kept, originating IP).
 
 Reports wrapped by the reporter are unwrapped (`converters.forwards`): `message/rfc822` parts and `.eml` / `.msg`
 attachments become the reported messages, recursively within the depth budget, and an inline forward is
@@ -24,68 +24,22 @@ import dataclasses
 import email.utils
 import hashlib
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime
-from email import policy
 from email.message import Message as MimePart
-from email.parser import BytesParser
 from types import MappingProxyType
 
-from converters import anonymisation, archive, charsets, filetypes, forwards, links, msg, senders, urls
+from converters import charsets, forwards, links, mime, msg, senders, urls
+from converters.attachments import read_attachment
 from converters.budget import UNLIMITED, Budget
 from converters.errors import EmlError, EmlLimitExceeded, RecordError, RecordLimitExceeded
+from converters.kept_headers import kept_headers, with_originating_ip
 from converters.limits import DEFAULT_LIMITS, DEFAULT_RECORD_LIMITS, EmlLimits, RecordLimits
 from converters.record import Address, Attachment, FoundLink, Message, Record, record_from_dict, record_to_dict
 
-# Sender-side headers worth keeping (all attacker-controlled); recipient-side ones are kept as sensitive.
-_SENDER_HEADERS = (
-    "X-Mailer",
-    "User-Agent",
-    "X-Originating-IP",
-    "X-Sender-IP",
-    "X-Source-IP",
-    "Reply-To",
-    "Return-Path",
-    "Sender",
-    "X-Sender",
-    "Organization",
-    "References",
-    "X-Priority",
-    "Content-Language",
-)
-_RECIPIENT_HEADERS = (
-    "Delivered-To",
-    "X-Original-To",
-    "Envelope-To",
-    # The receiving side's verdict on the sender (spoofed senders are never indicators): member-side facts.
-    "Authentication-Results",
-    "Received-SPF",
-)
-_CLIENT_IP_HEADERS = ("X-Originating-IP", "X-Sender-IP", "X-Source-IP")
 _SIGNATURE_IMAGE = re.compile(r"(?i)^image\d{3}\.(png|jpe?g|gif)$")
 _WRAPPED_SUFFIXES = (".eml", ".msg")
-_ARCHIVERS = (
-    "Lhaplus",
-    "Lhasa",
-    "+Lhaca",
-    "Explzh",
-    "7-Zip",
-    "WinRAR",
-    "WinZip",
-    "CubeICE",
-    "Lhaz",
-    "Bandizip",
-)
-_PASSWORD = re.compile(
-    r"(?:パスワード|パスワ－ド|解凍キー|暗証番号|(?i:\bpass(?:word|wd)?\b)|\bPW\b)"
-    r"\s*(?:は|:|：|=|(?i:is))?\s*[「『\"']?([\x21-\x7e]{2,64}?)[」』\"']?(?=\s|$|です|。|、|\)|）)"
-)
 _PARAM = re.compile(r";\s*([^\s=;]+)\s*=\s*(\"(?:[^\"\\]|\\.)*\"|[^;]*)")
-_MULTIPART = re.compile(rb"(?im)^content-type:[ \t]*(?:\r?\n[ \t]+)?multipart/")
-_BOUNDARY_LINE = re.compile(rb"(?m)^--")
-_MESSAGE_ID = re.compile(r"<[^<>\s]{1,990}>")
-
-_Get = Callable[[str], list[str]]
 
 
 def parse_eml(
@@ -108,7 +62,7 @@ def parse_eml(
     """
     if role is not None and role not in ("recon", "reply", "attack"):
         raise EmlError(source, "role", f"{role!r} is not one of recon, reply, attack")
-    root = _parse_bytes(raw, source, limits)
+    root = mime.parse_bytes(raw, source, limits)
     parser = _Parser(source, limits, member_domains, record_limits, budget)
     try:
         messages = parser.report(root, role, ())
@@ -131,38 +85,6 @@ def parse_eml(
     except RecordError as exc:
         raise EmlError(source, exc.path or "(record)", exc.message) from exc
     return record
-
-
-def _parse_bytes(raw: bytes, source: str, limits: EmlLimits) -> MimePart:
-    _precheck(raw, source, limits)
-    try:
-        return BytesParser(policy=policy.compat32).parsebytes(raw)
-    except RecursionError as exc:
-        raise EmlLimitExceeded(source, "max_mime_depth", "MIME structure nested too deeply") from exc
-
-
-def _precheck(raw: bytes, source: str, limits: EmlLimits) -> None:
-    if len(raw) > limits.max_raw_bytes:
-        raise EmlLimitExceeded(source, "max_raw_bytes", f"mail is {len(raw)} bytes (limit {limits.max_raw_bytes})")
-    end = min((i for i in (raw.find(b"\r\n\r\n"), raw.find(b"\n\n")) if i >= 0), default=len(raw))
-    if end > limits.max_header_block_bytes:
-        raise EmlLimitExceeded(
-            source,
-            "max_header_block_bytes",
-            f"header block is {end} bytes (limit {limits.max_header_block_bytes})",
-        )
-    # Cheap upper bounds before the recursive parser runs: nesting depth <= number of multipart containers,
-    # parts <= number of lines starting with "--".
-    multiparts = len(_MULTIPART.findall(raw))
-    if multiparts > 4 * limits.max_mime_depth:
-        raise EmlLimitExceeded(
-            source,
-            "max_mime_depth",
-            f"{multiparts} multipart containers (nesting limit {limits.max_mime_depth})",
-        )
-    boundaries = len(_BOUNDARY_LINE.findall(raw))
-    if boundaries > 2 * limits.max_parts + 10:
-        raise EmlLimitExceeded(source, "max_parts", f"about {boundaries // 2} MIME parts (limit {limits.max_parts})")
 
 
 class _Parser:
@@ -231,7 +153,7 @@ class _Parser:
             headers=MappingProxyType(headers),
             defects=tuple(dict.fromkeys(self.notes))[:200],
         )
-        return self.with_originating_ip(message)
+        return with_originating_ip(message, self.member_domains)
 
     def reconstructed(
         self, mail: _Mail, inline: forwards.Inline, role: str | None, envelopes: tuple[forwards.Envelope, ...]
@@ -271,32 +193,7 @@ class _Parser:
         return message
 
     def headers(self, part: MimePart) -> list[tuple[str, str]]:
-        """Raw (name, value) pairs of a part, after the size limits."""
-        items = [(str(name), str(value)) for name, value in part.raw_items()]
-        total = 0
-        for name, value in items:
-            size = len(value)
-            total += size + len(name)
-            if size > self.limits.max_header_bytes:
-                raise EmlLimitExceeded(
-                    self.source,
-                    "max_header_bytes",
-                    f"header {name[:60]!r} is {size} bytes (limit {self.limits.max_header_bytes})",
-                )
-            words = value.count("=?")
-            if words > self.limits.max_encoded_words:
-                raise EmlLimitExceeded(
-                    self.source,
-                    "max_encoded_words",
-                    f"header {name[:60]!r} has {words} encoded-words (limit {self.limits.max_encoded_words})",
-                )
-        if total > self.limits.max_header_block_bytes:
-            raise EmlLimitExceeded(
-                self.source,
-                "max_header_block_bytes",
-                f"headers of a part are {total} bytes (limit {self.limits.max_header_block_bytes})",
-            )
-        return items
+        return mime.checked_headers(part, self.source, self.limits)
 
     def text(self, raw: str) -> str:
         decoded, notes = charsets.decode_header(raw)
@@ -352,7 +249,7 @@ class _Parser:
         """One mail's own content: headers, text, links, attachments, and the mails it wraps."""
         self.notes = []
         headers = self.headers(root)
-        get = _getter(headers)
+        get = mime.getter(headers)
         sender = senders.parse_from([self.raw8(v) for v in get("From")], self.text)
         if sender.note:
             self.notes.append(sender.note)
@@ -363,7 +260,7 @@ class _Parser:
         candidates: list[tuple[MimePart, str, str, str | None]] = []
         wrapped: list[MimePart] = []
         for leaf in self.leaves(root):
-            leaf_headers = _getter(self.headers(leaf))
+            leaf_headers = mime.getter(self.headers(leaf))
             content_type = leaf.get_content_type()
             disposition_raw = (leaf_headers("Content-Disposition") or [""])[0]
             disposition = self.params(disposition_raw)
@@ -380,7 +277,7 @@ class _Parser:
                 or leaf.get_content_maintype() not in ("text", "multipart", "message")
             )
             if is_attachment:
-                cid = _first_id(leaf_headers("Content-ID"))
+                cid = mime.first_id(leaf_headers("Content-ID"))
                 inner_mail = self.wrapped_file(leaf, filename or "")
                 if inner_mail is not None:
                     wrapped.append(inner_mail)
@@ -402,7 +299,7 @@ class _Parser:
                 found.extend(links.links_in_text(text))
             texts.append((content_type, text.replace("\r\n", "\n").strip()))
         for value in get("List-Unsubscribe"):
-            found.extend(links.Link(u, "List-Unsubscribe target", None, -1, "header") for u in _bracketed(value))
+            found.extend(links.Link(u, "List-Unsubscribe target", None, -1, "header") for u in mime.bracketed(value))
         plain = [t for ctype, t in texts if ctype != "text/html" and t]
         body = "\n\n".join(t for _, t in texts if t) or None
         main_text = plain[0] if plain else "\n\n".join(t for ctype, t in texts if ctype == "text/html")
@@ -414,7 +311,8 @@ class _Parser:
             if self.inline_image(leaf, name, ctype, cid, content_ids):
                 self.notes.append(f"inline image {(name or cid or 'unnamed')[:80]!r} kept as context, not a file")
                 continue
-            attachments.append(self.attachment(leaf, name or f"attachment-{len(attachments) + 1}", ctype, body or ""))
+            name = name or f"attachment-{len(attachments) + 1}"
+            attachments.append(read_attachment(leaf, name, ctype, body or "", self.limits, self.notes))
         subject_raw = get("Subject")
         subject = self.text(subject_raw[0])[:4096] if subject_raw else None
         message = Message(
@@ -425,9 +323,9 @@ class _Parser:
             cc=cc,
             subject=subject,
             body=body,
-            message_id=_first_id([senders.clean(v) for v in get("Message-ID")]),
-            in_reply_to=_first_id([senders.clean(v) for v in get("In-Reply-To")]),
-            headers=MappingProxyType(self.kept_headers(get)),
+            message_id=mime.first_id([senders.clean(v) for v in get("Message-ID")]),
+            in_reply_to=mime.first_id([senders.clean(v) for v in get("In-Reply-To")]),
+            headers=MappingProxyType(kept_headers(get, self.text)),
             received=tuple(" ".join(senders.clean(value).split()) for value in get("Received"))[:100],
             urls=tuple(dict.fromkeys(link.url for link in kept)),
             attachments=tuple(attachments),
@@ -488,11 +386,11 @@ class _Parser:
             except EmlError as exc:
                 self.notes.append(f"attached {name[:80]!r} not readable as Outlook mail: {exc.message}")
                 return None
-        return _parse_bytes(data, f"{self.source}:{name}", self.limits)
+        return mime.parse_bytes(data, f"{self.source}:{name}", self.limits)
 
     def date(self, values: list[str], received: list[str]) -> datetime | None:
         for value in [*values[:1], *(r.rpartition(";")[2] for r in received[:1])]:
-            parsed = _loose_date(value)
+            parsed = mime.loose_date(value)
             if parsed is not None:
                 if value not in values:
                     self.notes.append("Date: missing or unreadable; the newest Received time is used")
@@ -518,122 +416,19 @@ class _Parser:
                 out.append(Address(normalised[:320], self.text(display)[:256] or None))
         return tuple(out)
 
-    def kept_headers(self, get: _Get) -> dict[str, str | tuple[str, ...]]:
-        kept: dict[str, str | tuple[str, ...]] = {}
-        for name in (*_SENDER_HEADERS, *_RECIPIENT_HEADERS):
-            values = [self.text(value) for value in get(name)]
-            if values:
-                kept[name] = values[0] if len(values) == 1 else tuple(values)
-        return kept
-
-    def with_originating_ip(self, message: Message) -> Message:
-        """`X-Originating-IP` from the client-address headers, else from the first external Received hop."""
-        headers = dict(message.headers)
-        for name in _CLIENT_IP_HEADERS:
-            value = headers.get(name)
-            if isinstance(value, str):
-                candidate = value.strip().strip("[]() ")
-                if anonymisation.routable(candidate):
-                    headers["X-Originating-IP"] = f"[{candidate}]"
-                    return dataclasses.replace(message, headers=MappingProxyType(headers))
-        probe = Record(id="x", reported_at=message.sent_at, tlp="red", messages=(message,))
-        domains = anonymisation.victim_facts(probe).domains | self.member_domains
-        address = anonymisation.originating_ip(message.received, domains)
-        if address is None:
-            return message
-        headers["X-Originating-IP"] = f"[{address}]"
-        return dataclasses.replace(message, headers=MappingProxyType(headers))
-
-    # ------------------------------------------------------------------------------------ attachments
-
-    def attachment(self, leaf: MimePart, name: str, content_type: str, body: str) -> Attachment:
-        data = leaf.get_payload(decode=True)
-        if not isinstance(data, bytes):
-            data = b""
-        sums = archive.digest(data)
-        kind = filetypes.sniff(data, name)
-        password = _stated_password(body) if kind.kind in filetypes.ARCHIVE_KINDS else None
-        opens_with = _archiver(body) if kind.kind in filetypes.ARCHIVE_KINDS else None
-        members: tuple[Attachment, ...] = ()
-        if kind.kind == "zip":
-            try:
-                members = archive.zip_members(data, name, self.limits, password, notes=self.notes)
-            except archive.ArchiveBudgetExceeded as exc:
-                self.notes.append(f"{exc.limit}: {exc}; members not listed")
-        return Attachment(
-            name=name[:1024],
-            size=sums.size,
-            md5=sums.md5,
-            sha1=sums.sha1,
-            sha256=sums.sha256,
-            mime_type=filetypes.published_mime_type(kind.kind, content_type),
-            kind=kind.kind,
-            password=password,
-            opens_with=opens_with,
-            members=members,
-            magic=kind.magic,
-        )
-
-
-def _getter(headers: list[tuple[str, str]]) -> _Get:
-    def get(name: str) -> list[str]:
-        lowered = name.lower()
-        return [value for key, value in headers if key.lower() == lowered]
-
-    return get
-
-
-def _first_id(values: list[str]) -> str | None:
-    for value in values:
-        match = _MESSAGE_ID.search(value)
-        if match:
-            return match.group(0)
-    return None
-
-
-def _bracketed(value: str) -> list[str]:
-    """http(s) targets of a `List-Unsubscribe:` header (`mailto:` ones are not web links)."""
-    return [u for u in re.findall(r"<\s*([^<>\s]+)\s*>", value) if u.lower().startswith(("http://", "https://"))]
-
-
-def _loose_date(value: str) -> datetime | None:
-    """An RFC 5322 date, tolerating garbage before the day (`��, 29 Jan 2023`) and other client forms."""
-    text = senders.clean(value).strip()
-    for candidate in (text, re.sub(r"^[^0-9]*?(?=\d{1,2}\s+[A-Za-z]{3}\s+\d{4})", "", text)):
-        try:
-            parsed = email.utils.parsedate_to_datetime(candidate)
-        except (IndexError, TypeError, ValueError):
-            continue
-        if parsed is not None:
-            return parsed
-    return forwards.parse_loose_date(text)
-
 
 @dataclasses.dataclass(frozen=True)
 class _Mail:
     """One parsed mail before it becomes a reported message (or a reporter's envelope)."""
 
     message: Message
-    get: _Get
+    get: mime.Get
     sent_at: datetime | None
     subject: str | None
     text: str  # the main text (plain part, else the HTML's visible text), for inline-forward detection
     links: list[links.Link]
     attachments: list[Attachment]
     wrapped: list[MimePart]
-
-
-def _stated_password(body: str) -> str | None:
-    match = _PASSWORD.search(body)
-    return match.group(1).rstrip(".,") if match else None
-
-
-def _archiver(body: str) -> str | None:
-    lowered = body.lower()
-    for name in _ARCHIVERS:
-        if name.lower() in lowered:
-            return name
-    return None
 
 
 def _has_japanese(text: str) -> bool:

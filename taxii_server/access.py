@@ -87,6 +87,11 @@ def can_write(principal: Principal, collection: CollectionDef) -> bool:
     return _any(collection.write, principal)
 
 
+def readable(principal: Principal, collections: Iterable[CollectionDef]) -> list[CollectionDef]:
+    """The collections of `collections` the caller may read, in their order."""
+    return [c for c in collections if can_read(principal, c)]
+
+
 def is_visible(principal: Principal, collection: CollectionDef) -> bool:
     """A collection the caller can neither read nor write does not exist for that caller."""
     return can_read(principal, collection) or can_write(principal, collection)

@@ -12,7 +12,7 @@ from flask import Flask
 
 from converters import ConversionOptions, JsonLimits, RecordLimits
 
-from . import credentials
+from . import access, credentials
 from .accounts import Accounts, PasswordCheck
 from .catalog import Catalog
 from .certificates import ClientCertificates
@@ -65,7 +65,8 @@ def build_services(settings: Settings, store: Store | None = None, *,
     limits = settings.limits
     intake = Intake(store, options, audit, limits=record_limits(limits),
                     cpu_seconds=limits.conversion_cpu_seconds,
-                    share=WorkerShare(slots_for(settings.server.threads, limits.submission_worker_share)))
+                    share=WorkerShare(slots_for(settings.server.threads, limits.submission_worker_share)),
+                    readable_collections=lambda p: [c.id for c in access.readable(p, catalog.all())])
     direct_writes = DirectWrites(leak_check.refusals, audit)
     feeds = Feeds(
         catalog,
@@ -87,7 +88,7 @@ def build_services(settings: Settings, store: Store | None = None, *,
         campaigns=campaigns,
         publishing=Publishing(store, feeds, campaigns, audit, intake.conversion_options, settings.hub, leak_check,
                               on_published=on_published),
-        revocation=Revocation(feeds, audit),
+        revocation=Revocation(feeds, audit, reserved=hub_identity_ids(options)),
         stats=Stats(store),
         audit=audit,
         polls=PollHistory(store, catalog, settings.limits),

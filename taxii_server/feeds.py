@@ -162,7 +162,7 @@ class Feeds:
 
     def readable_collections(self, principal: Principal) -> list[CollectionDef]:
         """Every collection the caller may read, in catalogue order."""
-        return [c for c in self.catalog.all() if access.can_read(principal, c)]
+        return access.readable(principal, self.catalog.all())
 
     def holdings(self, principal: Principal, object_id: str) -> list[tuple[CollectionDef, StoredVersion]]:
         """The latest version of an object in every collection the caller may read and write."""
@@ -348,7 +348,8 @@ class Feeds:
     ) -> _Stored:
         objects = _envelope_objects(strict_json.loads(read_body(), self.json_limits))
         now = self.clock()
-        checked = self.checks.check(principal, c, objects, now)
+        checked = self.checks.check(principal, c, objects, now,
+                                    readable={r.id for r in self.readable_collections(principal)})
         watched = direct and self.hooks is not None and access.watched_write(principal, c)
         if watched and access.writes_as_hub(principal):
             checked = self._leak_check(principal, c, objects, checked)
@@ -390,6 +391,7 @@ class Feeds:
         successes: list[StatusDetail] = []
         failures: list[StatusDetail] = []
         added: list[NewVersion] = []
+        hub_side = access.writes_as_hub(principal)
         for item in checked:
             if isinstance(item, validation.Rejected):
                 failures.append(StatusDetail(item.id, item.version, item.message))
@@ -400,6 +402,10 @@ class Feeds:
                 added.append(item)
             elif result.outcome == "duplicate":
                 successes.append(StatusDetail(result.id, result.version, "already present"))
+            elif result.outcome == "conflict" and hub_side and item.type in validation.SCO_TYPES:
+                # An observable's id is computed from its value (checked for every writer), so the stored one
+                # names the same observable: a member who stored it first cannot block a publication with it.
+                successes.append(StatusDetail(result.id, result.version, "already present (the same observable)"))
             elif result.outcome == "conflict":
                 failures.append(StatusDetail(result.id, result.version,
                                              "a different object with this id and version is already stored"))

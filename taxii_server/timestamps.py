@@ -40,13 +40,21 @@ def _parse_us(text: str, allow_offset: bool) -> int:
         sign = -1 if zone[0] == "-" else 1
         offset = sign * (int(zone[1:3]) * 3600 + int(zone[4:6]) * 60)
     seconds = calendar.timegm(dt.utctimetuple()) - offset
+    if not _FIRST_S <= seconds <= _LAST_S:
+        raise ValueError(f"{text!r} lies outside the years 0001 to 9999 once taken to UTC")
     return seconds * 1_000_000 + micros
+
+
+_FIRST_S = calendar.timegm((1, 1, 1, 0, 0, 0))
+_LAST_S = calendar.timegm((9999, 12, 31, 23, 59, 59))
 
 
 def format_us(us: int) -> str:
     """The TAXII form: YYYY-MM-DDTHH:MM:SS.ssssssZ."""
     seconds, micros = divmod(us, 1_000_000)
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)) + f".{micros:06d}Z"
+    t = time.gmtime(seconds)
+    return (f"{t.tm_year:04d}-{t.tm_mon:02d}-{t.tm_mday:02d}T{t.tm_hour:02d}:{t.tm_min:02d}:{t.tm_sec:02d}"
+            f".{micros:06d}Z")
 
 
 def format_datetime(value: datetime) -> str:

@@ -16,9 +16,10 @@ from typing import Any
 
 import orjson
 
+from converters.patterns import pattern_error
+
 from . import tlp
 from .model import CollectionDef, NewVersion
-from .pattern_check import pattern_error
 from .strict_json import depth_exceeds
 from .timestamps import parse_us
 

@@ -7,13 +7,15 @@ Must not: decide who may write where (`access`, enforced by `feeds`), or store a
 
 from __future__ import annotations
 
+from collections.abc import Collection, Iterator
 from typing import Any
 
 import orjson
 
 from . import access, integrity, validation
-from .model import CollectionDef, NewVersion, ObjectFilter, ObjectScope, Organisation, Principal
+from .model import CollectionDef, NewVersion, ObjectFilter, ObjectScope, Organisation, Principal, StoredVersion
 from .storage.base import FeedStore
+from .storage.versions import same_content
 from .timestamps import parse_us
 
 Checked = NewVersion | validation.Rejected
@@ -28,11 +30,16 @@ class WriteChecks:
         self.reserved_identities = reserved_identities
         self.future_skew_us = future_skew_us
 
-    def check(self, principal: Principal, c: CollectionDef, objects: list[Any], now: int) -> list[Checked]:
-        """Each object validated for the collection and held to what `principal` may claim there."""
+    def check(self, principal: Principal, c: CollectionDef, objects: list[Any], now: int,
+              readable: Collection[str] = ()) -> list[Checked]:
+        """Each object validated for the collection and held to what `principal` may claim there; `readable`:
+        the ids of the collections the writer may read."""
         defined = validation.defined_levels(objects)
         rules = self._writer_rules(principal, c, objects, now)
-        return [self._check(obj, c, defined, rules) for obj in objects]
+        checked = [self._check(obj, c, defined, rules) for obj in objects]
+        if rules.hub_side or not rules.shared:
+            return checked
+        return self._refuse_foreign(principal, checked, readable)
 
     def _check(
         self, obj: Any, c: CollectionDef, defined: dict[str, str], rules: integrity.WriterRules
@@ -42,6 +49,44 @@ class WriteChecks:
             return checked
         problem = integrity.problem(obj, rules)
         return validation.Rejected(checked.id, checked.version or "", problem) if problem else checked
+
+    def _refuse_foreign(self, principal: Principal, checked: list[Checked], readable: Collection[str]) -> list[Checked]:
+        """A member writes in a shared collection no id that another writer (the hub or another organisation)
+        first added in a collection the member reads: versions are owned per collection, and readers that
+        merge collections (MISP, OpenCTI, stix2's sources) take the newest version of an id wherever it comes
+        from, so a "newer version" of the hub's published report or a "revoked" copy of its indicator would
+        forge the hub's word. Re-sending a version exactly as it is stored (compared as canonical JSON) stays
+        a harmless duplicate."""
+        ids = [v.id for v in checked if isinstance(v, NewVersion)]
+        writers = self.store.first_writers(ids) if ids else {}
+        foreign = {oid: [cid for cid, org in held.items() if org != principal.org_id and cid in readable]
+                   for oid, held in writers.items()}
+        foreign = {oid: cids for oid, cids in foreign.items() if cids}
+        if not foreign:
+            return checked
+        stored = self._stored_versions(foreign)
+        result: list[Checked] = []
+        for item in checked:
+            if (isinstance(item, NewVersion) and item.id in foreign
+                    and not any(same_content(raw, item.raw) for raw in stored.get((item.id, item.version_us), ()))):
+                result.append(validation.Rejected(item.id, item.version or "", (
+                    "id: this object was first added by the hub or another organisation; only its first writer "
+                    "or a hub analyst may add versions of it (refer to it by its id instead)")))
+                continue
+            result.append(item)
+        return result
+
+    def _stored_versions(self, foreign: dict[str, list[str]]) -> dict[tuple[str, int | None], list[bytes]]:
+        """The stored versions of the given ids in the given collections, by (id, version)."""
+        by_collection: dict[str, list[str]] = {}
+        for oid, cids in foreign.items():
+            for cid in cids:
+                by_collection.setdefault(cid, []).append(oid)
+        stored: dict[tuple[str, int | None], list[bytes]] = {}
+        for cid, wanted in by_collection.items():
+            for row in _every_version(self.store, ObjectScope(cid), wanted):
+                stored.setdefault((row.id, _version_us(orjson.loads(row.raw))), []).append(row.raw)
+        return stored
 
     def _writer_rules(
         self, principal: Principal, c: CollectionDef, objects: list[Any], now: int
@@ -63,20 +108,11 @@ class WriteChecks:
         wanted = sorted({v.id for v in checked if isinstance(v, NewVersion) and v.version is not None})
         stored: dict[str, set[int | None]] = {}
         revoked: set[str] = set()
-        for start in range(0, len(wanted), 500):
-            flt = ObjectFilter(ids=tuple(wanted[start:start + 500]), version_keywords=frozenset({"all"}),
-                               spec_versions=("2.0", "2.1"))
-            after: int | None = None
-            while True:
-                page = self.store.query(scope, flt, after, 1000)
-                for row in page.items:
-                    doc = orjson.loads(row.raw)
-                    stored.setdefault(row.id, set()).add(_version_us(doc))
-                    if doc.get("revoked") is True:
-                        revoked.add(row.id)
-                if not page.more or page.last_cursor is None:
-                    break
-                after = page.last_cursor
+        for row in _every_version(self.store, scope, wanted):
+            doc = orjson.loads(row.raw)
+            stored.setdefault(row.id, set()).add(_version_us(doc))
+            if doc.get("revoked") is True:
+                revoked.add(row.id)
         result: list[Checked] = []
         for item in checked:
             if isinstance(item, NewVersion) and item.id in revoked and item.version_us not in stored.get(item.id, ()):
@@ -90,6 +126,20 @@ class WriteChecks:
                 stored.setdefault(item.id, set()).add(item.version_us or 0)
             result.append(item)
         return result
+
+
+def _every_version(store: FeedStore, scope: ObjectScope, ids: list[str]) -> Iterator[StoredVersion]:
+    """Every stored version (of any spec version) of the given ids in one scope."""
+    for start in range(0, len(ids), 500):
+        flt = ObjectFilter(ids=tuple(ids[start:start + 500]), version_keywords=frozenset({"all"}),
+                           spec_versions=("2.0", "2.1"))
+        after: int | None = None
+        while True:
+            page = store.query(scope, flt, after, 1000)
+            yield from page.items
+            if not page.more or page.last_cursor is None:
+                break
+            after = page.last_cursor
 
 
 def _identity_id(org: Organisation | None) -> str | None:

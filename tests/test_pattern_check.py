@@ -1,5 +1,6 @@
-"""The fast pattern recogniser accepts only what stix2-patterns' full parser accepts (issue: identical
-verdicts), checked on generated near-miss patterns and on every pattern the converters produce."""
+"""The fast pattern recogniser accepts only what stix2-patterns' full parser accepts (identical verdicts) and
+reads what it accepts as stix2-patterns' inspector does, checked on generated near-miss patterns and on every
+pattern the converters produce."""
 
 from __future__ import annotations
 
@@ -9,7 +10,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from converters import ConversionOptions, load_records, record_to_bundle
-from taxii_server.pattern_check import _fast_accepts, full_parser_error, pattern_error
+from converters.patterns import (
+    _canonical,
+    _fast_accepts,
+    _parsed_inspection,
+    equality_values,
+    full_parser_error,
+    inspect,
+    pattern_error,
+)
 
 GOOD_TYPES = ["file", "domain-name", "ipv4-addr", "url", "email-addr", "email-message", "x-custom"]
 ODD_TYPES = ["true", "a-", "A", "1x", "IN"]
@@ -82,6 +91,18 @@ def canonical_patterns(draw: st.DrawFn) -> str:
 def test_whatever_the_fast_path_accepts_the_full_parser_accepts(pattern: str) -> None:
     if _fast_accepts(pattern):
         assert full_parser_error(pattern) is None, pattern
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(patterns(), canonical_patterns()))
+def test_the_fast_inspection_is_stix2_patterns_inspection(pattern: str) -> None:
+    if _canonical(pattern) is not None and full_parser_error(pattern) is None:
+        parsed = _parsed_inspection(pattern)
+        assert parsed is not None
+        assert inspect(pattern) == parsed, pattern
+        equalities = parsed.equalities()
+        expected = None if equalities is None else [(c.object_type, c.dotted, c.value) for c in equalities]
+        assert equality_values(pattern) == expected, pattern
 
 
 @settings(max_examples=300, deadline=None)

@@ -27,3 +27,15 @@ def test_offsets_are_read_only_where_allowed() -> None:
 def test_invalid_timestamps_are_refused(text: str) -> None:
     with pytest.raises(ValueError):
         parse_us(text)
+
+
+@pytest.mark.parametrize("text", ["9999-12-31T23:59:59-14:00", "0001-01-01T00:00:00+14:00"])
+def test_an_instant_outside_the_four_digit_years_once_in_utc_is_refused(text: str) -> None:
+    with pytest.raises(ValueError, match="outside the years 0001 to 9999"):
+        parse_us(text, allow_offset=True)
+
+
+@pytest.mark.parametrize("text", ["0001-01-01T00:00:00.000000Z", "0999-03-04T05:06:07.000008Z",
+                                  "9999-12-31T23:59:59.999999Z"])
+def test_the_first_and_last_years_round_trip_with_four_digits(text: str) -> None:
+    assert format_us(parse_us(text)) == text

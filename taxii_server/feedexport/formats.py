@@ -64,7 +64,7 @@ def write_csv(out: IO[bytes], store: ObjectReader, scope: ObjectScope, now_us: i
     """RFC 4180 (CRLF, quoted where needed), UTF-8, one header row. In full, the active indicators' values;
     with `since_us`, every indicator changed after it or expired since, with its state (active, revoked,
     expired, pending) so that an incremental reader can also remove what it holds."""
-    text = io.TextIOWrapper(out, encoding="utf-8", newline="", write_through=True)
+    text = io.TextIOWrapper(out, encoding="utf-8", newline="")  # buffered: written out in blocks
     writer = csv.writer(text, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
     campaigns = _campaign_names(store, scope)
@@ -77,6 +77,7 @@ def write_csv(out: IO[bytes], store: ObjectReader, scope: ObjectScope, now_us: i
             continue
         if since_us is not None and c.stored.date_added_us <= since_us and not _expired_since(obj, current, since_us):
             continue
+        last_added = format_us(c.stored.date_added_us)
         for v in simple_values(str(obj.get("pattern", ""))):
             if excluded(v.kind, v.value):
                 continue
@@ -84,12 +85,17 @@ def write_csv(out: IO[bytes], store: ObjectReader, scope: ObjectScope, now_us: i
                 v.value, v.kind, _text(obj.get("confidence")), _text(obj.get("valid_from")),
                 _text(obj.get("valid_until")), _joined(obj.get("indicator_types")), _joined(obj.get("labels")),
                 ";".join(campaigns.get(str(obj.get("id")), [])), tlp.highest_level(obj) or "", _text(obj.get("id")),
-                format_us(first_added.get(obj.get("id"), c.stored.date_added_us)), format_us(c.stored.date_added_us),
+                _first_added(first_added.get(obj.get("id")), c.stored.date_added_us, last_added), last_added,
                 current,
             ))
             rows += 1
+    text.flush()
     text.detach()
     return rows
+
+
+def _first_added(first_us: int | None, last_us: int, last_text: str) -> str:
+    return last_text if first_us is None or first_us == last_us else format_us(first_us)
 
 
 def _expired_since(obj: dict[str, Any], current: str, since_us: int) -> bool:

@@ -16,6 +16,7 @@ Must not: know HTTP, or decide access.
 from __future__ import annotations
 
 import fcntl
+import functools
 import gzip
 import hashlib
 import os
@@ -46,13 +47,23 @@ class Generation:
     directory: Path
 
     def etag(self, resource: str) -> str:
-        tag = hashlib.sha256(f"{self.key}|{resource}".encode()).hexdigest()[:32]
-        return f'"{tag}"'
+        return _etag(self.key, resource)
+
+
+@functools.lru_cache(maxsize=4096)
+def _etag(key: str, resource: str) -> str:
+    tag = hashlib.sha256(f"{key}|{resource}".encode()).hexdigest()[:32]
+    return f'"{tag}"'
 
 
 def scope_key(scope: ObjectScope) -> str:
     who = "all" if not scope.partitioned else ("*" if scope.owner is None else "org:" + scope.owner)
-    return hashlib.sha256(f"{scope.collection_id}|{who}".encode()).hexdigest()[:24]
+    return _scope_key(scope.collection_id, who)
+
+
+@functools.lru_cache(maxsize=4096)
+def _scope_key(collection_id: str, who: str) -> str:
+    return hashlib.sha256(f"{collection_id}|{who}".encode()).hexdigest()[:24]
 
 
 class Snapshots:
@@ -61,6 +72,7 @@ class Snapshots:
         self.store = store
         self.clock = clock
         self._changes: OrderedDict[tuple[str, str], tuple[int, Changes]] = OrderedDict()
+        self._generations: OrderedDict[tuple[object, ...], Generation] = OrderedDict()
         self._lock = threading.Lock()  # gunicorn's threads share one Snapshots per worker
 
     def generation(self, scope: ObjectScope, content_version: str, exclusions_version: str,
@@ -68,11 +80,20 @@ class Snapshots:
         now = self.clock()
         skey = scope_key(scope)
         changes = self._clock_changes(scope, skey, content_version, now)
+        memo = (skey, content_version, changes.previous_us, exclusions_version, changed_us)
+        known = self._generations.get(memo)  # the common case: nothing changed since the last request
+        if known is not None:
+            return known
         key = hashlib.sha256(
             f"{FORMAT_VERSION}|{skey}|{content_version}|{changes.previous_us}|{exclusions_version}".encode()
         ).hexdigest()[:32]
         newest = max((t for t in (changed_us, changes.previous_us) if t is not None), default=None)
-        return Generation(skey, key, content_version, newest, self.root / skey / key)
+        gen = Generation(skey, key, content_version, newest, self.root / skey / key)
+        with self._lock:
+            self._generations[memo] = gen
+            while len(self._generations) > _MEMO:
+                self._generations.popitem(last=False)
+        return gen
 
     def _clock_changes(self, scope: ObjectScope, skey: str, content_version: str, now: int) -> Changes:
         """From memory while `now` is inside the window computed last; else from the scope's instants, read

@@ -1,10 +1,11 @@
 """Which block-list values an indicator's pattern yields, and how each product wants them written.
 
-Owns: recognising patterns that are one observation of equality comparisons (`[domain-name:value = 'x']`, or
+Owns: picking the patterns that are one observation of equality comparisons (`[domain-name:value = 'x']`, or
 several joined by OR, as `[file:hashes.MD5 = … OR file:hashes.'SHA-256' = …]`, where each comparison alone
-satisfies the pattern), and turning each value into one safe list line per kind. Anything else — AND,
-FOLLOWEDBY, qualifiers, other operators, several observations — yields nothing: a compound pattern is never
-flattened into a list, because its single values do not mean what the pattern means.
+satisfies the pattern), as `converters.patterns.equality_values` reads them (stix2-patterns' inspector, or its
+canonical-form equivalent: values whole, escapes undone), and turning each value into one safe list line per
+kind. Anything else — AND, FOLLOWEDBY, qualifiers, other operators, several observations — yields nothing: a
+compound pattern is never flattened into a list, because its single values do not mean what the pattern means.
 
 Every value is checked and normalised for its kind (addresses and networks by `ipaddress`, domains to
 lower-case IDNA, hashes to lower-case hex of the right length, URLs percent-encoded), so no value can carry a
@@ -19,6 +20,8 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 from urllib.parse import quote, urlsplit
+
+from converters import patterns
 
 Kind = Literal["ipv4", "ipv6", "domain", "url", "sha256", "sha1", "md5", "email"]
 KINDS: tuple[Kind, ...] = ("ipv4", "ipv6", "domain", "url", "sha256", "sha1", "md5", "email")
@@ -41,14 +44,6 @@ _NEEDLES: dict[Kind, str] = {"ipv4": "ipv4-addr:", "ipv6": "ipv6-addr:", "domain
                              "email": "email-", "sha256": "file:hashes", "sha1": "file:hashes", "md5": "file:hashes"}
 _HASH_LENGTH = {"sha256": 64, "sha1": 40, "md5": 32}
 
-_WS = r"[ \t\r\n]*"
-_LITERAL = r"'((?:[^'\\]|\\.)*)'"
-_COMPARISON = re.compile(
-    rf"{_WS}([a-z][a-z0-9-]*):([A-Za-z_][A-Za-z0-9_]*(?:\.(?:[A-Za-z_][A-Za-z0-9_]*|'[A-Za-z0-9_-]+'))*)"
-    rf"{_WS}={_WS}{_LITERAL}{_WS}",
-    re.DOTALL,
-)
-_OR = re.compile(r"OR(?=[ \t\r\n])")
 _HEX = re.compile(r"[0-9a-f]+")
 _LABEL = re.compile(r"(?!-)[a-z0-9_-]{1,63}(?<!-)")
 _EMAIL_LOCAL = re.compile(r"[A-Za-z0-9.!$%&'*+/=?^_`{|}~-]{1,64}")
@@ -66,22 +61,9 @@ def simple_values(pattern: str, only: Kind | None = None) -> tuple[Value, ...]:
     others are not normalised at all)."""
     if only is not None and _NEEDLES[only] not in pattern:
         return ()
-    text = pattern.strip()
-    if not (text.startswith("[") and text.endswith("]")):
+    found = patterns.equality_values(pattern.strip())
+    if found is None:
         return ()
-    body, position, found = text[1:-1], 0, []
-    while True:
-        m = _COMPARISON.match(body, position)
-        if m is None:
-            return ()
-        found.append((m.group(1), m.group(2), _unescape(m.group(3))))
-        position = m.end()
-        if position == len(body):
-            break
-        o = _OR.match(body, position)
-        if o is None:
-            return ()
-        position = o.end()
     values: list[Value] = []
     for otype, path, raw in found:
         kind = _kind(otype, path)
@@ -93,18 +75,13 @@ def simple_values(pattern: str, only: Kind | None = None) -> tuple[Value, ...]:
     return tuple(values)
 
 
-_ESCAPE = re.compile(r"\\(.)", re.DOTALL)
 _OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
 _DOTTED_QUAD = re.compile(rf"{_OCTET}(?:\.{_OCTET}){{3}}")
 
 
-def _unescape(text: str) -> str:
-    return _ESCAPE.sub(r"\1", text) if "\\" in text else text
-
-
 def _kind(otype: str, path: str) -> Kind | None:
     if otype == "file" and path.startswith("hashes."):
-        return _HASHES.get(path.removeprefix("hashes.").strip("'").replace("-", "").upper())
+        return _HASHES.get(path.removeprefix("hashes.").replace("-", "").upper())
     return _PATHS.get((otype, path))
 
 
@@ -177,7 +154,12 @@ def _url(raw: str) -> str | None:
     if parts.scheme not in ("http", "https") or not parts.hostname or parts.username or parts.password:
         return None
     hostname = parts.hostname
-    host = _address(hostname, 6) if ":" in hostname else (_address(hostname, 4) or _domain(hostname))
+    if ":" in hostname:
+        host = _address(hostname, 6)
+    elif hostname.strip("0123456789."):  # a name (an IPv4 host is dotted decimal only): no address parsing
+        host = _domain(hostname)
+    else:
+        host = _address(hostname, 4) or _domain(hostname)
     if host is None or "/" in host:
         return None
     if ":" in host:

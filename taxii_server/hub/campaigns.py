@@ -24,6 +24,7 @@ from .correlator import Correlator
 DEFAULT_PAGE = 50
 MAX_PAGE = 500
 _TOKEN = re.compile(r"^(\d{1,20})\.(cand-[0-9a-f]{16})$")
+_LAST_US = 2**63 - 1  # the largest time a store keeps (a 64-bit integer); a larger one no listing gave
 
 
 class Campaigns:
@@ -56,7 +57,7 @@ class Campaigns:
         position = None
         if after is not None:
             m = _TOKEN.match(after)
-            if m is None:
+            if m is None or int(m.group(1)) > _LAST_US:
                 raise BadRequest("next: not a token this listing gave")
             position = (int(m.group(1)), m.group(2))
         found = self.store.list_candidates(position, limit + 1)

@@ -100,6 +100,28 @@ def close(a: Posting, b: Posting, window_us: int) -> bool:
     return max(a.first_us, b.first_us) - min(a.last_us, b.last_us) <= window_us
 
 
+def links(postings: Sequence[Posting], window_us: int) -> list[tuple[str, str]]:
+    """Pairs of submissions whose union gives the same components as linking every pair `close` links,
+    found in one sweep in order of first report (not by comparing every pair).
+
+    Two postings are close exactly when the intervals [first, last + window] overlap (a posting whose first
+    report is more than the window after its last is close to none). The components of overlapping
+    intervals are runs in order of start: a posting joins the run when it starts before the run's furthest
+    end, and it overlaps the posting that reaches that end."""
+    found: list[tuple[str, str]] = []
+    reach: int | None = None
+    furthest = ""  # the posting of the run that reaches furthest
+    for p in sorted((p for p in postings if p.first_us - p.last_us <= window_us),
+                    key=lambda p: (p.first_us, p.submission_id)):
+        if reach is not None and p.first_us <= reach:
+            found.append((furthest, p.submission_id))
+            if p.last_us + window_us > reach:
+                reach, furthest = p.last_us + window_us, p.submission_id
+        else:
+            reach, furthest = p.last_us + window_us, p.submission_id
+    return found
+
+
 def excluded(kind: str, value: str, exclusions: Iterable[Exclusion]) -> bool:
     return any(e.kind == kind and (fnmatch.fnmatchcase(value, e.value) if e.pattern else e.value == value)
                for e in exclusions)

@@ -30,12 +30,16 @@ class CorrelationWorker:
 
     def run(self) -> None:
         """Take jobs until stopped; sleep a little whenever the queue is empty or another worker holds it."""
+        worked = False
         while not self.stop.is_set():
             try:
                 ran = self.correlator.step(self.batch)
+                if not ran and worked:
+                    self.correlator.idle()
             except HubError as exc:  # the store is unavailable for now: the jobs stay queued
                 log.warning("correlation step: %s; retrying", exc.message)
                 ran = 0
+            worked = bool(ran)
             if not ran:
                 self.stop.wait(self.idle_seconds)
 

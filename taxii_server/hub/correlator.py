@@ -56,6 +56,7 @@ from .correlation import (
     crowded_state,
     eligible,
     in_register,
+    links,
     merge_edges,
     postings_for,
     value_state,
@@ -147,14 +148,19 @@ class _View:
     def neighbours(self, sid: str) -> set[str]:
         self.postings_of([sid])
         found: set[str] = set()
+        window = self.policy.window_us
         for p in self.own[sid]:
-            if p.kind not in EVIDENCE_KINDS:
+            if p.kind not in EVIDENCE_KINDS or p.first_us - p.last_us > window:
                 continue
             state, others = self.value(p.kind, p.value)
-            if state == USED:
+            if state == USED:  # close(p, o), written out: this loop is most of a large campaign's job
+                earliest, latest = p.first_us - window, p.last_us + window
                 found.update(o.submission_id for o in others
-                             if o.submission_id != sid and close(p, o, self.policy.window_us))
+                             if o.last_us >= earliest and o.first_us <= latest and o.first_us - o.last_us <= window)
+        found.discard(sid)
         mine = self.overrides_of(sid)
+        if not mine:
+            return found
         for a, b in merge_edges(mine):
             other = b if a == sid else a if b == sid else None
             if other is not None and self.live(other):
@@ -227,7 +233,13 @@ class Correlator:
             if not ran:
                 break
             done += ran
+        if done:
+            self.idle()
         return done
+
+    def idle(self) -> None:
+        """The queue is empty: let the store tidy up now (SQLite: checkpoint the WAL), off any job's path."""
+        self.store.correlation_idle()
 
     def lag(self) -> tuple[int, float | None]:
         """Jobs waiting, and the age of the oldest in seconds."""
@@ -415,16 +427,25 @@ class Correlator:
 
         after: tuple[str, str] | None = None
         scanned = 0
+        org_of: dict[str, str] = {}  # of the linked reports: a component from one organisation is no candidate
+        orgs: dict[str, str] = {}
+        window = self.policy.window_us
         while page := self.store.index_values(after, _PAGE * 5):
             for kind, value, count in page:
                 if kind in EVIDENCE_KINDS and 2 <= count <= self.policy.max_reports:
-                    state, found = view.value(kind, value)
-                    if state == USED:
-                        for i, pa in enumerate(found):
-                            for pb in found[i + 1:]:
-                                if close(pa, pb, self.policy.window_us):
-                                    union(pa.submission_id, pb.submission_id)
-                    view.states.pop((kind, value), None)
+                    found = self.store.postings(kind, value, self.policy.max_reports + 2)
+                    if value_state(kind, value, found, view.member_domain, view.exclusions, view.policy) != USED:
+                        continue
+                    if any(p.submission_id in splits for p in found):  # a split may block some pairs
+                        pairs = [(a.submission_id, b.submission_id) for i, a in enumerate(found)
+                                 for b in found[i + 1:] if close(a, b, window)]
+                    else:
+                        pairs = links(found, window)
+                    for a, b in pairs:
+                        union(a, b)
+                    if pairs:
+                        for p in found:
+                            org_of[p.submission_id] = orgs.setdefault(p.org_id, p.org_id)
             after = (page[-1][0], page[-1][1])
             scanned += len(page)
             progress("values", scanned)
@@ -436,10 +457,14 @@ class Correlator:
         for sid in parent:
             components.setdefault(find(sid), []).append(sid)
         parent.clear()
-        self.store.clear_candidates()
+        # Written as correlation batches: a rebuild cut short is run again, it derives everything.
+        with self.store.correlation_batch():
+            self.store.clear_candidates()
         made = 0
         batch: list[StoredCandidate] = []
         for members in components.values():
+            if all(sid in org_of for sid in members) and len({org_of[sid] for sid in members}) < 2:
+                continue  # build_candidate would find a single organisation (merged reports are read)
             made_one = view.candidate(members)
             for sid in members:
                 view.own.pop(sid, None)
@@ -447,12 +472,14 @@ class Correlator:
             if made_one is not None:
                 batch.append(made_one)
             if len(batch) >= 500:
-                self.store.replace_candidates([], batch)
+                with self.store.correlation_batch():
+                    self.store.replace_candidates([], batch)
                 made += len(batch)
                 batch = []
                 progress("candidates", made)
                 self._renew()
-        self.store.replace_candidates([], batch)
+        with self.store.correlation_batch():
+            self.store.replace_candidates([], batch)
         return made + len(batch)
 
 

@@ -13,20 +13,24 @@ import unicodedata
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from converters import Attachment, Record
+from converters import Attachment, Record, patterns
 from converters.anonymisation import victim_facts
 from converters.options import DEFAULT_FREEMAIL_DOMAINS
 
 Feature = tuple[str, str]
 
 _REPLY_PREFIX = re.compile(r"^\s*((re|fw|fwd|aw|tr)\s*(\[\d+\])?\s*[:：]|返信\s*[:：]|転送\s*[:：])\s*", re.IGNORECASE)
-_PATTERN_VALUES = (
-    ("file-hash", re.compile(r"file:hashes\.'?(SHA-256|SHA-1|MD5)'?\s*=\s*'([0-9A-Fa-f]+)'")),
-    ("sender-address", re.compile(r"(?:email-addr:value|email-message:from_ref\.value)\s*=\s*'([^']+)'")),
-    ("c2-domain", re.compile(r"domain-name:value\s*=\s*'([^']+)'")),
-    ("c2-ip", re.compile(r"ipv[46]-addr:value\s*=\s*'([^']+)'")),
-    ("url", re.compile(r"url:value\s*=\s*'([^']+)'")),
-)
+# (object type, dotted path) of the `=` comparisons whose values are facts of the attack
+_PATTERN_KINDS = {
+    ("email-addr", "value"): "sender-address",
+    ("email-message", "from_ref.value"): "sender-address",
+    ("domain-name", "value"): "c2-domain",
+    ("ipv4-addr", "value"): "c2-ip",
+    ("ipv6-addr", "value"): "c2-ip",
+    ("url", "value"): "url",
+}
+_PATTERN_HASHES = {"SHA-256": "sha256", "SHA-1": "sha1", "MD5": "md5"}
+_HEX = re.compile(r"[0-9A-Fa-f]+")
 
 
 def subject_template(subject: str | None) -> str:
@@ -90,13 +94,7 @@ def from_stix(objects: Iterable[dict[str, Any]]) -> set[Feature]:
     found: set[Feature] = set()
     for obj in objects:
         if obj.get("type") == "indicator" and isinstance(obj.get("pattern"), str):
-            for kind, pattern in _PATTERN_VALUES:
-                for match in pattern.finditer(obj["pattern"]):
-                    if kind == "file-hash":
-                        name = match.group(1).lower().replace("-", "")
-                        found.add((kind, f"{name}:{match.group(2).lower()}"))
-                    else:
-                        found.add((kind, match.group(1).lower() if kind != "url" else match.group(1)))
+            found |= _pattern_features(obj["pattern"])
         elif obj.get("type") == "file" and isinstance(obj.get("hashes"), dict):
             for name, key in (("sha256", "SHA-256"), ("sha1", "SHA-1"), ("md5", "MD5")):
                 if isinstance(obj["hashes"].get(key), str):
@@ -104,4 +102,25 @@ def from_stix(objects: Iterable[dict[str, Any]]) -> set[Feature]:
                     break
         elif obj.get("type") == "location" and isinstance(obj.get("country"), str):
             found.add(("c2-country", obj["country"].upper()))
+    return found
+
+
+def _pattern_features(pattern: str) -> set[Feature]:
+    """The values of a pattern's `=` comparisons on the paths above, read whole by stix2-patterns' inspector
+    (escaped quotes and backslashes included), in every observation of a compound pattern too."""
+    inspection = patterns.inspect(pattern)
+    found: set[Feature] = set()
+    for comparison in inspection.comparisons if inspection else ():
+        value = comparison.value
+        if comparison.operator != "=" or value is None:
+            continue
+        path = comparison.dotted
+        if comparison.object_type == "file" and path.startswith("hashes."):
+            name = _PATTERN_HASHES.get(path.removeprefix("hashes."))
+            if name and _HEX.fullmatch(value):
+                found.add(("file-hash", f"{name}:{value.lower()}"))
+            continue
+        kind = _PATTERN_KINDS.get((comparison.object_type, path))
+        if kind:
+            found.add((kind, value if kind == "url" else value.lower()))
     return found

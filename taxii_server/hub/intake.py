@@ -15,7 +15,7 @@ import dataclasses
 import hashlib
 import logging
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import orjson
@@ -80,8 +80,10 @@ class Intake:
         cpu_seconds: float = 20.0,
         share: WorkerShare = UNSHARED,
         new_id: Callable[[], str] = lambda: str(uuid.uuid4()),
+        readable_collections: Callable[[Principal], Iterable[str]] = lambda _principal: (),
     ) -> None:
         self.store = store
+        self.readable_collections = readable_collections
         self.options = options
         self.audit = audit
         self.clock = clock
@@ -268,9 +270,16 @@ class Intake:
         return found
 
     def published_from(self, principal: Principal, submission_id: str) -> list[Publication]:
-        """What was published from a report the caller may see (never who else reported it)."""
+        """What was published from a report the caller may see, into collections the caller may read (an
+        analyst: everything). A publication made only to collections a member cannot read is not shown to it:
+        its name and objects (a campaign, a sighting) would tell the member that its report was correlated
+        with others' and where the hub sent them."""
         found = [self.store.get_publication(pid) for pid in self.get(principal, submission_id).publications]
-        return [p for p, _ in (f for f in found if f is not None)]
+        publications = [p for p, _ in (f for f in found if f is not None)]
+        if access.sees_everyones_submissions(principal):
+            return publications
+        readable = set(self.readable_collections(principal))
+        return [p for p in publications if readable.intersection(p.collections)]
 
     def records(self, principal: Principal, submission_id: str) -> list[Record]:
         """The incident records a submission was converted to — its mail thread — for a caller who may see the

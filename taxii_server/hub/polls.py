@@ -87,6 +87,25 @@ class CollectionPolls:
         return max(0, self.newest_available_us - self.newest_received_us)
 
 
+class _Counted:
+    """Identical feed fetches counted since the last flush: the first one's record, the last one's figures."""
+
+    __slots__ = ("at_us", "count", "first", "last_added_us", "objects")
+
+    def __init__(self, first: PollRecord) -> None:
+        self.first = first
+        self.count = 1
+        self.at_us, self.objects, self.last_added_us = first.at_us, first.objects, first.last_added_us
+
+    def add(self, record: PollRecord) -> None:
+        self.count += 1
+        self.at_us, self.objects, self.last_added_us = record.at_us, record.objects, record.last_added_us
+
+    def record(self) -> PollRecord:
+        return dataclasses.replace(self.first, at_us=self.at_us, objects=self.objects, versions=self.objects,
+                                   last_added_us=self.last_added_us, count=self.count, first_at_us=self.first.at_us)
+
+
 class PollStoreWithAccounts(PollStore, AccountStore, Protocol):
     """What the poll history needs from the store."""
 
@@ -102,7 +121,7 @@ class PollHistory:
         self.prune_every = prune_every
         self._recorded = 0
         self.flush_every_s = limits.poll_feed_flush_seconds
-        self._pending: dict[tuple[object, ...], PollRecord] = {}  # feed fetches not written yet
+        self._pending: dict[tuple[object, ...], _Counted] = {}  # feed fetches not written yet
         self._pending_lock = threading.Lock()
         self._flusher_pid = 0  # the process whose background thread flushes (a forked worker starts its own)
         self._exit_hook = False
@@ -147,19 +166,17 @@ class PollHistory:
         key = (record.org_id, record.credential_id, record.api_root, record.collection_id, record.endpoint,
                record.status, record.reason)
         with self._pending_lock:
-            known = self._pending.get(key)
-            if known is None:
-                record = dataclasses.replace(record, first_at_us=record.at_us)
+            counted = self._pending.get(key)
+            if counted is None:
+                self._pending[key] = _Counted(record)
             else:
-                record = dataclasses.replace(record, id=known.id, count=known.count + 1,
-                                             first_at_us=known.first_at_us)
-            self._pending[key] = record
+                counted.add(record)
             if self._flusher_pid != os.getpid():  # none running in this process (or it was forked)
                 self._flusher_pid = os.getpid()
                 threading.Thread(target=self._flush_loop, name="poll-history-flush", daemon=True).start()
                 if not self._exit_hook:
                     # gunicorn's workers leave through SystemExit, so this runs on a graceful stop
-                    atexit.register(self.flush)
+                    atexit.register(self._flush_at_exit)
                     self._exit_hook = True
 
     def _flush_loop(self) -> None:
@@ -176,9 +193,15 @@ class PollHistory:
         """Write the feed fetches counted so far (one record per group); how many records were written."""
         with self._pending_lock:
             pending, self._pending = list(self._pending.values()), {}
-        for record in pending:
-            self._write(record)
+        for counted in pending:
+            self._write(counted.record())
         return len(pending)
+
+    def _flush_at_exit(self) -> None:
+        try:
+            self.flush()
+        except Exception:  # the store may be gone already; the answers were sent, only the count is lost
+            log.exception("the feed fetches counted since the last flush could not be written at exit")
 
     def close(self) -> None:
         """Stop the background flush and write what is counted (tests; a worker relies on atexit)."""

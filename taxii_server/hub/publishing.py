@@ -61,6 +61,10 @@ class PublishRequest:
     on_revoked: str = "refuse"
 
 
+_REVOKED_FINDING = ("revoked: revoked where the hub published it, and revocation is final; publish it as a new "
+                    "object (on_revoked=new-objects) or leave the report out")
+
+
 @dataclasses.dataclass(frozen=True)
 class Preview:
     bundle: dict[str, Any]
@@ -155,8 +159,7 @@ class Publishing:
         serialized = bundle_bytes(bundle)
         found = self.leak_check.check_publication(bundle, protected)
         if revoked and request.on_revoked != "new-objects":
-            found += [f"{oid}: revoked: revoked where the hub published it, and revocation is final; publish "
-                      f"it as a new object (on_revoked=new-objects) or leave the report out" for oid in revoked]
+            found += [f"{oid}: {_REVOKED_FINDING}" for oid in revoked]
         return Preview(bundle, serialized, tuple(found), collections, submissions, tuple(revoked))
 
     def publish(self, principal: Principal, request: PublishRequest) -> Publication:
@@ -164,7 +167,9 @@ class Publishing:
         preview = self.preview(principal, request, publication_id)
         if preview.findings:
             self.audit.record(principal, "refuse-publication", publication_id, {"findings": list(preview.findings)})
-            raise Unprocessable("publication refused by the leak check; nothing was written",
+            leaks = [f for f in preview.findings if not f.endswith(_REVOKED_FINDING)]
+            why = "by the leak check" if leaks else "because it holds objects revoked where the hub published them"
+            raise Unprocessable(f"publication refused {why}; nothing was written",
                                 details={"findings": list(preview.findings)})
         approver = request.approver
         if approver is not None:

@@ -7,8 +7,9 @@ correlation step (hub/correlator.py) recomputes the candidates around them like 
 - a mail domain added to or removed from the register: the sender addresses at that domain (and, harmlessly
   more, at its subdomains) — one `v:` job per pattern, the job an exclusion queues;
 - an allow-list entry added or removed: an `a:` job naming the entry; the step finds the evidence values the
-  entry matches (`affected_values`, a read of the index's values of the kinds the entry can speak for) and
-  recomputes around them. The scan runs in the background step, never in the analyst's request.
+  entry matches (`affected_values`: the index's values of the kinds the entry can speak for, narrowed by a
+  cheap text test, then matched exactly) and recomputes around them. The scan runs in the background step,
+  never in the analyst's request.
 
 Must not: decide a value's state (correlation.py does) or run correlation itself.
 """
@@ -16,8 +17,11 @@ Must not: decide a value's state (correlation.py does) or run correlation itself
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable, Iterable
+from urllib.parse import urlsplit
 
+from ..hostnames import display_domain
 from ..model import AllowedValue
 from ..storage.correlation import CorrelationStore
 from ..timestamps import now_us
@@ -34,6 +38,7 @@ _EVIDENCE_FOR = {
     "md5": ("file-hash",), "sha1": ("file-hash",), "sha256": ("file-hash",),
 }
 _EVERY = 1 << 62
+_ADDRESS_LIKE = re.compile(r"\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}|[0-9A-Fa-f]*:[0-9A-Fa-f]*:")
 
 
 def _literal(text: str) -> str:
@@ -51,13 +56,35 @@ def allow_list_job(entry: AllowedValue) -> str:
     return f"a:{entry.kind}\t{entry.value}"
 
 
+def _folded(text: str) -> str:
+    return unicodedata.normalize("NFKC", text).casefold()
+
+
+def _prefilter(kind: str, value: str) -> Callable[[str], bool]:
+    """A cheap test every value the entry matches passes (most others fail it), so the exact match — which
+    IDNA-normalises each value — runs on few values: a matched value names the entry's domain (as ASCII or
+    Unicode, in any case or width), or for an address entry contains an address."""
+    if kind in ("ipv4-addr", "ipv6-addr"):
+        return lambda candidate: _ADDRESS_LIKE.search(candidate) is not None
+    if kind in ("url", "email-addr"):
+        domain = (urlsplit(value).hostname or "") if kind == "url" else value.rpartition("@")[2]
+    else:
+        domain = value
+    needles = {_folded(domain), _folded(display_domain(domain))} - {""}
+    return lambda candidate: any(n in _folded(candidate) for n in needles)
+
+
 def affected_values(store: CorrelationStore, kind: str, value: str) -> list[tuple[str, str]]:
     """The indexed evidence values an allow-list entry (`kind`, `value` in its stored form) matches."""
     entry = AllowList([AllowedValue(kind, value, "", "", "")])
+    may_match = _prefilter(kind, value)
     found: list[tuple[str, str]] = []
     for evidence in _EVIDENCE_FOR.get(kind, ()):
-        glob = f"{kind}:{_literal(value)}" if evidence == "file-hash" else "*"
-        for candidate in store.values_matching(evidence, glob, _EVERY):
+        if evidence == "file-hash":
+            values = store.values_matching(evidence, f"{kind}:{_literal(value)}", _EVERY)
+        else:
+            values = [v for v in store.values_matching(evidence, "*", _EVERY) if may_match(v)]
+        for candidate in values:
             spoken = stix_kind(evidence, candidate)
             if spoken is not None and entry.matches(*spoken) is not None:
                 found.append((evidence, candidate))

@@ -16,6 +16,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from converters import patterns
 from converters.attack import TECHNIQUES
 from converters.ids import sco_id
 
@@ -78,7 +79,8 @@ def _member_names(obj: Mapping[str, Any], out: dict[str, Any]) -> None:
         if key in out:
             out[key] = [v for v in out[key] if isinstance(v, str) and _VOCABULARY_ITEM.match(v)] or ["unknown"]
     if otype == "indicator":
-        observed = str(out.get("pattern", "")).lstrip("[(").split(":", 1)[0].strip() or "pattern"
+        inspection = patterns.inspect(str(out.get("pattern", "")))
+        observed = inspection.comparisons[0].object_type if inspection and inspection.comparisons else "pattern"
         out["name"] = f"Indicator ({observed})"
     elif otype == "malware":
         if out.get("is_family") and isinstance(obj.get("name"), str):

@@ -18,16 +18,24 @@ from .audit import AuditLog, require
 
 
 class Revocation:
-    def __init__(self, feeds: Feeds, audit: AuditLog, clock: Callable[[], int] = now_us) -> None:
+    """`reserved`: the hub's own identity ids (the hub and its sector identities), which every publication is
+    created by or sighted for: they are not revocable, or every later publication would be refused."""
+
+    def __init__(self, feeds: Feeds, audit: AuditLog, clock: Callable[[], int] = now_us,
+                 reserved: frozenset[str] = frozenset()) -> None:
         self.feeds = feeds
         self.audit = audit
         self.clock = clock
+        self.reserved = reserved
 
     def revoke(self, principal: Principal, object_id: str, reason: str = "") -> list[str]:
         """Revoke the object everywhere the analyst can write it; the ids of the collections touched."""
         require(principal, "revocation", "object")
         if object_id.split("--", 1)[0] in SCO_TYPES | {"marking-definition"}:
             raise Unprocessable(f"{object_id} cannot be revoked (STIX 2.1 has no revoked property for it)")
+        if object_id in self.reserved:
+            raise Unprocessable(f"{object_id} is the hub's own identity, which every publication names; it cannot "
+                                "be revoked (revoke the objects it created instead)")
         touched: list[str] = []
         for collection, stored in self.feeds.holdings(principal, object_id):
             current = orjson.loads(stored.raw)

@@ -60,7 +60,11 @@ _LEGAL_SUFFIXES = re.compile(
     r"株式会社|有限会社|\(株\)|（株）)$")
 _LEGAL_PREFIX = re.compile(r"^(株式会社|有限会社|\(株\)|（株）)\s*")
 _HOST = re.compile(r"(?<![\w.-])(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?\.)+[A-Za-z][A-Za-z0-9-]*")
-_IP_CANDIDATE = re.compile(r"[0-9A-Fa-f:.]{3,45}")
+# Address literals inside any text: every dotted quad not glued to other digits (overlapping, so letters or a
+# dot around it never hide it: "da192.168.7.7", "10.20.30.40.php"), and every run of hex digits, colons and dots
+# with two colons or more (IPv6, including the IPv4-embedding forms).
+_IPV4_LITERAL = re.compile(r"(?=(?<![0-9])([0-9]{1,3}(?:\.[0-9]{1,3}){3})(?![0-9]))")
+_IPV6_CANDIDATE = re.compile(r"[0-9A-Fa-f.]*:[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*")
 _RECEIVED_HEADERS = ("received", "x-received")
 _ORIGINATING = ("x-originating-ip", "x-originating-email", "x-sender-ip", "x-client-ip", "x-ms-exchange-"
                 "organization-originalclientipaddress")
@@ -170,16 +174,23 @@ def _hops(hops: Iterable[str]) -> set[Sensitive]:
         for host in _HOST.findall(hop):
             if not _is_ip(host) and "." in host.strip("."):
                 found.add(Sensitive(host.strip("."), HOST))
-        for candidate in _IP_CANDIDATE.findall(hop):
-            if _is_ip(candidate):
-                kind = PRIVATE_ADDRESS if _private(candidate) else MEMBER_ADDRESS
-                found.add(Sensitive(candidate, kind))
+        for candidate in ip_literals(hop):
+            kind = PRIVATE_ADDRESS if _private(candidate) else MEMBER_ADDRESS
+            found.add(Sensitive(candidate, kind))
     return found
 
 
+def ip_literals(text: str) -> list[str]:
+    """Every IPv4 or IPv6 address literal in `text`, once each, in order of appearance."""
+    found = [m.group(1) for m in _IPV4_LITERAL.finditer(text)]
+    found += [c.strip(".") for c in _IPV6_CANDIDATE.findall(text)]
+    return [c for c in dict.fromkeys(found) if _is_ip(c)]
+
+
 def private_addresses(text: str) -> list[str]:
-    """Every private, loopback, link-local or unique-local IP address literal in `text`."""
-    return [c for c in _IP_CANDIDATE.findall(text) if _is_ip(c) and _private(c)]
+    """Every private, loopback, link-local or unique-local IP address literal in `text`, also when written as
+    IPv6 that embeds an IPv4 address (mapped `::ffff:a.b.c.d`, 6to4, NAT64, IPv4-compatible)."""
+    return [c for c in ip_literals(text) if _private(c)]
 
 
 def _is_ip(text: str) -> bool:
@@ -194,7 +205,25 @@ def _private(text: str) -> bool:
     """RFC 1918, loopback, link-local, carrier-grade NAT, unique-local. The documentation ranges count as
     public: examples and tests use them for attackers' servers."""
     address = ipaddress.ip_address(text)
+    if isinstance(address, ipaddress.IPv6Address):
+        embedded = _embedded_ipv4(address)
+        if embedded is not None:
+            address = embedded
     return any(address in n for n in _INTERNAL if n.version == address.version)
+
+
+_NAT64 = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("64:ff9b:1::/48"))
+
+
+def _embedded_ipv4(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address an IPv6 address carries: mapped, 6to4, NAT64 (the last 32 bits) or IPv4-compatible."""
+    if address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    if address.sixtofour is not None:
+        return address.sixtofour
+    if any(address in n for n in _NAT64) or 1 < int(address) < 2**32:
+        return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+    return None
 
 
 _INTERNAL = tuple(ipaddress.ip_network(n) for n in (

@@ -92,6 +92,11 @@ class ObjectStore(Protocol):
         """The organisation that first added the object in the caller's partition, if it is stored there."""
         ...
 
+    def first_writers(self, object_ids: Sequence[str]) -> dict[str, dict[str, str]]:
+        """For each id stored in any collection outside the inboxes' partitions: collection id → the organisation
+        that first added it there. Ids stored nowhere are absent."""
+        ...
+
     def delete(self, scope: ObjectScope, object_id: str, flt: ObjectFilter) -> int:
         """Delete the versions of one object that match `flt` (all of them when flt.all_versions)."""
         ...

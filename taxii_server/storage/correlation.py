@@ -41,6 +41,11 @@ class CorrelationStore(Protocol):
         """Live postings of one value, ordered by submission id; at most `limit`."""
         ...
 
+    def correlation_idle(self) -> None:
+        """The correlation worker found the queue empty: the backend may tidy up now rather than during a
+        job or a request (SQLite: a passive WAL checkpoint)."""
+        ...
+
     def count_postings(self, kind: str, value: str, limit: int) -> int:
         """How many live postings one value has, counted up to `limit` (a popular value is not read)."""
         ...

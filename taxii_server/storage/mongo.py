@@ -90,6 +90,7 @@ OBJECT_INDEXES: tuple[tuple[str, tuple[tuple[str, int], ...], bool], ...] = (
     ("object_versions", (("c", ASCENDING), ("i", ASCENDING), ("d", ASCENDING)), False),
     ("object_versions", (("c", ASCENDING), ("p", ASCENDING), ("d", ASCENDING)), False),
     ("object_owners", (("c", ASCENDING), ("p", ASCENDING), ("i", ASCENDING)), True),
+    ("object_owners", (("i", ASCENDING), ("p", ASCENDING)), False),
 )
 INDEXES = (OBJECT_INDEXES + RECORD_INDEXES + CERTIFICATE_INDEXES + LIMIT_INDEXES + ALLOWLIST_INDEXES
            + CORRELATION_INDEXES + ARRIVAL_INDEXES)
@@ -314,6 +315,16 @@ class MongoStore(MongoRecords, MongoCertificates, MongoLimits, MongoAllowList, M
             doc = self._coll("object_owners").find_one(
                 {"c": scope.collection_id, "p": scope.owner or "", "i": object_id}, {"o": 1})
         return str(doc["o"]) if doc else None
+
+    def first_writers(self, object_ids: Sequence[str]) -> dict[str, dict[str, str]]:
+        found: dict[str, dict[str, str]] = {}
+        wanted = sorted(set(object_ids))
+        with self.guard("read owners"):
+            for start in range(0, len(wanted), 500):
+                for doc in self._coll("object_owners").find({"i": {"$in": wanted[start:start + 500]}, "p": ""},
+                                                            {"i": 1, "c": 1, "o": 1}):
+                    found.setdefault(str(doc["i"]), {})[str(doc["c"])] = str(doc["o"])
+        return found
 
     # -- deleting ------------------------------------------------------------------------------------------
 

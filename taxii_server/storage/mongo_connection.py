@@ -172,6 +172,8 @@ class _InSession:
 
     def __getattr__(self, name: str) -> Any:
         method = getattr(self._collection, name)
+        if isinstance(method, str):  # name, full_name
+            return method
 
         def in_session(*args: Any, **kwargs: Any) -> Any:
             return method(*args, session=self._session, **kwargs)

@@ -100,6 +100,9 @@ class MongoCorrelation(MongoArrivals):
                 .sort("s", ASCENDING).limit(limit)
             return [_posting(d) for d in docs]
 
+    def correlation_idle(self) -> None:
+        """Nothing to tidy on MongoDB."""
+
     def count_postings(self, kind: str, value: str, limit: int) -> int:
         with self.guard("read the correlation index"):
             return int(self._coll("corr_postings").count_documents({"k": kind, "v": value, "live": True},

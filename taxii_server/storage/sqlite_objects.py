@@ -12,7 +12,9 @@ from typing import Any
 
 from ..model import AddResult, NewVersion, ObjectFilter, ObjectScope, Page, StoredVersion
 from ..timestamps import format_us
+from ..timestamps import now_us as wall_clock_us
 from .sqlite_connection import SQLiteConnection
+from .sqlite_feed_state import content_changed
 from .versions import on_whole_ms, same_content
 
 _MEDIA = {"2.1": "application/stix+json;version=2.1", "2.0": "application/stix+json;version=2.0"}
@@ -113,6 +115,7 @@ class SQLiteObjects(SQLiteConnection):
                     "ON CONFLICT (collection_id) DO UPDATE SET last_us = excluded.last_us",
                     (cid, last),
                 )
+                content_changed(conn, cid, (part,), last)
         return results
 
     @staticmethod
@@ -164,6 +167,19 @@ class SQLiteObjects(SQLiteConnection):
             ).fetchone()
         return str(row[0]) if row else None
 
+    def first_writers(self, object_ids: Sequence[str]) -> dict[str, dict[str, str]]:
+        found: dict[str, dict[str, str]] = {}
+        wanted = sorted(set(object_ids))
+        with self._read() as conn:
+            for start in range(0, len(wanted), 500):
+                chunk = wanted[start:start + 500]
+                for oid, cid, org in conn.execute(
+                    "SELECT id, collection_id, org_id FROM object_owner INDEXED BY object_owner_id "
+                    f"WHERE part = '' AND id IN ({','.join('?' * len(chunk))})", chunk,
+                ):
+                    found.setdefault(str(oid), {})[str(cid)] = str(org)
+        return found
+
     def delete(self, scope: ObjectScope, object_id: str, flt: ObjectFilter) -> int:
         flt = replace(flt, ids=(object_id,), types=())
         where, params = _predicate("v", scope, flt)
@@ -176,6 +192,8 @@ class SQLiteObjects(SQLiteConnection):
                 "DELETE FROM object_versions WHERE collection_id=? AND date_added=?",
                 [(scope.collection_id, d) for d, _ in doomed],
             )
+            if doomed:
+                content_changed(conn, scope.collection_id, (p for _, p in doomed), wall_clock_us())
             for part in {p for _, p in doomed}:
                 left = conn.execute(
                     "SELECT 1 FROM object_versions WHERE collection_id=? AND part=? AND id=? LIMIT 1",

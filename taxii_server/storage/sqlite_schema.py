@@ -10,6 +10,8 @@ Indexes and why:
 - (collection_id, type, date_added): `match[type]` pages.
 - (collection_id, id, date_added): `match[id]`, Get an Object and versions where no partition narrows the id
   (an analyst reading an inbox); added by schema 2.
+- object_owner (id, part): who first wrote an id in any collection (a member may not write another writer's
+  id in a shared collection); created by `initialise()` on any database that lacks it.
 Schema 3 added the organisations' `aliases` and `domains` (JSON arrays) and the `allowlist` table.
 
 Schema versions: `meta.schema_version` records the schema a database has. `initialise()` creates a new
@@ -56,6 +58,7 @@ CREATE TABLE IF NOT EXISTS object_owner (
     collection_id TEXT NOT NULL, part TEXT NOT NULL, id TEXT NOT NULL, org_id TEXT NOT NULL,
     PRIMARY KEY (collection_id, part, id)
 ) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS object_owner_id ON object_owner (id, part);
 CREATE TABLE IF NOT EXISTS statuses (
     id TEXT PRIMARY KEY, created_us INTEGER NOT NULL, body BLOB NOT NULL
 );

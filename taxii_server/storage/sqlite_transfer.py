@@ -14,6 +14,7 @@ from .base import TransferOwner, TransferVersion
 from .documents import status_from_doc, submission_to_doc
 from .sqlite_accounts import ORG_COLUMNS, org_row
 from .sqlite_connection import SQLiteConnection
+from .sqlite_feed_state import content_changed
 from .sqlite_records import NEXT_ARRIVAL
 
 
@@ -52,6 +53,9 @@ class SQLiteTransfer(SQLiteConnection):
                 "DO UPDATE SET last_us = max(last_us, excluded.last_us)",
                 (collection_id, max(v.date_added_us for v in versions)),
             )
+            if stored:
+                content_changed(conn, collection_id, (v.partition for v in versions),
+                                max(v.date_added_us for v in versions))
         return stored
 
     def export_owners(self, collection_id: str, after: tuple[str, str] | None, limit: int) -> list[TransferOwner]:

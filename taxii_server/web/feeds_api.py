@@ -9,6 +9,7 @@ fetch, refused ones included, goes into the poll history like a TAXII read.
 from __future__ import annotations
 
 import datetime
+import functools
 from collections.abc import Iterator
 from email.utils import format_datetime, parsedate_to_datetime
 from typing import IO, Any
@@ -114,7 +115,12 @@ def _modified_since() -> int | None:
 
 
 def _http_date(us: int) -> str:
-    return format_datetime(datetime.datetime.fromtimestamp(us // 1_000_000, datetime.UTC), usegmt=True)
+    return _http_date_of_second(us // 1_000_000)
+
+
+@functools.lru_cache(maxsize=256)
+def _http_date_of_second(second: int) -> str:
+    return format_datetime(datetime.datetime.fromtimestamp(second, datetime.UTC), usegmt=True)
 
 
 def _response(answer: FeedAnswer) -> Response:

@@ -29,6 +29,19 @@ def test_simple_equalities_yield_their_normalised_values(pattern: str, expected:
     assert list(simple_values(pattern)) == expected
 
 
+@pytest.mark.parametrize(("pattern", "expected"), [
+    ("[email-addr:value = 'o\\'brien@evil.example']", [Value("email", "o'brien@evil.example")]),
+    ("[url:value = 'http://evil.example/a\\'b\\\\c']", [Value("url", "http://evil.example/a%27b%5Cc")]),
+    ("[domain-name:value='a.example'  OR\n domain-name:value = 'b.example']",
+     [Value("domain", "a.example"), Value("domain", "b.example")]),
+    ("[(domain-name:value = 'a.example' OR domain-name:value = 'b.example')]",
+     [Value("domain", "a.example"), Value("domain", "b.example")]),
+])
+def test_escapes_spacing_and_parentheses_are_read_as_stix2_patterns_reads_them(
+        pattern: str, expected: list[Value]) -> None:
+    assert list(simple_values(pattern)) == expected
+
+
 @pytest.mark.parametrize("pattern", [
     "[domain-name:value = 'a.example' AND domain-name:value = 'b.example']",
     "[domain-name:value = 'a.example'] OR [domain-name:value = 'b.example']",
@@ -41,6 +54,8 @@ def test_simple_equalities_yield_their_normalised_values(pattern: str, expected:
     "[ipv4-addr:value ISSUBSET '198.51.100.0/24']",
     "[url:value IN ('http://a.example/', 'http://b.example/')]",
     "[domain-name:value = 'a.example' OR email-message:is_multipart = false]",
+    "[domain-name:value = 'a.example' OR (domain-name:value = 'b.example' AND url:value = 'http://c.example/')]",
+    "[domain-name:value = 'a.example' OR domain-name:value NOT = 'b.example']",
     build.conversation_sequence("a@evil.example", 900),
     build.recon_burst("a@evil.example", 3, 600),
 ])

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from tests.support.consoleclient import signed_in
 from tests.support.hubflow import DemoHub, drained, submit_campaign
 
 ANALYST = "hub-analyst"
@@ -169,3 +170,14 @@ def test_the_routes_answer_json_only(campaign: DemoHub) -> None:
     sent = campaign.api("POST", "/correlation-exclusions", ANALYST, b"kind=c2-domain",
                         **{"Content-Type": "application/x-www-form-urlencoded"})
     assert sent.status_code == 415
+
+
+@pytest.mark.parametrize("token", ["99999999999999999999.cand-0000000000000000",
+                                   "9223372036854775808.cand-0000000000000000", "x.cand-0000000000000000",
+                                   "1.cand-zz"])
+def test_a_next_token_no_listing_gave_is_a_400_on_the_api_and_the_console(demo_hub: DemoHub, token: str) -> None:
+    response = demo_hub.api("GET", f"/campaign-candidates?next={token}", ANALYST)
+    assert response.status_code == 400 and response.content_type.startswith("application/json"), response.data
+    assert "next" in response.json["description"]
+    page = signed_in(demo_hub, ANALYST).get(f"/console/candidates?next={token}")
+    assert page.status_code == 400, page.status_code

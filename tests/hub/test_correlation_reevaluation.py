@@ -14,7 +14,9 @@ from taxii_server.accounts import OPERATOR
 from taxii_server.cli import main
 from taxii_server.hub.correlation import Candidate
 from taxii_server.hub.reevaluation import affected_values, register_jobs
+from taxii_server.model import Posting
 from taxii_server.register import RegisterChange
+from taxii_server.storage.sqlite import SQLiteStore
 from tests.support.hubflow import DemoHub, attachment, drained, make_demo_hub, principal, record, submit_campaign
 
 ANALYST = "hub-analyst"
@@ -127,3 +129,37 @@ def test_an_allow_list_entry_matches_the_evidence_values_of_every_kind_it_speaks
     assert all(kind in ("c2-domain", "url", "c2-url", "sender-address") and "asia-timeline.example" in value
                for kind, value in found)
     assert affected_values(hub.store, "domain-name", "nowhere.example") == []
+
+
+INDEXED = [
+    ("url", "https://NEWS.Asia-Timeline.example/a?b=1"), ("url", "http://ｗｗｗ.asia-timeline.example/"),
+    ("url", "https://xn--r8jz45g.example/p"), ("url", "http://192.0.2.7:8080/x"), ("url", "http://[2001:db8::7]/"),
+    ("c2-domain", "c2.asia-timeline.example"), ("c2-domain", "notasia-timeline.example"),
+    ("c2-ip", "192.0.2.9"), ("c2-ip", "198.51.100.1"), ("sender-address", "boss@mail.asia-timeline.example"),
+    ("sender-address", "x@例え.example"), ("file-hash", "sha256:" + "ab" * 32),
+]
+
+
+@pytest.mark.parametrize(("kind", "value", "wanted"), [
+    ("domain-name", "asia-timeline.example", {
+        ("url", "https://NEWS.Asia-Timeline.example/a?b=1"), ("url", "http://ｗｗｗ.asia-timeline.example/"),
+        ("c2-domain", "c2.asia-timeline.example"), ("sender-address", "boss@mail.asia-timeline.example")}),
+    ("domain-name", "xn--r8jz45g.example", {("url", "https://xn--r8jz45g.example/p"),
+                                            ("sender-address", "x@例え.example")}),
+    ("ipv4-addr", "192.0.2.0/24", {("url", "http://192.0.2.7:8080/x"), ("c2-ip", "192.0.2.9")}),
+    ("ipv6-addr", "2001:db8::/32", {("url", "http://[2001:db8::7]/")}),
+    ("email-addr", "boss@mail.asia-timeline.example", {("sender-address", "boss@mail.asia-timeline.example")}),
+    ("url", "https://news.asia-timeline.example/a?b=1", {("url", "https://NEWS.Asia-Timeline.example/a?b=1")}),
+    ("sha256", "ab" * 32, {("file-hash", "sha256:" + "ab" * 32)}),
+])
+def test_an_allow_list_entry_finds_every_indexed_value_it_matches_whatever_its_case_width_or_script(
+    tmp_path: Path, kind: str, value: str, wanted: set[tuple[str, str]],
+) -> None:
+    store = SQLiteStore(tmp_path / "index.sqlite3")
+    store.initialise()
+    try:
+        for n, (evidence, indexed) in enumerate(INDEXED):
+            store.set_postings(f"sub-{n}", [Posting(evidence, indexed, f"sub-{n}", "org", 1, 1, True)])
+        assert set(affected_values(store, kind, value)) == wanted
+    finally:
+        store.close()

@@ -111,6 +111,30 @@ def test_a_member_sees_what_was_published_from_its_report(demo_hub: DemoHub, wor
     assert "organisation" not in view and "features" not in view
 
 
+def test_a_publication_into_a_collection_a_member_cannot_read_is_not_named_to_it(demo_hub: DemoHub) -> None:
+    """Its name and objects (a campaign, a sighting) would tell the reporter that its report was correlated
+    with others' and where the hub sent them: the view and the list say only that the report was published."""
+    submissions = submit_campaign(demo_hub)
+    (candidate,) = drained(demo_hub).services.campaigns.suggest(ANALYST)
+    published = demo_hub.api("POST", "/publications", "hub-analyst", {
+        "candidate": candidate.id, "name": "Energy only", "tlp": "amber", "collections": ["energy"]})
+    assert published.status_code == 201, published.json
+    by_org = {demo_hub.store.get_submission(s).org_id: s for s in submissions}  # type: ignore[union-attr]
+    outside = demo_hub.api("GET", f"/submissions/{by_org['kita-heavy']}", "kita-heavy")  # heavy industry
+    listed = demo_hub.api("GET", "/submissions", "kita-heavy").data.decode()
+    page = demo_hub.client().get(f"/console/submissions/{by_org['kita-heavy']}",
+                                 headers=demo_hub.auth("kita-heavy", Accept="text/html"))
+    assert outside.json["status"] == "published"
+    assert "publications" not in outside.json
+    for text in (outside.data.decode(), listed, page.data.decode()):
+        assert "Energy only" not in text and published.json["id"] not in text
+        assert not any(i in text for i in published.json["objects"])
+    inside = demo_hub.api("GET", f"/submissions/{by_org['chuo-oil']}", "chuo-oil").json  # petroleum reads energy
+    assert [p["id"] for p in inside["publications"]] == [published.json["id"]]
+    analyst = demo_hub.api("GET", f"/submissions/{by_org['kita-heavy']}", "hub-analyst").json
+    assert [p["id"] for p in analyst["publications"]] == [published.json["id"]]
+
+
 def test_a_member_cannot_dismiss_even_its_own_submission(demo_hub: DemoHub) -> None:
     from tests.support.hubflow import RECORDS, reporter_of
 

@@ -199,6 +199,29 @@ def test_any_private_address_is_refused_even_if_no_report_named_it() -> None:
         ("pattern", f"contains {sensitive.PRIVATE_ADDRESS}")]
 
 
+@pytest.mark.parametrize("url", [
+    "http://acct-verify9.example/10.20.30.40.php",  # a dot after the quad
+    "http://acct-verify9.example/a/da192.168.7.7",  # hex letters before it
+    "http://acct-verify9.example/v1.10.20.30.40",  # a longer run of dotted numbers
+    "http://[::ffff:10.20.30.42]/y",  # IPv4-mapped IPv6, dotted
+    "http://[::ffff:a14:1e2a]/y",  # IPv4-mapped IPv6, hex (10.20.30.42)
+    "http://[2002:a14:1e2a::1]/y",  # 6to4 of 10.20.30.42
+    "http://[64:ff9b::a14:1e2a]/y",  # NAT64 of 10.20.30.42
+    "http://[fe80::1]/y",
+])
+def test_a_private_address_in_any_written_form_is_refused(url: str) -> None:
+    obj = {**_indicator(), "pattern": f"[url:value = '{url}']"}
+    assert [(f.property, f.kind) for f in leaks.scan([obj], [])] == [
+        ("pattern", f"contains {sensitive.PRIVATE_ADDRESS}")]
+
+
+@pytest.mark.parametrize("url", ["http://198.51.100.7/x", "http://[2001:db8::7]/x", "http://[::ffff:198.51.100.7]/",
+                                 "http://evil.example/v2.0.1.3/setup.exe", "http://evil.example/cafe::beef"])
+def test_public_addresses_and_version_numbers_pass(url: str) -> None:
+    obj = {**_indicator(), "pattern": f"[url:value = '{url}']"}
+    assert leaks.scan([obj], []) == []
+
+
 # -- through the hub: the analyst's text, and the hub's direct-write check -----------------------------------
 
 ATTACKS = {

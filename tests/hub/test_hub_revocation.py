@@ -92,3 +92,16 @@ def test_revoking_through_the_cli_reaches_the_poller(demo_hub: DemoHub, publishe
     assert f"{indicator} revoked in {MEMBER_FEED}" in result.output
     after = demo_hub.taxii(OBJECTS + f"?added_after={last_seen}", "nishi-chem").json["objects"]
     assert [(o["id"], o["revoked"]) for o in after] == [(indicator, True)]
+
+
+def test_the_hubs_own_identity_cannot_be_revoked_and_publishing_goes_on(
+    demo_hub: DemoHub, published: dict[str, Any]
+) -> None:
+    identities = [i for i in published["objects"] if i.startswith("identity--")]
+    assert identities
+    for identity in identities:
+        response = demo_hub.api("POST", "/revocations", "hub-analyst", {"id": identity})
+        assert response.status_code == 422, response.json
+        assert "hub's own identity" in response.json["description"]
+    stored = demo_hub.taxii(OBJECTS + "?match[type]=identity", "kita-heavy").json["objects"]
+    assert stored and all(not o.get("revoked") for o in stored)

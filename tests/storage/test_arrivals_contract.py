@@ -8,7 +8,7 @@ import dataclasses
 
 from taxii_server.model import SubmissionContent
 from taxii_server.storage.base import Store
-from tests.storage.test_hub_contract import T0, submission
+from tests.support.contract import T0, submission
 
 CONTENT = SubmissionContent(b"raw", b"[]", b"{}")
 

@@ -208,6 +208,16 @@ def test_the_owner_is_the_first_adder_per_partition_and_goes_with_the_last_versi
     assert store.object_owner(SHARED, ind(1)) is None
 
 
+def test_first_writers_name_each_collections_first_adder_outside_the_inboxes(store: Store) -> None:
+    other = ObjectScope("c0ffee00-0000-4000-8000-000000000002")
+    store.add_versions(SHARED, "org-a", False, [version(ind(1), ts(1))], T0)
+    store.add_versions(other, "org-b", False, [version(ind(1), ts(2)), version(ind(3), ts(1))], T0 + 1)
+    store.add_versions(ObjectScope(COLL, partitioned=True), "org-c", False, [version(ind(2), ts(1))], T0 + 2)
+    assert store.first_writers([ind(1), ind(2), ind(3), ind(4)]) == {
+        ind(1): {COLL: "org-a", other.collection_id: "org-b"}, ind(3): {other.collection_id: "org-b"}}
+    assert store.first_writers([]) == {}
+
+
 def test_statuses_round_trip_and_expire(store: Store) -> None:
     status = Status(str(uuid.uuid4()), "api1", COLL, "org-a", T0,
                     successes=(StatusDetail(ind(1), ts(1)),), failures=(StatusDetail("", "", "bad"),))

@@ -4,20 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from taxii_server.model import AuditEntry, Publication, Submission, SubmissionContent
+from taxii_server.model import AuditEntry, Publication, SubmissionContent
 from taxii_server.storage.base import Store
-
-T0 = 1_700_000_000_000_000
-
-
-def submission(n: int, org: str = "org-a", **kw: object) -> Submission:
-    values: dict[str, object] = {
-        "id": f"sub-{n}", "org_id": org, "received_at_us": T0 + n, "source": "http",
-        "media_type": "application/json", "state": "converted", "tlp": "amber",
-        "record_ids": (f"REC-{n}",), "features": (("sender-address", "a@x.example"), ("sha256", "ab" * 32)),
-    }
-    values.update(kw)
-    return Submission(**values)  # type: ignore[arg-type]
+from tests.support.contract import T0, submission
 
 
 def test_submissions_round_trip_with_their_content(store: Store) -> None:

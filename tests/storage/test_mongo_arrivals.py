@@ -8,7 +8,7 @@ import pytest
 
 from taxii_server.model import SubmissionContent
 from taxii_server.storage.mongo import MongoStore
-from tests.storage.test_hub_contract import submission
+from tests.support.contract import submission
 
 pytestmark = pytest.mark.mongo
 CONTENT = SubmissionContent(b"raw", b"[]", b"{}")

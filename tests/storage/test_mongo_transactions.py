@@ -10,7 +10,7 @@ import pytest
 
 from taxii_server.model import AuditEntry, CollectionDef, ObjectFilter, ObjectScope
 from taxii_server.storage.mongo import MongoStore
-from tests.storage.test_write_everywhere_contract import ANALYST, FIRST, SECOND, envelope, feeds_on, indicator
+from tests.support.everywhere import ANALYST, FIRST, SECOND, envelope, feeds_on, indicator
 from tests.support.mongotx import ReplicaSetMock
 
 pytestmark = pytest.mark.mongo

@@ -10,43 +10,29 @@ loses the database at its n-th write of objects (`FailingStore`), or caller's re
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import orjson
 import pytest
 
-from taxii_server.catalog import Catalog
 from taxii_server.errors import StorageUnavailable
-from taxii_server.feeds import Feeds, Torn
-from taxii_server.model import ApiRootDef, AuditEntry, CollectionDef, ObjectFilter, ObjectScope, Principal, Status
-from taxii_server.paging import TokenSigner
-from taxii_server.settings import DiscoverySettings
+from taxii_server.feeds import Torn
+from taxii_server.model import Status
 from taxii_server.storage.base import Store
 from taxii_server.storage.mongo import MongoStore
 from tests.support.backends import BACKENDS
+from tests.support.everywhere import (
+    ANALYST,
+    FIRST,
+    SECOND,
+    audit_entry,
+    envelope,
+    feeds_on,
+    held,
+    indicator,
+)
 from tests.support.mongotx import ReplicaSetMock
-
-ANALYST = Principal("desk", "hub", frozenset({"analyst"}))
-FIRST = CollectionDef("11111111-1111-4111-8111-111111111111", "api1", "first", write=("role:analyst",),
-                      read=("role:analyst",))
-SECOND = CollectionDef("22222222-2222-4222-8222-222222222222", "api1", "second", write=("role:analyst",),
-                       read=("role:analyst",))
-EVERY = ObjectFilter(version_keywords=frozenset({"all"}), spec_versions=("2.0", "2.1"))
-WHEN = "2026-01-05T00:00:00.000Z"
-
-
-def indicator(n: int, name: str = "x") -> dict[str, Any]:
-    return {"type": "indicator", "spec_version": "2.1", "id": f"indicator--{uuid.UUID(int=n + 1, version=4)}",
-            "created": WHEN, "modified": WHEN, "name": name, "pattern": "[ipv4-addr:value = '198.51.100.1']",
-            "pattern_type": "stix", "valid_from": WHEN}
-
-
-def envelope(*objects: dict[str, Any]) -> bytes:
-    return orjson.dumps({"objects": list(objects)})
-
 
 REPLICA_SET_MOCK = "mongo-replica-set-mock"
 
@@ -89,27 +75,6 @@ class FailingStore:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._store, name)
-
-
-def transactional(store: Store) -> Store:
-    if not store.transactional:
-        pytest.skip("this backend has no transactions (a standalone MongoDB): see the test of taking back")
-    return store
-
-
-def not_transactional(store: Store) -> Store:
-    if store.transactional:
-        pytest.skip("this backend rolls the write back in one transaction: see the tests of leaving nothing")
-    return store
-
-
-def feeds_on(store: Any) -> Feeds:
-    catalog = Catalog([FIRST, SECOND], {"api1": ApiRootDef("api1", "one")})
-    return Feeds(catalog, store, TokenSigner(b"k" * 32), DiscoverySettings(title="t"))
-
-
-def held(store: Store, collection: CollectionDef) -> list[str]:
-    return [v.id for v in store.query(ObjectScope(collection.id), EVERY, None, 100).items]
 
 
 def test_a_write_everywhere_lands_in_every_collection_and_then_runs(store: Store) -> None:
@@ -159,21 +124,25 @@ def test_objects_already_there_stay_when_the_write_is_taken_back(store: Store) -
 
 
 
-def audit_entry(n: int) -> AuditEntry:
-    return AuditEntry(f"audit-{n}", 1_767_225_600_000_000 + n, "desk", "publish", "publication-1")
-
-
-def test_a_storage_failure_mid_way_leaves_no_object_and_no_status_in_a_transaction(store: Store) -> None:
-    failing = FailingStore(transactional(store), fail_at=2)
+def test_a_storage_failure_mid_way_loses_the_statuses_in_a_transaction_and_keeps_them_without(store: Store) -> None:
+    """A transaction (SQLite, a MongoDB replica set) loses what it wrote; a standalone MongoDB takes the objects
+    back and keeps the statuses, which say what was accepted before the failure."""
+    failing = FailingStore(store, fail_at=2)
     with pytest.raises(StorageUnavailable):
-        feeds_on(failing).add_everywhere(ANALYST, [FIRST, SECOND], envelope(indicator(1), indicator(2)))
-    assert len(failing.statuses) == 1  # the first collection's objects and status were written, then lost
+        feeds_on(failing).add_everywhere(ANALYST, [FIRST, SECOND], envelope(indicator(1)))
     assert held(store, FIRST) == held(store, SECOND) == []
-    assert [store.get_status(s) for s in failing.statuses] == [None]
+    (first,) = failing.statuses  # the first collection's objects and status were written, then the write failed
+    saved = store.get_status(first)
+    if store.transactional:
+        assert saved is None
+    else:
+        assert saved is not None and [d.id for d in saved.successes] == [indicator(1)["id"]]
 
 
-def test_a_failure_of_the_callers_records_mid_way_leaves_nothing_in_a_transaction(store: Store) -> None:
-    failing = FailingStore(transactional(store), fail_at=0)
+def test_a_failure_of_the_callers_records_mid_way_leaves_no_object_and_in_a_transaction_no_record(
+    store: Store,
+) -> None:
+    failing = FailingStore(store, fail_at=0)
 
     def records() -> None:
         store.add_audit(audit_entry(1))  # one record written, then the next fails
@@ -182,8 +151,11 @@ def test_a_failure_of_the_callers_records_mid_way_leaves_nothing_in_a_transactio
     with pytest.raises(StorageUnavailable):
         feeds_on(failing).add_everywhere(ANALYST, [FIRST, SECOND], envelope(indicator(1)), then=records)
     assert held(store, FIRST) == held(store, SECOND) == []
-    assert [store.get_status(s) for s in failing.statuses] == [None, None]
-    assert store.list_audit() == []
+    if store.transactional:
+        assert [store.get_status(s) for s in failing.statuses] == [None, None]
+        assert store.list_audit() == []
+    else:  # without transactions a record the caller wrote stays: the caller's own records are its to undo
+        assert [e.id for e in store.list_audit()] == ["audit-1"]
 
 
 def test_the_callers_records_are_kept_with_the_objects(store: Store) -> None:
@@ -191,16 +163,6 @@ def test_the_callers_records_are_kept_with_the_objects(store: Store) -> None:
                                    then=lambda: store.add_audit(audit_entry(1)))
     assert [e.id for e in store.list_audit()] == ["audit-1"]
     assert held(store, FIRST) == held(store, SECOND) == [indicator(1)["id"]]
-
-
-def test_without_transactions_the_objects_are_taken_back_and_the_statuses_stay(store: Store) -> None:
-    failing = FailingStore(not_transactional(store), fail_at=2)
-    with pytest.raises(StorageUnavailable):
-        feeds_on(failing).add_everywhere(ANALYST, [FIRST, SECOND], envelope(indicator(1)))
-    assert held(store, FIRST) == held(store, SECOND) == []
-    (first,) = failing.statuses
-    saved = store.get_status(first)
-    assert saved is not None and [d.id for d in saved.successes] == [indicator(1)["id"]]
 
 
 def test_the_same_object_twice_in_one_write_is_stored_once(store: Store) -> None:

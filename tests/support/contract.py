@@ -1,5 +1,5 @@
 """The vocabulary of the storage contract tests (tests/storage): one collection, its shared scope, a base time,
-and builders of versions, timestamps and ids, so every contract module writes the same kind of data."""
+and builders of versions, timestamps, ids and submissions, so every contract module writes the same kind of data."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import uuid
 
 import orjson
 
-from taxii_server.model import NewVersion, ObjectScope
+from taxii_server.model import NewVersion, ObjectScope, Submission
 from taxii_server.storage.base import Store
 from taxii_server.timestamps import parse_us
 
@@ -35,3 +35,13 @@ def count_versions(store: Store, collection_id: str) -> int:
     """Every stored version of a collection, all partitions (through the bulk-transfer reader: counting is
     not something the hub itself ever needs)."""
     return len(store.export_versions(collection_id, None, 1_000_000))
+
+
+def submission(n: int, org: str = "org-a", **kw: object) -> Submission:
+    values: dict[str, object] = {
+        "id": f"sub-{n}", "org_id": org, "received_at_us": T0 + n, "source": "http",
+        "media_type": "application/json", "state": "converted", "tlp": "amber",
+        "record_ids": (f"REC-{n}",), "features": (("sender-address", "a@x.example"), ("sha256", "ab" * 32)),
+    }
+    values.update(kw)
+    return Submission(**values)  # type: ignore[arg-type]

@@ -178,7 +178,7 @@ def test_the_keyboard_reaches_a_visible_skip_link_first(browser: Any, demo_serve
 @pytest.mark.parametrize(("org", "path"), [(MEMBER, "/console/submit"), (MEMBER, "/console/submissions"),
                                            (MEMBER, "/console/polls"), ("hub-analyst", "/console/queue"),
                                            ("hub-analyst", "/console/candidates"), ("hub-analyst", "/console/stats"),
-                                           ("hub-analyst", "/console/audit")])
+                                           ("hub-analyst", "/console/audit"), ("hub-analyst", "/console/exclusions")])
 def test_pages_reflow_at_200_percent_zoom(browser: Any, demo_server: DemoServer, org: str, path: str) -> None:
     """A 640-pixel-wide window is what a 1280-pixel screen shows at 200 % zoom: nothing may need sideways
     scrolling."""
