@@ -113,7 +113,7 @@ def test_fault_01_sigkill_during_ingestion_loses_no_acknowledged_envelope(tmp_pa
     seed = random.randrange(1 << 32)
     rng = random.Random(seed)
     started = time.monotonic()
-    hub = build_hub(tmp_path)
+    hub = build_hub(tmp_path, orgs=(FEEDER,))  # the one organisation this test writes and reads as
     server = start_server(hub, workers=2, probe_org=FEEDER)
     acked = Acknowledged()
     kills = {"worker": 0, "service": 0}
