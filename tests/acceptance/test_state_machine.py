@@ -82,7 +82,12 @@ class HubMachine(RuleBasedStateMachine):
         key = (self._part(collection, org), object_id)
         owner = self.owner[collection].get(key)
         held = self.held[collection].get((key[0], object_id, day))
-        if owner is not None and owner != org:
+        # in a shared collection, an id another organisation first added in any shared collection this one
+        # reads is not this one's to write (the contents differ: each adder names the object after itself)
+        shared_read = [c for c in COLLECTIONS if c != INBOX and org in READS[c]]
+        others = {self.owner[c].get(("", object_id)) for c in shared_read} - {None, org}
+        foreign = collection != INBOX and bool(others)
+        if foreign or (owner is not None and owner != org):
             assert body["success_count"] == 0
         elif held is not None:
             assert body["success_count"] == (1 if held == org else 0)  # same adder, same name: a duplicate
