@@ -31,6 +31,14 @@ def published(hub: DemoHub) -> list[dict[str, Any]]:
     return objects
 
 
+def member_indicator(domain: str) -> dict[str, Any]:
+    """An indicator a member writes under its own (random) id."""
+    return {"type": "indicator", "spec_version": "2.1", "id": f"indicator--{uuid.uuid4()}",
+            "created": "2024-01-01T00:00:00.000Z", "modified": "2024-01-01T00:00:00.000Z",
+            "pattern": f"[domain-name:value = '{domain}']", "pattern_type": "stix",
+            "valid_from": "2024-01-01T00:00:00Z"}
+
+
 def newer(obj: dict[str, Any]) -> str:
     """A `modified` one millisecond after the object's: a newer version, not in the future."""
     return format_us(parse_us(obj["modified"]) + 1000)[:-4] + "Z"
@@ -47,10 +55,7 @@ def test_a_newer_version_of_the_hubs_report_or_a_revoked_copy_of_its_indicator_i
     objects = published(demo_hub)
     report = next(o for o in objects if o["type"] == "report")
     indicator = next(o for o in objects if o["type"] == "indicator")
-    own = {"type": "indicator", "spec_version": "2.1", "id": f"indicator--{uuid.uuid4()}",
-           "created": "2024-01-01T00:00:00.000Z", "modified": "2024-01-01T00:00:00.000Z",
-           "pattern": "[domain-name:value = 'own.example']", "pattern_type": "stix",
-           "valid_from": "2024-01-01T00:00:00Z"}
+    own = member_indicator("own.example")
     forged_report = {**report, "modified": newer(report),
                      "name": "withdrawn: unblock all", "object_refs": [own["id"]]}
     forged_report.pop("created_by_ref", None)
@@ -65,10 +70,7 @@ def test_a_newer_version_of_the_hubs_report_or_a_revoked_copy_of_its_indicator_i
 
 
 def test_a_version_sent_again_exactly_as_stored_is_a_duplicate_not_a_forgery(demo_hub: DemoHub) -> None:
-    theirs = {"type": "indicator", "spec_version": "2.1", "id": f"indicator--{uuid.uuid4()}",
-              "created": "2024-01-01T00:00:00.000Z", "modified": "2024-01-01T00:00:00.000Z",
-              "pattern": "[domain-name:value = 'theirs.example']", "pattern_type": "stix",
-              "valid_from": "2024-01-01T00:00:00Z"}
+    theirs = member_indicator("theirs.example")
     assert post(demo_hub, "chuo-oil", [theirs]) == {}
     reordered = dict(reversed(list(theirs.items())))  # the same object serialised in another key order
     assert post(demo_hub, "higashi-gas", [reordered]) == {}
@@ -76,10 +78,7 @@ def test_a_version_sent_again_exactly_as_stored_is_a_duplicate_not_a_forgery(dem
 
 
 def test_another_members_object_takes_no_version_from_a_third_member(demo_hub: DemoHub) -> None:
-    mine = {"type": "indicator", "spec_version": "2.1", "id": f"indicator--{uuid.uuid4()}",
-            "created": "2024-01-01T00:00:00.000Z", "modified": "2024-01-01T00:00:00.000Z",
-            "pattern": "[domain-name:value = 'mine.example']", "pattern_type": "stix",
-            "valid_from": "2024-01-01T00:00:00Z"}
+    mine = member_indicator("mine.example")
     assert post(demo_hub, "chuo-oil", [mine]) == {}
     assert post(demo_hub, "chuo-oil", [{**mine, "modified": "2024-02-01T00:00:00.000Z"}]) == {}  # its own: fine
     taken = post(demo_hub, "higashi-gas", [{**mine, "modified": "2024-03-01T00:00:00.000Z", "revoked": True}])
