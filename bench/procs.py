@@ -46,17 +46,7 @@ class ServerProcess:
 
     def pids(self) -> list[int]:
         """The master and its children (the gunicorn workers)."""
-        found = [self.process.pid]
-        for entry in Path("/proc").iterdir():
-            if not entry.name.isdigit():
-                continue
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            if int(stat.rpartition(")")[2].split()[1]) == self.process.pid:
-                found.append(int(entry.name))
-        return found
+        return [self.process.pid, *children(self.process.pid)]
 
     def peak_rss_kib(self) -> dict[int, int]:
         """VmHWM (peak resident set) of every process of this server, in KiB."""
@@ -141,3 +131,29 @@ def install_signal_handlers() -> None:
     def interrupt(signum: int, frame: object) -> None:
         raise KeyboardInterrupt(f"signal {signum}")
     signal.signal(signal.SIGTERM, interrupt)
+
+
+def children(pid: int) -> list[int]:
+    """The pids of a process's children, read from /proc (Linux)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        if int(stat.rpartition(")")[2].split()[1]) == pid:
+            found.append(int(entry.name))
+    return found
+
+
+def stop_group(process: subprocess.Popen[bytes], timeout_s: float) -> None:
+    """SIGTERM to a server's master (gunicorn stops its workers); SIGKILL to its process group after a timeout."""
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout_s)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout_s)

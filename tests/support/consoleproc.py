@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -23,6 +22,8 @@ from typing import Any
 
 import pytest
 import requests
+
+from bench.procs import stop_group
 
 REPO = Path(__file__).resolve().parents[2]
 CLI = Path(sys.executable).parent / "taxii-hub"
@@ -85,13 +86,7 @@ class DemoServer:
             return f"(no server log: {exc})"
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(STOP_TIMEOUT_S)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait(STOP_TIMEOUT_S)
+        stop_group(self.process, STOP_TIMEOUT_S)
 
 
 def write_config(root: Path) -> Path:

@@ -16,7 +16,6 @@ import base64
 import http.client
 import json
 import os
-import signal
 import socket
 import ssl
 import subprocess
@@ -33,6 +32,7 @@ from typing import Any
 import pytest
 import requests
 
+from bench.procs import children, stop_group
 from tests.support.hubtest import COLLECTIONS, MT, ORGS, ROOT, write_collections, write_config
 
 CLI = Path(sys.executable).parent / "taxii-hub"
@@ -202,18 +202,7 @@ class HubServer:
 
     def workers(self) -> set[int]:
         """The pids of the gunicorn workers: the master's children."""
-        found = set()
-        for entry in Path("/proc").iterdir():
-            if not entry.name.isdigit():
-                continue
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            ppid = int(stat.rpartition(")")[2].split()[1])
-            if ppid == self.process.pid:
-                found.add(int(entry.name))
-        return found
+        return set(children(self.process.pid))
 
     def worker_of(self, conn: http.client.HTTPSConnection) -> int:
         """Which worker holds the server side of this open connection (0 if none does, e.g. it was closed)."""
@@ -297,13 +286,7 @@ class HubServer:
 
     def stop(self) -> None:
         """SIGTERM to the master (gunicorn stops its workers); SIGKILL to its process group after a timeout."""
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(STOP_TIMEOUT_S)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait(STOP_TIMEOUT_S)
+        stop_group(self.process, STOP_TIMEOUT_S)
 
 
 def _server_socket_inode(server_port: int, client_port: int) -> int | None:
